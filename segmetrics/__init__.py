@@ -1,0 +1,27 @@
+"""segmetrics: fast, exact segmentation metrics.
+
+``import segmetrics`` loads NumPy and the compiled kernels only; Numba, SciPy,
+PyTorch and JAX are imported when a function that needs them is called.
+"""
+from segmetrics._backends import BACKENDS, available_backends
+from segmetrics.from_counts import Counts
+from segmetrics.overlap import (
+    accuracy,
+    binary_counts,
+    confusion_matrix,
+    dice,
+    jaccard,
+    kappa,
+    precision,
+    sensitivity,
+    specificity,
+    tversky,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BACKENDS", "Counts", "accuracy", "available_backends", "binary_counts",
+    "confusion_matrix", "dice", "jaccard", "kappa", "precision", "sensitivity",
+    "specificity", "tversky",
+]

@@ -1,0 +1,95 @@
+"""Input checks shared by every public function.
+
+Each check names the argument, what was expected and what came in. Kernels
+never see an input that has not passed through here.
+"""
+import math
+import numbers
+import operator
+
+import numpy as np
+
+
+def as_array(value, name):
+    """``value`` as an ndarray of bool, integer or floating dtype."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must be an array of bool, integer or floating values; got dtype {array.dtype}"
+        )
+    return array
+
+
+def check_same_shape(pred, gt):
+    if pred.shape != gt.shape:
+        raise ValueError(f"pred and gt must have the same shape; got {pred.shape} and {gt.shape}")
+
+
+def check_not_empty(array, name):
+    if array.size == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape}); the metric is undefined")
+
+
+def check_label_dtype(array, name):
+    """Bool or integer labels; a float array gets a hint about ``threshold``."""
+    if array.dtype.kind == "f":
+        hint = (" pass threshold= to binarise a probability map" if name == "pred"
+                else " ground truth must hold labels: convert it with .astype(int)")
+        raise TypeError(f"{name} must have a bool or integer dtype; got {array.dtype}:{hint}")
+
+
+def check_probability_dtype(array, name):
+    if array.dtype.kind != "f":
+        raise TypeError(
+            f"{name} must be a floating probability map when threshold is given; got {array.dtype}"
+        )
+
+
+def check_real(value, name, *, minimum=None, allow_nan=False):
+    """A real number (not bool), finite unless NaN is allowed, and >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {value!r}")
+    value = float(value)
+    if math.isnan(value):
+        if allow_nan:
+            return value
+        raise ValueError(f"{name} must not be NaN")
+    if math.isinf(value) and not allow_nan:
+        raise ValueError(f"{name} must be finite; got {value}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    return value
+
+
+def check_int(value, name, *, minimum=None):
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an integer; got {value!r}")
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer; got {value!r}") from None
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    return value
+
+
+def check_optional_int(value, name, *, minimum=None):
+    return None if value is None else check_int(value, name, minimum=minimum)
+
+
+def check_labels(labels):
+    """A non-empty tuple of non-negative integer labels, in the caller's order."""
+    if isinstance(labels, (str, bytes)) or np.ndim(labels) != 1:
+        raise TypeError(f"labels must be a 1-D sequence of integers; got {labels!r}")
+    labels = tuple(check_int(label, "each label", minimum=0) for label in labels)
+    if not labels:
+        raise ValueError("labels must not be empty; pass labels=None for binary masks")
+    return labels
+
+
+def fits_dtype(value, dtype):
+    """Whether the integer ``value`` is representable in the integer ``dtype``."""
+    if dtype == np.bool_:
+        return value in (0, 1)
+    info = np.iinfo(dtype)
+    return info.min <= value <= info.max
