@@ -10,6 +10,7 @@ arrays' own device. :mod:`segmetrics.torch` and :mod:`segmetrics.jax` wrap
 them for autograd.
 """
 from segmetrics.losses._common import Residuals, backward
+from segmetrics.losses.hausdorff import hausdorff_dt_loss
 from segmetrics.losses.pixel import cross_entropy_loss, focal_loss, weighted_cross_entropy_loss
 from segmetrics.losses.region import (
     dice_loss,
@@ -23,7 +24,8 @@ from segmetrics.losses.region import (
 )
 
 __all__ = [
-    "Residuals", "backward", "cross_entropy_loss", "dice_loss", "focal_loss", "focal_tversky_loss", "generalized_dice_loss",
-    "jaccard_loss", "kappa_loss", "kappa_loss_zhang2019", "mcc_loss", "tversky_loss",
+    "Residuals", "backward", "cross_entropy_loss", "dice_loss", "focal_loss",
+    "focal_tversky_loss", "generalized_dice_loss", "hausdorff_dt_loss", "jaccard_loss",
+    "kappa_loss", "kappa_loss_zhang2019", "mcc_loss", "tversky_loss",
     "weighted_cross_entropy_loss",
 ]
