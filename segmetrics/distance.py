@@ -36,6 +36,7 @@ from segmetrics._validate import (
     check_spacing,
     fits_dtype,
 )
+from segmetrics.overlap import _values_hint
 
 __all__ = [
     "SurfaceDistances", "assd", "euclidean_distance_transform", "hausdorff", "hd95",
@@ -274,8 +275,12 @@ def _checked_masks(pred, gt):
 
 
 def _refuse_non_binary(pred, gt):
-    from segmetrics.overlap import _refuse_non_binary as refuse
-    refuse(pred, gt, ("pred", "gt"))
+    found = "; ".join(_values_hint(a, n) for a, n in ((pred, "pred"), (gt, "gt")))
+    raise ValueError(
+        f"distance metrics need masks of 0/1 or bool values, but {found}. "
+        "Binarise a 0/255 mask with `mask > 0`, or pass labels=[...] to score a label map "
+        "per label"
+    )
 
 
 def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto"):
