@@ -181,7 +181,7 @@ def activate(xp, x, activation):
     if activation is None:
         return x
     if activation == "sigmoid":
-        return 1.0 / (1.0 + xp.exp(-x))
+        return xp.exp(-softplus(xp, -x))      # no overflow for large negative x
     shifted = x - xp.max(x, axis=1, keepdims=True)
     e = xp.exp(shifted)
     return e / xp.sum(e, axis=1, keepdims=True)

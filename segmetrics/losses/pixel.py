@@ -26,7 +26,7 @@ __all__ = ["weighted_cross_entropy_loss", "cross_entropy_loss", "focal_loss"]
 
 
 def _sigmoid(xp, x):
-    return 1.0 / (1.0 + xp.exp(-x))
+    return xp.exp(-softplus(xp, -x))
 
 
 def _channel_vector(xp, values, like):
@@ -49,7 +49,8 @@ class PixelSpec:
         w = _channel_vector(xp, self.weights, xc)
         valid = w if m is None else m * w
         if self.kind == "cross_entropy":
-            pixels = xp.ones_like(xc[:, :1]) if m is None else m[:, :1] + xp.zeros_like(xc[:, :1])
+            first = xp.zeros_like(xc[:, :1, ...])
+            pixels = first + 1.0 if m is None else m[:, :1, ...] + first
             count = xp.sum(pixels)
         else:
             count = xp.sum(xp.astype(valid != 0, xc.dtype) + xp.zeros_like(xc))
