@@ -20,11 +20,13 @@ Examples
 >>> logits.grad.shape
 torch.Size([2, 3, 4, 4])
 """
+import dataclasses
 import inspect
 
 import torch
 
 from segmetrics import losses as _losses
+from segmetrics.losses import _common
 from segmetrics.losses import hausdorff as _hausdorff
 
 __all__ = [
@@ -60,8 +62,43 @@ class SegLossFunction(torch.autograd.Function):
         return grad, None, None, None, None
 
 
+class _CachedSegLossFunction(torch.autograd.Function):
+    """As :class:`SegLossFunction`, keeping the small per-cell derivatives of the
+    forward pass for a first-order backward; a backward that is itself
+    differentiated (``create_graph=True``) recomputes everything from the inputs."""
+
+    @staticmethod
+    def forward(input, target, mask, aux, spec):
+        loss, (d_i, d_p) = spec.forward_cached(input, target, mask, aux)
+        return loss, d_i, d_p
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        input, target, mask, aux, spec = inputs
+        _, d_i, d_p = output
+        ctx.mark_non_differentiable(d_i, d_p)
+        ctx.save_for_backward(input, target, mask, aux, d_i, d_p)
+        ctx.spec = spec
+
+    @staticmethod
+    def backward(ctx, grad_out, _grad_d_i, _grad_d_p):
+        input, target, mask, aux, d_i, d_p = ctx.saved_tensors
+        grad = None
+        if ctx.needs_input_grad[0]:
+            if torch.is_grad_enabled():
+                grad = ctx.spec.backward(input, target, mask, aux, grad_out)
+            else:
+                grad = ctx.spec.backward_cached(input, target, mask, aux, (d_i, d_p), grad_out)
+        return grad, None, None, None, None
+
+
 def apply_loss(loss, input, target, **params):
     """Evaluate the neutral ``loss`` (e.g. :func:`segmetrics.losses.dice_loss`) with autograd.
+
+    The activation of a region or distance loss runs as PyTorch's own fused,
+    differentiable kernel in front of the loss Function (it is the same
+    function the neutral loss applies); the loss itself runs the neutral
+    forward and backward.
 
     Examples
     --------
@@ -74,6 +111,13 @@ def apply_loss(loss, input, target, **params):
     torch.Size([1, 1, 4])
     """
     g, m, aux, spec = loss.prepare(input, target, **params)
+    if getattr(spec, "activation", None) is not None:
+        xp = _common.namespace(input)
+        input = _common.activate(xp, _common.astype(xp, input, _common.compute_dtype(
+            xp, input.dtype)), spec.activation)
+        spec = dataclasses.replace(spec, activation=None)
+    if hasattr(spec, "forward_cached"):
+        return _CachedSegLossFunction.apply(input, g, m, aux, spec)[0]
     return SegLossFunction.apply(input, g, m, aux, spec)
 
 

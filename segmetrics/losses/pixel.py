@@ -7,10 +7,13 @@ so values and gradients stay finite for logits of :math:`\pm 100` in float32
 and, for the focal loss, for :math:`\gamma < 1`. The losses are means over the
 valid elements (:math:`N` counts them).
 """
+import math
 from dataclasses import dataclass
 
 from segmetrics._validate import check_real
 from segmetrics.losses._common import (
+    activate,
+    astype,
     as_constant,
     channel_weights,
     check_bool,
@@ -23,10 +26,6 @@ from segmetrics.losses._common import (
 )
 
 __all__ = ["weighted_cross_entropy_loss", "cross_entropy_loss", "focal_loss"]
-
-
-def _sigmoid(xp, x):
-    return xp.exp(-softplus(xp, -x))
 
 
 def _channel_vector(xp, values, like):
@@ -45,15 +44,21 @@ class PixelSpec:
 
     def _state(self, x, g, m):
         xp = namespace(x, g, m)
-        xc = xp.astype(x, compute_dtype(xp, x.dtype))
-        w = _channel_vector(xp, self.weights, xc)
-        valid = w if m is None else m * w
+        xc = astype(xp, x, compute_dtype(xp, x.dtype))
+        pixels = float(math.prod(x.shape[2:]) * x.shape[0])
+        uniform = all(w == 1.0 for w in self.weights)
+        w = None if uniform else _channel_vector(xp, self.weights, xc)
+        valid = m if w is None else (w if m is None else m * w)
+        kept = sum(1.0 for w_c in self.weights if w_c != 0)
         if self.kind == "cross_entropy":
-            first = xp.zeros_like(xc[:, :1, ...])
-            pixels = first + 1.0 if m is None else m[:, :1, ...] + first
-            count = xp.sum(pixels)
+            count = pixels if m is None else xp.sum(m[:, :1, ...])
+        elif m is None:
+            count = pixels * kept
+        elif m.shape[1] == 1:
+            count = xp.sum(m) * kept
         else:
-            count = xp.sum(xp.astype(valid != 0, xc.dtype) + xp.zeros_like(xc))
+            keep = [1.0 if w_c != 0 else 0.0 for w_c in self.weights]
+            count = xp.sum(m * _channel_vector(xp, keep, xc))
         return xp, xc, valid, count
 
     def _positive_weight(self, xp, g, m, like):
@@ -83,7 +88,7 @@ class PixelSpec:
                 a_pos, a_neg = (1.0, 1.0) if self.alpha is None else (self.alpha, 1.0 - self.alpha)
                 elementwise = -(a_pos * g * xp.exp(self.gamma * log_q) * log_p
                                 + a_neg * (1.0 - g) * xp.exp(self.gamma * log_p) * log_q)
-        return xp.sum(valid * elementwise) / count
+        return xp.sum(elementwise if valid is None else valid * elementwise) / count
 
     def backward(self, x, g, m, aux, grad_out):
         xp, xc, valid, count = self._state(x, g, m)
@@ -91,21 +96,24 @@ class PixelSpec:
             top = xp.max(xc, axis=1, keepdims=True)
             e = xp.exp(xc - top)
             soft = e / xp.sum(e, axis=1, keepdims=True)
-            weighted = valid * g
+            weighted = g if valid is None else valid * g
             grad = -(weighted - soft * xp.sum(weighted, axis=1, keepdims=True))
         else:
-            p = _sigmoid(xp, xc)
             if self.kind == "bce":
+                p = activate(xp, xc, "sigmoid")
                 pw = self._positive_weight(xp, g, m, xc)
-                grad = -valid * (pw * g * (1.0 - p) - (1.0 - g) * p)
+                grad = -(pw * g * (1.0 - p) - (1.0 - g) * p)
             else:
                 log_p, log_q = -softplus(xp, -xc), -softplus(xp, xc)
+                p, q = xp.exp(log_p), xp.exp(log_q)        # q = 1 - p, accurate near p = 1
                 a_pos, a_neg = (1.0, 1.0) if self.alpha is None else (self.alpha, 1.0 - self.alpha)
                 gamma = self.gamma
-                pos = a_pos * g * xp.exp(gamma * log_q) * ((1.0 - p) - gamma * p * log_p)
-                neg = a_neg * (1.0 - g) * xp.exp(gamma * log_p) * (gamma * (1.0 - p) * log_q - p)
-                grad = -valid * (pos + neg)
-        return xp.astype(grad * (grad_out / count), x.dtype)
+                pos = a_pos * g * xp.exp(gamma * log_q) * (q - gamma * p * log_p)
+                neg = a_neg * (1.0 - g) * xp.exp(gamma * log_p) * (gamma * q * log_q - p)
+                grad = -(pos + neg)
+        if valid is not None and self.kind != "cross_entropy":
+            grad = grad * valid
+        return astype(xp, grad * (grad_out / count), x.dtype)
 
 
 def _build(kind, input, target, *, mask, ignore_index, include_background, weight, **extra):
