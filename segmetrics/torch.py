@@ -63,32 +63,33 @@ class SegLossFunction(torch.autograd.Function):
 
 
 class _CachedSegLossFunction(torch.autograd.Function):
-    """As :class:`SegLossFunction`, keeping the small per-cell derivatives of the
-    forward pass for a first-order backward; a backward that is itself
-    differentiated (``create_graph=True``) recomputes everything from the inputs."""
+    """As :class:`SegLossFunction`, keeping what the forward pass computed on the way
+    (the per-cell derivatives of a region loss, the unit gradient of a per-element
+    loss) for a first-order backward. A backward that is itself differentiated
+    (``create_graph=True``) recomputes everything from the saved inputs instead."""
 
     @staticmethod
     def forward(input, target, mask, aux, spec):
-        loss, (d_i, d_p) = spec.forward_cached(input, target, mask, aux)
-        return loss, d_i, d_p
+        loss, cache = spec.forward_cached(input, target, mask, aux)
+        return (loss,) + tuple(cache)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
         input, target, mask, aux, spec = inputs
-        _, d_i, d_p = output
-        ctx.mark_non_differentiable(d_i, d_p)
-        ctx.save_for_backward(input, target, mask, aux, d_i, d_p)
+        cache = output[1:]
+        ctx.mark_non_differentiable(*cache)
+        ctx.save_for_backward(input, target, mask, aux, *cache)
         ctx.spec = spec
 
     @staticmethod
-    def backward(ctx, grad_out, _grad_d_i, _grad_d_p):
-        input, target, mask, aux, d_i, d_p = ctx.saved_tensors
+    def backward(ctx, grad_out, *_):
+        input, target, mask, aux, *cache = ctx.saved_tensors
         grad = None
         if ctx.needs_input_grad[0]:
             if torch.is_grad_enabled():
                 grad = ctx.spec.backward(input, target, mask, aux, grad_out)
             else:
-                grad = ctx.spec.backward_cached(input, target, mask, aux, (d_i, d_p), grad_out)
+                grad = ctx.spec.backward_cached(input, target, mask, aux, cache, grad_out)
         return grad, None, None, None, None
 
 

@@ -234,6 +234,18 @@ def softplus(xp, x):
     return xp.maximum(x, xp.zeros_like(x)) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
+def log_sigmoid(xp, x):
+    """log(sigmoid(x)) = -softplus(-x), exact and finite for any finite x."""
+    native = _native(xp)
+    if native == "torch":
+        import torch
+        return torch.nn.functional.logsigmoid(x)
+    if native == "jax":
+        import jax
+        return jax.nn.log_sigmoid(x)
+    return -softplus(xp, -x)
+
+
 def safe_where(xp, condition, value_fn, x, fill):
     """``value_fn(x)`` where ``condition``, ``fill`` elsewhere, with finite derivatives.
 
