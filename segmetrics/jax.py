@@ -9,8 +9,8 @@ on the host through ``jax.pure_callback``.
 
 ``import segmetrics`` never imports this module; use ``import segmetrics.jax``.
 
-Examples
---------
+Example:
+
 >>> import jax, jax.numpy as jnp
 >>> import segmetrics.jax as smj
 >>> logits = jnp.zeros((2, 3, 4, 4))

@@ -9,8 +9,8 @@ recomputes the sums with differentiable torch operations, so double backward
 
 ``import segmetrics`` never imports this module; use ``import segmetrics.torch``.
 
-Examples
---------
+Example:
+
 >>> import torch
 >>> import segmetrics.torch as smt
 >>> logits = torch.zeros(2, 3, 4, 4, requires_grad=True)

@@ -165,3 +165,9 @@ def test_runs_on_the_tensor_device(device):
 def test_one_channel_softmax_is_refused():
     with pytest.raises(ValueError, match="single channel"):
         smt.DiceLoss(activation="softmax")(torch.zeros(2, 1, 4, 4), torch.zeros(2, 1, 4, 4))
+
+
+def test_docstring_examples_run():
+    import doctest
+    result = doctest.testmod(smt)
+    assert result.attempted > 0 and result.failed == 0

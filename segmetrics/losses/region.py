@@ -552,7 +552,7 @@ def kappa_loss_zhang2019(input, target, *, mask=None, ignore_index=None, activat
     Parameters
     ----------
     {common}
-        The smoothing defaults here are 0 (the equation has none).
+        (Here the smoothing defaults are 0: the equation has none.)
     {channel}
 
     Returns
