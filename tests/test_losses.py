@@ -370,3 +370,15 @@ def test_loss_docstring_examples_run(module):
     import importlib
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_first_order_cached_backward_equals_the_recomputing_backward(name, rng):
+    function = ALL[name][0]
+    x, params = inputs_for(name, logits(rng, scale=3.0))
+    g = targets(rng, "soft")
+    g_prep, m, aux, spec = function.prepare(x, g, mask=random_mask(rng), **params)
+    value, cache = spec.forward_cached(x, g_prep, m, aux)
+    assert float(value) == pytest.approx(float(spec.forward(x, g_prep, m, aux)), rel=1e-12)
+    np.testing.assert_allclose(spec.backward_cached(x, g_prep, m, aux, cache, 0.7),
+                               spec.backward(x, g_prep, m, aux, 0.7), rtol=1e-10, atol=1e-15)
