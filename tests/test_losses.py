@@ -86,7 +86,7 @@ def test_hausdorff_gradient_with_the_distance_maps_held_constant(rng):
         upstream = 1.3
         analytic = L.hausdorff_dt_loss.backward(res, upstream)
         numeric = finite_difference(
-            lambda v: res.spec.forward(v, res.target, res.mask, res.aux), x, upstream)
+            lambda v, r=res: r.spec.forward(v, r.target, r.mask, r.aux), x, upstream)
         np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
 
 

@@ -15,7 +15,6 @@ from segmetrics.losses._common import (
     astype,
     as_constant,
     channel_weights,
-    check_bool,
     check_class_weight,
     compute_dtype,
     loss_function,
