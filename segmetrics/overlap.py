@@ -109,6 +109,8 @@ def binary_counts(pred, gt, *, threshold=None, ignore_index=None, backend="auto"
             return module.binary_counts(p, g, has_ignore, ignore)
     else:
         pred_dtype = _layout.kernel_probability_dtype(pred.dtype)
+        # Round the threshold to pred's own precision, as NumPy's comparison does.
+        threshold = float(pred.dtype.type(threshold))
 
         def count(p, g):
             return module.threshold_counts(p, g, threshold, has_ignore, ignore)
@@ -164,15 +166,13 @@ def confusion_matrix(pred, gt, *, num_classes=None, ignore_index=None, backend="
     module = kernels(backend)
     dtype = _layout.kernel_label_dtype(pred.dtype, gt.dtype)
     k = num_classes if num_classes is not None else _label_bound(pred, gt, dtype, has_ignore, ignore)
-
-    def count(p, g):
-        table = np.zeros((k, k), dtype=np.int64)
-        return table, module.confusion_matrix(p, g, table, has_ignore, ignore)
-
+    if k > MAX_DENSE_CLASSES:
+        raise ValueError(
+            f"a {k} x {k} confusion matrix is too large to hold (labels up to {k - 1}); "
+            "pass labels=[...] to the metric functions, which count only the labels asked for"
+        )
     pairs = _layout.flat_pairs(pred, gt, dtype, dtype)
-    results = _layout.map_pairs(count, pairs, backend_name(module) != "numpy")
-    confusion = sum(table for table, _ in results)
-    n_bad = sum(bad for _, bad in results)
+    confusion, n_bad = _count_pairs(module, pairs, k, has_ignore, ignore)
     if n_bad:
         expected = f"[0, {num_classes})" if num_classes is not None else "non-negative"
         raise ValueError(
@@ -182,6 +182,55 @@ def confusion_matrix(pred, gt, *, num_classes=None, ignore_index=None, backend="
     if num_classes is None:
         confusion = _trim_to_present_labels(confusion)
     return confusion
+
+
+MAX_DENSE_CLASSES = 8192
+
+
+def _count_pairs(module, pairs, k, has_ignore, ignore):
+    """Sum the kernel's K x K tables over flat pairs; also the count of out-of-range voxels."""
+    def count(p, g):
+        table = np.zeros((k, k), dtype=np.int64)
+        return table, module.confusion_matrix(p, g, table, has_ignore, ignore)
+
+    results = _layout.map_pairs(count, pairs, backend_name(module) != "numpy")
+    return sum(table for table, _ in results), sum(bad for _, bad in results)
+
+
+def _coded_pairs(pairs, labels, has_ignore, ignore):
+    """Replace each voxel by its label's code: 1 + index in ``labels``, 0 for the rest.
+
+    The ignored ground-truth value gets code ``len(labels) + 1``.
+    """
+    code_dtype = np.dtype(np.uint16) if len(labels) < 65535 else np.dtype(np.int64)
+    for p, g in pairs:
+        coded = []
+        for values in (p, g):
+            index = np.searchsorted(labels, values)
+            found = labels[np.minimum(index, len(labels) - 1)] == values
+            coded.append(np.where(found, index + 1, 0).astype(code_dtype))
+        if has_ignore:
+            coded[1][g == ignore] = len(labels) + 1
+        yield coded[0], coded[1]
+
+
+def _sparse_label_counts(pred, gt, labels, ignore_index, backend):
+    """One-vs-rest counts of a few labels of a map whose labels are too large for a dense table."""
+    has_ignore, ignore = _ignore_args(ignore_index, gt.dtype)
+    valid_gt = gt[gt != ignore] if has_ignore else gt
+    if pred.min() < 0 or valid_gt.min(initial=0) < 0:
+        raise ValueError(f"labels must be non-negative: {_values_hint(pred, 'pred')}; "
+                         f"{_values_hint(gt, 'gt')}")
+    module = kernels(backend)
+    dtype = _layout.kernel_label_dtype(pred.dtype, gt.dtype)
+    keys = np.unique(np.array([label for label in labels if fits_dtype(label, dtype)], dtype=dtype))
+    ignore_code = len(keys) + 1
+    pairs = _coded_pairs(_layout.flat_pairs(pred, gt, dtype, dtype), keys, has_ignore, ignore)
+    table, _ = _count_pairs(module, pairs, ignore_code + 1, has_ignore, ignore_code)
+    # A label the dtype cannot hold is absent: give it the ignore code's empty row and column.
+    codes = [np.searchsorted(keys, label) + 1 if fits_dtype(label, dtype) else ignore_code
+             for label in labels]
+    return _formulas.per_label_counts(table, codes)
 
 
 def _label_bound(pred, gt, dtype, has_ignore, ignore):
@@ -206,11 +255,20 @@ def _counts(pred, gt, labels, threshold, ignore_index, backend):
     labels = check_labels(labels)
     if threshold is not None:
         raise ValueError("threshold binarises a probability map; it cannot be used with labels=")
+    pred, gt = _checked_pair(pred, gt, threshold=None)
+    dtype = _layout.kernel_label_dtype(pred.dtype, gt.dtype)
+    if dtype.itemsize > 1 and max(pred.max(), gt.max()) >= MAX_DENSE_CLASSES:
+        return _sparse_label_counts(pred, gt, labels, ignore_index, backend)
     confusion = confusion_matrix(pred, gt, ignore_index=ignore_index, backend=backend)
-    k = max(confusion.shape[0], max(labels) + 1)
+    return _formulas.per_label_counts(_padded(confusion, max(labels) + 1), labels)
+
+
+def _padded(confusion, k):
+    """``confusion`` grown with zero rows and columns to at least k x k."""
+    k = max(confusion.shape[0], k)
     padded = np.zeros((k, k), dtype=np.int64)
     padded[:confusion.shape[0], :confusion.shape[0]] = confusion
-    return _formulas.per_label_counts(padded, labels)
+    return padded
 
 
 def _metric(formula, pred, gt, labels, threshold, ignore_index, zero_division, backend, **params):
@@ -333,10 +391,7 @@ def kappa(pred, gt, *, labels=None, multiclass=False, threshold=None, ignore_ind
     confusion = confusion_matrix(pred, gt, ignore_index=ignore_index, backend=backend)
     if labels is not None:
         labels = check_labels(labels)
-        k = max(confusion.shape[0], max(labels) + 1)
-        padded = np.zeros((k, k), dtype=np.int64)
-        padded[:confusion.shape[0], :confusion.shape[0]] = confusion
-        confusion = padded[np.ix_(labels, labels)]
+        confusion = _padded(confusion, max(labels) + 1)[np.ix_(labels, labels)]
     return float(_formulas.kappa_multiclass(confusion, zero_division=zero_division))
 
 

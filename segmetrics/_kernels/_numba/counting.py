@@ -13,7 +13,7 @@ RUN_BLOCK = 64
 @_jit
 def _binary_counts(pred, gt, has_ignore, ignore):
     n_pred = n_gt = n_both = n_valid = 0
-    bits = pred.dtype.type(0) if pred.size == 0 else pred[0] & 0
+    bits = pred[0] ^ pred[0]
     for i in range(pred.shape[0]):
         p = pred[i]
         g = gt[i]
@@ -28,6 +28,8 @@ def _binary_counts(pred, gt, has_ignore, ignore):
 
 
 def binary_counts(pred, gt, has_ignore, ignore):
+    if pred.shape[0] == 0:
+        return 0, 0, 0, 0, 0
     ignore = gt.dtype.type(ignore)
     *counts, bits = _binary_counts(pred, gt, has_ignore, ignore)
     return (*map(int, counts), int(np.asarray(bits).astype(np.uint64)))
@@ -36,7 +38,7 @@ def binary_counts(pred, gt, has_ignore, ignore):
 @_jit
 def _threshold_counts(prob, gt, threshold, has_ignore, ignore):
     n_pred = n_gt = n_both = n_valid = n_nan = 0
-    bits = gt[0] & 0 if gt.size else 0
+    bits = gt[0] ^ gt[0]
     for i in range(prob.shape[0]):
         x = prob[i]
         g = gt[i]
@@ -54,6 +56,8 @@ def _threshold_counts(prob, gt, threshold, has_ignore, ignore):
 
 
 def threshold_counts(prob, gt, threshold, has_ignore, ignore):
+    if prob.shape[0] == 0:
+        return 0, 0, 0, 0, 0, 0
     result = _threshold_counts(prob, gt, prob.dtype.type(threshold),
                                has_ignore, gt.dtype.type(ignore))
     n_pred, n_gt, n_both, n_valid, bits, n_nan = result
@@ -83,7 +87,7 @@ def _count_label_runs(pred, gt, table, has_ignore, ignore):
     bad = 0
     i = 0
     while i + RUN_BLOCK <= n:
-        diff = pred[0] & 0
+        diff = cur_p ^ cur_p
         for j in range(RUN_BLOCK):
             diff |= (pred[i + j] ^ cur_p) | (gt[i + j] ^ cur_g)
         if diff == 0:
