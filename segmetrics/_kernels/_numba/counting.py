@@ -11,27 +11,45 @@ RUN_BLOCK = 64
 
 
 @_jit
-def _binary_counts(pred, gt, has_ignore, ignore):
-    n_pred = n_gt = n_both = n_valid = 0
+def _binary_counts(pred, gt):
+    # Sums of values: foreground counts when the OR of all values is 0 or 1.
+    n_pred = n_gt = n_both = 0
     bits = pred[0] ^ pred[0]
     for i in range(pred.shape[0]):
         p = pred[i]
         g = gt[i]
-        if has_ignore and g == ignore:
-            continue
         bits |= p | g
-        n_valid += 1
-        n_pred += p != 0
-        n_gt += g != 0
-        n_both += (p != 0) & (g != 0)
+        n_pred += p
+        n_gt += g
+        n_both += p & g
+    return n_pred, n_gt, n_both, pred.shape[0], bits
+
+
+@_jit
+def _binary_counts_ignoring(pred, gt, ignore):
+    n_pred = n_gt = n_both = n_valid = 0
+    bits = zero_pred = pred[0] ^ pred[0]
+    zero_gt = gt[0] ^ gt[0]
+    for i in range(pred.shape[0]):
+        g = gt[i]
+        valid = g != ignore
+        p = pred[i] if valid else zero_pred
+        g = g if valid else zero_gt
+        bits |= p | g
+        n_valid += valid
+        n_pred += p
+        n_gt += g
+        n_both += p & g
     return n_pred, n_gt, n_both, n_valid, bits
 
 
 def binary_counts(pred, gt, has_ignore, ignore):
     if pred.shape[0] == 0:
         return 0, 0, 0, 0, 0
-    ignore = gt.dtype.type(ignore)
-    *counts, bits = _binary_counts(pred, gt, has_ignore, ignore)
+    if has_ignore:
+        *counts, bits = _binary_counts_ignoring(pred, gt, gt.dtype.type(ignore))
+    else:
+        *counts, bits = _binary_counts(pred, gt)
     return (*map(int, counts), int(np.asarray(bits).astype(np.uint64)))
 
 
