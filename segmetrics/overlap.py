@@ -176,7 +176,7 @@ def confusion_matrix(pred, gt, *, num_classes=None, ignore_index=None, backend="
     if n_bad:
         expected = f"[0, {num_classes})" if num_classes is not None else "non-negative"
         raise ValueError(
-            f"{n_bad} voxels hold labels outside {expected}: "
+            f"{n_bad} voxels hold labels that are not {expected}: "
             f"{_values_hint(pred, 'pred')}; {_values_hint(gt, 'gt')}"
         )
     if num_classes is None:
@@ -256,10 +256,13 @@ def _counts(pred, gt, labels, threshold, ignore_index, backend):
     if threshold is not None:
         raise ValueError("threshold binarises a probability map; it cannot be used with labels=")
     pred, gt = _checked_pair(pred, gt, threshold=None)
-    dtype = _layout.kernel_label_dtype(pred.dtype, gt.dtype)
-    if dtype.itemsize > 1 and max(pred.max(), gt.max()) >= MAX_DENSE_CLASSES:
-        return _sparse_label_counts(pred, gt, labels, ignore_index, backend)
-    confusion = confusion_matrix(pred, gt, ignore_index=ignore_index, backend=backend)
+    num_classes = None
+    if _layout.kernel_label_dtype(pred.dtype, gt.dtype).itemsize > 1:
+        num_classes = int(max(pred.max(), gt.max(), 0)) + 1
+        if num_classes > MAX_DENSE_CLASSES:
+            return _sparse_label_counts(pred, gt, labels, ignore_index, backend)
+    confusion = confusion_matrix(pred, gt, num_classes=num_classes, ignore_index=ignore_index,
+                                 backend=backend)
     return _formulas.per_label_counts(_padded(confusion, max(labels) + 1), labels)
 
 
