@@ -4,6 +4,7 @@
 PyTorch and JAX are imported when a function that needs them is called.
 """
 from segmetrics._backends import BACKENDS, available_backends
+from segmetrics.evaluate import evaluate_folder
 from segmetrics.from_counts import Counts
 from segmetrics.overlap import (
     accuracy,
@@ -22,6 +23,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BACKENDS", "Counts", "accuracy", "available_backends", "binary_counts",
-    "confusion_matrix", "dice", "jaccard", "kappa", "precision", "sensitivity",
+    "confusion_matrix", "dice", "evaluate_folder", "jaccard", "kappa", "precision", "sensitivity",
     "specificity", "tversky",
 ]
