@@ -439,7 +439,7 @@ class _Writer:
         _atomic_csv(self.csv_path, metrics, kept_records)
         _atomic_text(self.state_path, "".join(json.dumps(s) + "\n" for s in kept_state.values()))
         self._csv = open(self.csv_path, "a", newline="", encoding="utf-8")  # noqa: SIM115
-        self._writer = csv.writer(self._csv)
+        self._writer = csv.writer(self._csv, lineterminator="\n")
         self._state = open(self.state_path, "a", encoding="utf-8")  # noqa: SIM115
 
     def write(self, state, records):
@@ -462,7 +462,7 @@ def _atomic_text(path, text):
 def _atomic_csv(path, metrics, records):
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(_columns(metrics))
         writer.writerows(record.row(metrics) for record in records)
     os.replace(tmp, path)
