@@ -576,42 +576,69 @@ def _json_safe(value):
 
 # ---------------------------------------------------------------- running
 
-def _run_cases(cases, settings, jobs, on_result):
-    """Score ``cases``, calling ``on_result`` as each finishes; at most 2 x jobs in flight."""
+def _run_cases(cases, settings, jobs, on_result, work=None):
+    """Score ``cases``, calling ``on_result`` as each finishes; at most 2 x jobs in flight.
+
+    ``jobs > 1`` uses spawned worker processes that ignore Ctrl-C (the main
+    process handles it and stops submitting). If a worker dies (killed, out of
+    memory), the cases that were in flight are rerun one at a time in a fresh
+    process each, so only the case that kills its worker becomes an error.
+    """
+    work = score_case if work is None else work
     if jobs == 1 or len(cases) <= 1:
         for case in cases:
-            on_result(score_case(case, settings))
+            on_result(work(case, settings))
         return
+    queue = list(reversed(cases))
+    while queue:
+        suspects = _run_pool(queue, settings, jobs, on_result, work)
+        for case in suspects:
+            _run_pool([case], settings, 1, on_result, work, isolated=True)
+
+
+def _ignore_sigint():
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_pool(queue, settings, jobs, on_result, work, isolated=False):
+    """Run cases popped from ``queue`` in one pool; return the in-flight cases if it breaks."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("spawn")
-    queue = list(reversed(cases))
-    while queue:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            pending = {}
-            broken = False
-            while (queue or pending) and not broken:
-                while queue and len(pending) < 2 * jobs:
-                    case = queue.pop()
-                    pending[pool.submit(score_case, case, settings)] = case
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    case = pending.pop(future)
-                    try:
-                        on_result(future.result())
-                    except BrokenProcessPool:
-                        broken = True
-                        on_result(_crashed(case, settings))
-            if broken:
-                # The pool died (a worker was killed, e.g. out of memory): the cases it held
-                # are errors; the rest go to a fresh pool.
-                for future, case in pending.items():
-                    if future.done() and future.exception() is None:
-                        on_result(future.result())
-                    else:
-                        on_result(_crashed(case, settings))
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_ignore_sigint)
+    pending = {}
+    try:
+        while queue or pending:
+            while queue and len(pending) < 2 * jobs:
+                case = queue.pop()
+                pending[pool.submit(work, case, settings)] = case
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    if isolated:
+                        on_result(_crashed(pending.pop(future), settings))
+                        continue
+                    suspects = [case for f, case in pending.items()
+                                if not (f.done() and f.exception() is None)]
+                    for f in list(pending):
+                        if f.done() and f.exception() is None:
+                            on_result(f.result())
+                    pending.clear()
+                    return suspects
+                pending.pop(future)
+                on_result(result)
+        return []
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def _crashed(case, settings):
@@ -808,9 +835,8 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
                              "or --overwrite to replace it")
     elif resume:
         raise UsageError("resume needs an output folder (out_dir)")
-    names = {case.name for case in cases}
-    kept_records = [r for r in kept_records if r.case in names]
-    state = {name: entry for name, entry in state.items() if name in names}
+    state = _still_valid(state, kept_records, cases, settings)
+    kept_records = [r for r in kept_records if r.case in state]
     todo = [case for case in cases if case.name not in state]
 
     results = {}
@@ -884,6 +910,25 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
                      "".join(json.dumps(state[c.name]) + "\n" for c in cases if c.name in state))
         _atomic_text(out / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
     return Evaluation(records, summary)
+
+
+def _still_valid(state, records, cases, settings):
+    """The earlier run's cases that need no rescoring under the current cases and labels."""
+    scored = {}
+    for record in records:
+        scored.setdefault(record.case, set()).add(record.label)
+    valid = {}
+    for case in cases:
+        entry = state.get(case.name)
+        if entry is None or entry.get("missing") != (case.pred is None):
+            continue  # not scored yet, or a prediction appeared since
+        if entry.get("n_voxels") is not None:
+            present = set(entry.get("present", ()))
+            wanted = present if settings.labels is None else set(settings.labels) & present
+            if not wanted <= scored.get(case.name, set()):
+                continue  # scored earlier for other labels
+        valid[case.name] = entry
+    return valid
 
 
 def _complete_records(cases, kept_records, results, state, settings):
