@@ -97,11 +97,11 @@ def _version():
 def _format(stats):
     if stats["mean"] is None:
         return "-"
-    return f"{stats['mean']:.4f}±{stats['std']:.4f}"
+    return f"{stats['mean']:.4f} ({stats['std']:.4f})"
 
 
 def summary_table(summary):
-    """A short human-readable table of the summary: mean ± std per label and metric."""
+    """A short human-readable table of the summary: mean (std) per label and metric."""
     metrics = summary["metrics"]
     rows = [["label", *metrics]]
     for label, per_metric in summary["per_label"].items():
@@ -111,7 +111,8 @@ def summary_table(summary):
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
              for row in rows]
     counts = ", ".join(f"{status} {n}" for status, n in summary["status_counts"].items() if n)
-    return "\n".join([f"{summary['n_cases']} cases; rows: {counts}", *lines])
+    return "\n".join([f"{summary['n_cases']} cases; rows: {counts}; mean (std) per label:",
+                      *lines])
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

@@ -22,7 +22,7 @@ def demo_pair(shape=(96, 128, 128), seed=0):
     return pred, gt
 
 
-def make_demo_folder(root, *, n_cases=4, shape=(24, 48, 48), spacing=(2.5, 0.8, 0.8)):
+def make_demo_folder(root, *, n_cases=4, shape=(40, 64, 64), spacing=(2.5, 0.8, 0.8)):
     """Write ``n_cases`` demo pairs to ``root/preds`` and ``root/gts`` for ``segmetrics-eval``.
 
     NIfTI (``.nii.gz``, anisotropic ``spacing`` in the header) when nibabel is
