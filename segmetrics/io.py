@@ -168,6 +168,8 @@ def _read_nifti(path):
     nibabel = _require("nibabel", "segmetrics[io]")
     image = nibabel.load(path)
     array = np.asanyarray(image.dataobj)
+    while array.ndim > 3 and array.shape[-1] == 1:  # (x, y, z, 1): a 3D label map
+        array = array[..., 0]
     zooms = tuple(float(z) for z in image.header.get_zooms()[: array.ndim])
     affine = np.asarray(image.affine, dtype=np.float64)
     spatial = min(array.ndim, 3)

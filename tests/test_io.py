@@ -154,6 +154,9 @@ def test_nifti_spacing_and_orientation(tmp_path):
     assert np.array_equal(mask.labels, volume)
     assert mask.spacing == pytest.approx((3.0, 0.7, 0.9))
     assert np.allclose(mask.direction, np.eye(3)) and np.allclose(mask.origin, (10, -4, 2))
+    # A trailing singleton axis (x, y, z, 1) is dropped.
+    nibabel.save(nibabel.Nifti1Image(volume[..., None], affine), tmp_path / "v4.nii.gz")
+    assert read_mask(tmp_path / "v4.nii.gz").labels.shape == volume.shape
     # Labels stored as scaled floats come back as integers.
     nibabel.save(nibabel.Nifti1Image(volume.astype(np.float32), affine), tmp_path / "f.nii")
     assert read_mask(tmp_path / "f.nii").labels.dtype.kind == "u"
