@@ -30,6 +30,13 @@ def _int_list(text):
         raise argparse.ArgumentTypeError(f"expected comma-separated integers; got {text!r}") from None
 
 
+def _cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def build_parser():
     """The argument parser of ``segmetrics-eval``."""
     from segmetrics.evaluate import DEFAULT_METRICS, METRICS, PRESETS
@@ -74,7 +81,7 @@ def build_parser():
                         help="whether both-empty rows enter the summary (default: %(default)s)")
     parser.add_argument("--zero-division", type=float, default=float("nan"),
                         help="value of an overlap ratio with a zero denominator (default: nan)")
-    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+    parser.add_argument("-j", "--jobs", type=int, default=_cores(),
                         help="worker processes (default: number of cores, %(default)s)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the complete cases of OUT/metrics.csv and score the rest")

@@ -643,7 +643,9 @@ def _run_pool(queue, settings, jobs, on_result, work, isolated=False):
 
 def _crashed(case, settings):
     labels = settings.labels if settings.labels is not None else (None,)
-    message = "the worker process scoring this case died (out of memory?)"
+    message = ("the worker process scoring this case died (killed or out of memory; or, from "
+               "Python, the calling script cannot be re-imported by a spawned worker: call "
+               "evaluate_folder under `if __name__ == '__main__':`)")
     records = [Record(case.name, label, "error", message, {m: math.nan for m in settings.metrics})
                for label in labels]
     return _CaseResult(case.name, records, None, math.nan, (), ())
@@ -869,25 +871,48 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
             writer.close()
 
     records = _complete_records(cases, kept_records, results, state, settings)
-    summary = {
+    summary = _summary_document(records, settings, both_empty=both_empty, preset=preset,
+                                pred_dir=pred_dir, gt_dir=gt_dir, n_cases=len(cases),
+                                unmatched=unmatched, command_line=command_line)
+    summary = _json_safe(summary)
+    if out is not None:
+        _atomic_csv(out / CSV_NAME, metrics, records)
+        _atomic_text(out / _STATE_NAME,
+                     "".join(json.dumps(state[c.name]) + "\n" for c in cases if c.name in state))
+        _atomic_text(out / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
+    return Evaluation(records, summary)
+
+
+def _summary_document(records, settings, *, both_empty, preset, pred_dir, gt_dir, n_cases,
+                      unmatched, command_line):
+    """The content of summary.json: statistics, the policy behind them and what was run."""
+    metrics = settings.metrics
+    definitions = {m: DEFINITIONS[m] for m in metrics}
+    if "nsd" in definitions:
+        definitions["nsd"] += f" = {settings.nsd_tolerance}"
+    if "tversky" in definitions:
+        definitions["tversky"] += (f" with alpha = {settings.tversky_alpha}, "
+                                   f"beta = {settings.tversky_beta}")
+    return {
         "segmetrics_version": _version(),
         "command_line": list(command_line) if command_line is not None else None,
         "predictions": str(pred_dir),
         "ground_truths": str(gt_dir),
         "preset": preset,
-        "n_cases": len(cases),
+        "n_cases": n_cases,
         "unmatched_predictions": unmatched,
         "labels": sorted({r.label for r in records if r.label is not None}),
         "metrics": list(metrics),
         "options": {
-            "threshold": threshold if preset is None else None,
-            "binarize_above": binarize_above,
+            "threshold": settings.threshold,
+            "binarize_above": settings.binarize_above,
             "ignore_index": settings.ignore_index,
             "spacing": settings.spacing,
             "nsd_tolerance": settings.nsd_tolerance,
             "zero_division": settings.zero_division,
             "tversky_alpha": settings.tversky_alpha,
             "tversky_beta": settings.tversky_beta,
+            "spacing_tolerance": settings.spacing_tolerance,
         },
         "aggregation": {
             "both_empty": "included" if both_empty == "include" else "skipped",
@@ -900,16 +925,9 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
             "iqr": "75th minus 25th percentile, linear interpolation",
             "all_labels": "pooled over every (case, label) row",
         },
-        "definitions": {m: DEFINITIONS[m] for m in metrics},
+        "definitions": definitions,
         **summarize(records, metrics, both_empty=both_empty),
     }
-    summary = _json_safe(summary)
-    if out is not None:
-        _atomic_csv(out / CSV_NAME, metrics, records)
-        _atomic_text(out / _STATE_NAME,
-                     "".join(json.dumps(state[c.name]) + "\n" for c in cases if c.name in state))
-        _atomic_text(out / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
-    return Evaluation(records, summary)
 
 
 def _still_valid(state, records, cases, settings):
