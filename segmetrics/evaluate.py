@@ -576,24 +576,51 @@ def _json_safe(value):
 
 # ---------------------------------------------------------------- running
 
+#: A task for a worker holds cases up to about this many bytes on disk (small cases are
+#: batched so that process overhead does not dominate), and never more than
+#: 1/8 of a worker's share of the cases (so the load stays balanced).
+_CHUNK_BYTES = 8 << 20
+
+
+def _chunks(cases, jobs):
+    """Consecutive groups of cases, one worker task each."""
+    limit = max(1, len(cases) // (8 * jobs))
+    chunks, chunk, size = [], [], 0
+    for case in cases:
+        chunk.append(case)
+        size += sum(os.path.getsize(p) for p in (case.pred, case.gt)
+                    if p is not None and os.path.exists(p))
+        if len(chunk) >= limit or size >= _CHUNK_BYTES:
+            chunks.append(chunk)
+            chunk, size = [], 0
+    if chunk:
+        chunks.append(chunk)
+    return chunks
+
+
+def _score_chunk(chunk, settings, work):
+    return [work(case, settings) for case in chunk]
+
+
 def _run_cases(cases, settings, jobs, on_result, work=None):
-    """Score ``cases``, calling ``on_result`` as each finishes; at most 2 x jobs in flight.
+    """Score ``cases``, calling ``on_result`` as each finishes; at most 2 x jobs tasks in flight.
 
     ``jobs > 1`` uses spawned worker processes that ignore Ctrl-C (the main
-    process handles it and stops submitting). If a worker dies (killed, out of
-    memory), the cases that were in flight are rerun one at a time in a fresh
-    process each, so only the case that kills its worker becomes an error.
+    process handles it and stops submitting). Small cases travel in batches
+    (:func:`_chunks`). If a worker dies (killed, out of memory), the cases that
+    were in flight are rerun one at a time in a fresh process each, so only the
+    case that kills its worker becomes an error.
     """
     work = score_case if work is None else work
     if jobs == 1 or len(cases) <= 1:
         for case in cases:
             on_result(work(case, settings))
         return
-    queue = list(reversed(cases))
+    queue = list(reversed(_chunks(cases, jobs)))
     while queue:
         suspects = _run_pool(queue, settings, jobs, on_result, work)
         for case in suspects:
-            _run_pool([case], settings, 1, on_result, work, isolated=True)
+            _run_pool([[case]], settings, 1, on_result, work, isolated=True)
 
 
 def _ignore_sigint():
@@ -603,7 +630,7 @@ def _ignore_sigint():
 
 
 def _run_pool(queue, settings, jobs, on_result, work, isolated=False):
-    """Run cases popped from ``queue`` in one pool; return the in-flight cases if it breaks."""
+    """Run chunks popped from ``queue`` in one pool; return the in-flight cases if it breaks."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -614,25 +641,29 @@ def _run_pool(queue, settings, jobs, on_result, work, isolated=False):
     try:
         while queue or pending:
             while queue and len(pending) < 2 * jobs:
-                case = queue.pop()
-                pending[pool.submit(work, case, settings)] = case
+                chunk = queue.pop()
+                pending[pool.submit(_score_chunk, chunk, settings, work)] = chunk
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 try:
-                    result = future.result()
+                    results = future.result()
                 except BrokenProcessPool:
                     if isolated:
-                        on_result(_crashed(pending.pop(future), settings))
+                        for case in pending.pop(future):
+                            on_result(_crashed(case, settings))
                         continue
-                    suspects = [case for f, case in pending.items()
-                                if not (f.done() and f.exception() is None)]
-                    for f in list(pending):
+                    suspects = []
+                    for f, chunk in pending.items():
                         if f.done() and f.exception() is None:
-                            on_result(f.result())
+                            for result in f.result():
+                                on_result(result)
+                        else:
+                            suspects.extend(chunk)
                     pending.clear()
                     return suspects
                 pending.pop(future)
-                on_result(result)
+                for result in results:
+                    on_result(result)
         return []
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)

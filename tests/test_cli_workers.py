@@ -24,7 +24,10 @@ def folder(tmp_path_factory):
     return root
 
 
-def test_a_dying_worker_fails_only_its_case(folder):
+@pytest.mark.parametrize("chunk", [1, 3])
+def test_a_dying_worker_fails_only_its_case(folder, monkeypatch, chunk):
+    monkeypatch.setattr(evaluate, "_chunks",
+                        lambda cases, jobs: [cases[i:i + chunk] for i in range(0, len(cases), chunk)])
     cases, _ = evaluate.match_cases(folder / "preds", folder / "gts")
     settings = evaluate._settings(("dice",), (1,), None, None, None, None, 1.0, float("nan"),
                                   None, 0.5, 0.5, 1e-3)
@@ -80,3 +83,11 @@ def test_resume_with_more_labels_rescores(folder, tmp_path):
     rows = read_csv(out / "metrics.csv")
     assert {r["label"] for r in rows} == {"1", "2"}
     assert all(r["status"] != "both_empty" for r in rows if r["label"] == "1")
+
+
+def test_small_cases_are_batched_and_keep_their_order(folder):
+    cases, _ = evaluate.match_cases(folder / "preds", folder / "gts")
+    many = cases * 8  # 80 small cases, 2 workers: batches of 80 // 16 = 5
+    chunks = evaluate._chunks(many, 2)
+    assert [len(c) for c in chunks] == [5] * 16
+    assert [case for chunk in chunks for case in chunk] == many
