@@ -172,10 +172,16 @@ def main(argv=None):
               f"{os.path.join(args.out, 'summary.json')}")
     failed = summary["status_counts"]["error"] + summary["status_counts"]["missing"]
     if failed:
-        bad = sorted({r.case for r in result.records if r.status in ("error", "missing")})
-        print(f"segmetrics-eval: {len(bad)} cases failed or were missing "
-              f"(first: {bad[0]}); see the status and error columns of metrics.csv",
-              file=sys.stderr)
+        failures = {}
+        for record in result.records:
+            if record.status in ("error", "missing"):
+                failures.setdefault(record.case, f"{record.status}: {record.error}")
+        print(f"segmetrics-eval: {len(failures)} cases failed or were missing (they are in "
+              "metrics.csv with their status and error):", file=sys.stderr)
+        for case, reason in list(failures.items())[:10]:
+            print(f"  {case}: {reason}", file=sys.stderr)
+        if len(failures) > 10:
+            print(f"  ... and {len(failures) - 10} more", file=sys.stderr)
         return EXIT_CASES_FAILED
     return EXIT_OK
 

@@ -256,6 +256,10 @@ class _CaseError(Exception):
     """A case that cannot be scored; the message goes to the CSV."""
 
 
+def _rounded(values):
+    return tuple(float(f"{float(v):.6g}") for v in values)
+
+
 def _check_geometry(pred, gt, tolerance):
     """The spacing both masks share; mismatched shape, spacing or orientation is a case error."""
     if pred.labels.shape != gt.labels.shape:
@@ -267,7 +271,8 @@ def _check_geometry(pred, gt, tolerance):
         if len(spacing_p) != len(spacing_g) or not np.allclose(
                 spacing_p, spacing_g, rtol=tolerance, atol=0):
             raise _CaseError(
-                f"spacing mismatch: prediction {tuple(spacing_p)}, ground truth {tuple(spacing_g)} "
+                f"spacing mismatch: prediction {_rounded(spacing_p)}, "
+                f"ground truth {_rounded(spacing_g)} "
                 f"(relative tolerance {tolerance})"
             )
     if pred.direction is not None and gt.direction is not None:

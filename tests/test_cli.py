@@ -121,6 +121,8 @@ def nifti_folder(tmp_path_factory):
     write_nifti(gts / "bad_shape.nii.gz", gt, spacing)
     write_nifti(preds / "bad_spacing.nii.gz", pred, (2.0, 0.7, 0.9))
     write_nifti(gts / "bad_spacing.nii.gz", gt, spacing)
+    write_nifti(preds / "bad_orientation.nii.gz", pred, (-spacing[0], *spacing[1:]))
+    write_nifti(gts / "bad_orientation.nii.gz", gt, spacing)
     return root, arrays, spacing
 
 
@@ -139,7 +141,8 @@ def test_nifti_anisotropic_values_and_mismatches(nifti_folder, tmp_path):
             assert row["status"] == _expected_status(pred, gt, int(row["label"]))
             for metric in ("dice", "jaccard", "kappa"):
                 assert same(value(row, metric), _library(metric, pred, gt, int(row["label"])))
-    for case, word in (("bad_shape", "shape mismatch"), ("bad_spacing", "spacing mismatch")):
+    for case, word in (("bad_shape", "shape mismatch"), ("bad_spacing", "spacing mismatch"),
+                       ("bad_orientation", "orientation mismatch")):
         assert [r["label"] for r in by_case[case]] == ["1", "2"]
         for row in by_case[case]:
             assert row["status"] == "error" and word in row["error"]
