@@ -798,7 +798,9 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
     spacing_tolerance : float
         Relative tolerance when comparing the spacing of prediction and ground truth.
     jobs : int
-        Worker processes; results are identical for every value.
+        Worker processes; results are identical for every value. Workers are
+        spawned, so a script calling this with ``jobs > 1`` needs the usual
+        ``if __name__ == "__main__":`` guard.
     resume : bool
         Keep the complete cases of an earlier run's ``metrics.csv`` and score
         only the others.

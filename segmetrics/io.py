@@ -434,7 +434,15 @@ def _decode(raw, ext, *, threshold, colormap, binarize_above):
             array = array.mean(axis=-1)
         return (array >= threshold).astype(np.uint8)
     if kind == "rgb":
-        array, kind = _decode_rgb(array, colormap)
+        try:
+            array, kind = _decode_rgb(array, colormap)
+        except MaskError as exc:
+            if ext not in (".tif", ".tiff"):
+                raise
+            raise MaskError(
+                f"{exc}. The TIFF says RGB: tifffile stores arrays of shape (3, Y, X) or "
+                "(Y, X, 3) as RGB unless written with photometric='minisblack'"
+            ) from None
         if kind == "labels":
             return array
     labels = _as_labels(array, threshold=threshold, source="the mask")

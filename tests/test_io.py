@@ -172,6 +172,18 @@ def test_tiff_stack_is_3d(tmp_path):
     assert read_mask(tmp_path / "rgb.tif").labels.tolist() == LABELS.tolist()
 
 
+def test_tiff_three_slices_written_as_rgb_is_explained(tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    volume = np.zeros((3, 6, 7), dtype=np.uint8)
+    volume[0, 1:3, 1:3] = 1
+    volume[2, 2:5, 2:6] = 2
+    tifffile.imwrite(tmp_path / "rgb.tif", volume, photometric="rgb", planarconfig="separate")
+    with pytest.raises(MaskError, match="photometric='minisblack'"):
+        read_mask(tmp_path / "rgb.tif")
+    tifffile.imwrite(tmp_path / "grey.tif", volume, photometric="minisblack")
+    assert np.array_equal(read_mask(tmp_path / "grey.tif").labels, volume)
+
+
 def test_nrrd_spacing(tmp_path):
     nrrd = pytest.importorskip("nrrd")
     volume = np.zeros((4, 5, 6), dtype=np.uint8)
