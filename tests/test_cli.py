@@ -343,3 +343,51 @@ def test_console_script_is_declared():
         done = subprocess.run([executable, "--version"], capture_output=True, text=True,
                               timeout=60)
         assert done.returncode == 0 and segmetrics.__version__ in done.stdout
+
+
+def test_jpeg_masks_refused_then_binarised_with_threshold(tmp_path):
+    from PIL import Image
+
+    preds, gts = make_folders(tmp_path)
+    mask = np.zeros((16, 16), dtype=np.uint8)
+    mask[3:12, 4:10] = 255
+    Image.fromarray(mask).save(preds / "j.jpg", quality=90)
+    write_png(gts / "j.png", mask)
+    done = run_cli(preds, gts, "-o", tmp_path / "o1", "--metrics", "dice", "-q")
+    assert done.returncode == 1
+    row = read_csv(tmp_path / "o1" / "metrics.csv")[0]
+    assert row["status"] == "error" and "lossy" in row["error"]
+    done = run_cli(preds, gts, "-o", tmp_path / "o2", "--metrics", "dice", "-q",
+                   "--threshold", "128")
+    assert done.returncode == 0, done.stderr
+    assert "warning" in done.stderr and "JPEG" in done.stderr
+    row = read_csv(tmp_path / "o2" / "metrics.csv")[0]
+    assert row["status"] == "ok" and value(row, "dice") == 1.0
+
+
+def test_coloured_masks_with_colormap_and_tiff_stacks(tmp_path):
+    from PIL import Image
+
+    tifffile = pytest.importorskip("tifffile")
+    preds, gts = make_folders(tmp_path)
+    pred, gt = blob_pair((12, 14), (1, 2), seed=9)
+    colours = {0: (0, 0, 0), 1: (255, 0, 0), 2: (0, 0, 255)}
+    for folder, array in ((preds, pred), (gts, gt)):
+        rgb = np.zeros(array.shape + (3,), dtype=np.uint8)
+        for label, colour in colours.items():
+            rgb[array == label] = colour
+        Image.fromarray(rgb).save(folder / "rgb.png")
+    vpred, vgt = blob_pair((4, 9, 10), (1, 2), seed=11)
+    tifffile.imwrite(preds / "stack.tif", vpred, photometric="minisblack")
+    tifffile.imwrite(gts / "stack.tif", vgt, photometric="minisblack")
+    done = run_cli(preds, gts, "-o", tmp_path / "o1", "--metrics", "dice", "-q",
+                   "--labels", "1,2")
+    assert done.returncode == 1 and "--colormap" in done.stderr
+    done = run_cli(preds, gts, "-o", tmp_path / "o2", "--metrics", "dice", "-q",
+                   "--labels", "1,2", "--colormap", "1=255,0,0;2=0,0,255")
+    assert done.returncode == 0, done.stderr
+    rows = {(r["case"], r["label"]): r for r in read_csv(tmp_path / "o2" / "metrics.csv")}
+    for label in (1, 2):
+        assert same(value(rows[("rgb", str(label))], "dice"), _library("dice", pred, gt, label))
+        assert same(value(rows[("stack", str(label))], "dice"),
+                    _library("dice", vpred, vgt, label))
