@@ -20,14 +20,16 @@ def _float_list(text):
     try:
         return [float(v) for v in text.replace(" ", ",").split(",") if v]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers; got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers; got {text!r}") from None
 
 
 def _int_list(text):
     try:
         return [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers; got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers; got {text!r}") from None
 
 
 def _cores():
@@ -66,7 +68,8 @@ def build_parser():
                         help="normalised surface Dice tolerance, physical units "
                              "(default: %(default)s)")
     parser.add_argument("--colormap",
-                        help="colour->label table for RGB masks: JSON file or '1=255,0,0;2=0,255,0'")
+                        help="colour->label table for RGB masks: a JSON file or "
+                             "'1=255,0,0;2=0,255,0'")
     parser.add_argument("--strip-suffix", action="append", default=[], metavar="SUFFIX",
                         help="remove SUFFIX from file names before matching (repeatable), "
                              "e.g. _seg, _segmentation, _0000")

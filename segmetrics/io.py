@@ -290,7 +290,8 @@ def _decode_rgb(rgb, colormap):
             f"RGB mask with colours ({shown}{', ...' if len(colours) > 4 else ''}): "
             "pass --colormap (colormap=) to say which colour is which label"
         )
-    packed = (rgb[..., 0].astype(np.uint32) << 16) | (rgb[..., 1].astype(np.uint32) << 8) | rgb[..., 2]
+    channels = rgb.astype(np.uint32)
+    packed = (channels[..., 0] << 16) | (channels[..., 1] << 8) | channels[..., 2]
     keys = np.array([(r << 16) | (g << 8) | b for r, g, b in colormap], dtype=np.uint32)
     values = np.array(list(colormap.values()), dtype=np.int64)
     order = np.argsort(keys)
@@ -300,7 +301,8 @@ def _decode_rgb(rgb, colormap):
     if unknown.any():
         bad = rgb[unknown][0]
         raise MaskError(
-            f"colour {tuple(int(v) for v in bad)} ({int(unknown.sum())} pixels) is not in the colormap"
+            f"colour {tuple(int(v) for v in bad)} ({int(unknown.sum())} pixels) "
+            "is not in the colormap"
         )
     labels = values[position]
     dtype = np.uint8 if labels.max(initial=0) < 256 else np.int64
@@ -308,7 +310,7 @@ def _decode_rgb(rgb, colormap):
 
 
 def _as_labels(array, *, threshold, source):
-    """Integer labels from an integer, bool or float array; floats need whole values or a threshold."""
+    """Integer labels from an int, bool or float array; floats need whole values or a threshold."""
     if array.dtype.kind == "b":
         return array.astype(np.uint8)
     if array.dtype.kind == "f":
@@ -395,7 +397,8 @@ def read_mask(path, *, threshold=None, colormap=None, spacing=None, binarize_abo
     except MaskError as exc:
         raise MaskError(f"{path.name}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file
-        raise MaskError(f"{path.name}: cannot read the file ({type(exc).__name__}: {exc})") from None
+        raise MaskError(
+            f"{path.name}: cannot read the file ({type(exc).__name__}: {exc})") from None
     try:
         labels = _decode(raw, ext, threshold=threshold, colormap=colormap,
                          binarize_above=binarize_above)

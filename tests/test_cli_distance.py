@@ -1,4 +1,4 @@
-"""Distance metrics in segmetrics-eval: anisotropic NIfTI, equal to surface_distances, worst case."""
+"""Distance metrics in segmetrics-eval: anisotropic NIfTI, surface_distances values, worst case."""
 import math
 
 import numpy as np

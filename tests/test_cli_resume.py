@@ -1,4 +1,4 @@
-"""--resume after an interrupted run: a partial CSV stays valid and only missing cases are scored."""
+"""--resume after an interrupted run: the partial CSV is valid; only unscored cases are scored."""
 import csv
 import os
 import signal

@@ -26,8 +26,10 @@ def folder(tmp_path_factory):
 
 @pytest.mark.parametrize("chunk", [1, 3])
 def test_a_dying_worker_fails_only_its_case(folder, monkeypatch, chunk):
-    monkeypatch.setattr(evaluate, "_chunks",
-                        lambda cases, jobs: [cases[i:i + chunk] for i in range(0, len(cases), chunk)])
+    def chunks(cases, jobs):
+        return [cases[i:i + chunk] for i in range(0, len(cases), chunk)]
+
+    monkeypatch.setattr(evaluate, "_chunks", chunks)
     cases, _ = evaluate.match_cases(folder / "preds", folder / "gts")
     settings = evaluate._settings(("dice",), (1,), None, None, None, None, 1.0, float("nan"),
                                   None, 0.5, 0.5, 1e-3)
