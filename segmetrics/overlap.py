@@ -8,7 +8,7 @@ matrix pass and the result is a float64 array in ``labels`` order.
 """
 import numpy as np
 
-from segmetrics import _layout
+from segmetrics import _chunked, _layout
 from segmetrics import from_counts as _formulas
 from segmetrics._backends import backend_name, check_backend, kernels
 from segmetrics._validate import (
@@ -72,9 +72,10 @@ def binary_counts(pred, gt, *, threshold=None, ignore_index=None, backend="auto"
 
     Parameters
     ----------
-    pred, gt : array_like
+    pred, gt : array_like or dask.array.Array
         Masks of the same shape: bool, or integers holding only 0 and 1. With
-        ``threshold``, ``pred`` is a floating probability map instead.
+        ``threshold``, ``pred`` is a floating probability map instead. Dask
+        arrays are counted chunk by chunk; the counts are summed.
     threshold : float, optional
         Foreground is ``pred >= threshold``, compared in ``pred``'s precision.
         NaN in ``pred`` is an error.
@@ -97,6 +98,9 @@ def binary_counts(pred, gt, *, threshold=None, ignore_index=None, backend="auto"
     check_backend(backend)
     if threshold is not None:
         threshold = check_real(threshold, "threshold")
+    if _chunked.is_chunked(pred) or _chunked.is_chunked(gt):
+        return _chunked.binary_counts(pred, gt, lambda p, g: binary_counts(
+            p, g, threshold=threshold, ignore_index=ignore_index, backend=backend))
     pred, gt = _checked_pair(pred, gt, threshold=threshold)
     has_ignore, ignore = _ignore_args(ignore_index, gt.dtype)
     module = kernels(backend)
@@ -109,6 +113,8 @@ def binary_counts(pred, gt, *, threshold=None, ignore_index=None, backend="auto"
             return module.binary_counts(p, g, has_ignore, ignore)
     else:
         pred_dtype = _layout.kernel_probability_dtype(pred.dtype)
+        # Round the threshold to pred's own precision, as NumPy's comparison does.
+        threshold = float(pred.dtype.type(threshold))
 
         def count(p, g):
             return module.threshold_counts(p, g, threshold, has_ignore, ignore)
@@ -132,8 +138,9 @@ def confusion_matrix(pred, gt, *, num_classes=None, ignore_index=None, backend="
 
     Parameters
     ----------
-    pred, gt : array_like of int
+    pred, gt : array_like of int, or dask.array.Array
         Label maps of the same shape (bool, uint8, uint16, int32, int64, ...).
+        Dask arrays are counted chunk by chunk; the tables are summed.
     num_classes : int, optional
         K. Every counted label must lie in ``[0, K)``. By default K is the
         largest counted label plus one.
@@ -159,29 +166,80 @@ def confusion_matrix(pred, gt, *, num_classes=None, ignore_index=None, backend="
     """
     check_backend(backend)
     num_classes = check_optional_int(num_classes, "num_classes", minimum=1)
+    if _chunked.is_chunked(pred) or _chunked.is_chunked(gt):
+        confusion = _chunked.confusion_matrix(pred, gt, lambda p, g: confusion_matrix(
+            p, g, num_classes=num_classes, ignore_index=ignore_index, backend=backend))
+        return confusion if num_classes is not None else _trim_to_present_labels(confusion)
     pred, gt = _checked_pair(pred, gt, threshold=None)
     has_ignore, ignore = _ignore_args(ignore_index, gt.dtype)
     module = kernels(backend)
     dtype = _layout.kernel_label_dtype(pred.dtype, gt.dtype)
     k = num_classes if num_classes is not None else _label_bound(pred, gt, dtype, has_ignore, ignore)
-
-    def count(p, g):
-        table = np.zeros((k, k), dtype=np.int64)
-        return table, module.confusion_matrix(p, g, table, has_ignore, ignore)
-
+    if k > MAX_DENSE_CLASSES:
+        raise ValueError(
+            f"a {k} x {k} confusion matrix is too large to hold (labels up to {k - 1}); "
+            "pass labels=[...] to the metric functions, which count only the labels asked for"
+        )
     pairs = _layout.flat_pairs(pred, gt, dtype, dtype)
-    results = _layout.map_pairs(count, pairs, backend_name(module) != "numpy")
-    confusion = sum(table for table, _ in results)
-    n_bad = sum(bad for _, bad in results)
+    confusion, n_bad = _count_pairs(module, pairs, k, has_ignore, ignore)
     if n_bad:
         expected = f"[0, {num_classes})" if num_classes is not None else "non-negative"
         raise ValueError(
-            f"{n_bad} voxels hold labels outside {expected}: "
+            f"{n_bad} voxels hold labels that are not {expected}: "
             f"{_values_hint(pred, 'pred')}; {_values_hint(gt, 'gt')}"
         )
     if num_classes is None:
         confusion = _trim_to_present_labels(confusion)
     return confusion
+
+
+MAX_DENSE_CLASSES = 8192
+
+
+def _count_pairs(module, pairs, k, has_ignore, ignore):
+    """Sum the kernel's K x K tables over flat pairs; also the count of out-of-range voxels."""
+    def count(p, g):
+        table = np.zeros((k, k), dtype=np.int64)
+        return table, module.confusion_matrix(p, g, table, has_ignore, ignore)
+
+    results = _layout.map_pairs(count, pairs, backend_name(module) != "numpy")
+    return sum(table for table, _ in results), sum(bad for _, bad in results)
+
+
+def _coded_pairs(pairs, labels, has_ignore, ignore):
+    """Replace each voxel by its label's code: 1 + index in ``labels``, 0 for the rest.
+
+    The ignored ground-truth value gets code ``len(labels) + 1``.
+    """
+    code_dtype = np.dtype(np.uint16) if len(labels) < 65535 else np.dtype(np.int64)
+    for p, g in pairs:
+        coded = []
+        for values in (p, g):
+            index = np.searchsorted(labels, values)
+            found = labels[np.minimum(index, len(labels) - 1)] == values
+            coded.append(np.where(found, index + 1, 0).astype(code_dtype))
+        if has_ignore:
+            coded[1][g == ignore] = len(labels) + 1
+        yield coded[0], coded[1]
+
+
+def _sparse_label_counts(pred, gt, labels, ignore_index, backend):
+    """One-vs-rest counts of a few labels of a map whose labels are too large for a dense table."""
+    has_ignore, ignore = _ignore_args(ignore_index, gt.dtype)
+    valid_gt = gt[gt != ignore] if has_ignore else gt
+    if pred.min() < 0 or valid_gt.min(initial=0) < 0:
+        raise ValueError(f"labels must be non-negative: {_values_hint(pred, 'pred')}; "
+                         f"{_values_hint(gt, 'gt')}")
+    module = kernels(backend)
+    dtype = _layout.kernel_label_dtype(pred.dtype, gt.dtype)
+    keys = np.unique(np.array([label for label in labels if fits_dtype(label, dtype)], dtype=dtype))
+    ignore_code = len(keys) + 1
+    pairs = _coded_pairs(_layout.flat_pairs(pred, gt, dtype, dtype), keys, has_ignore, ignore)
+    table, _ = _count_pairs(module, pairs, ignore_code + 1, has_ignore, ignore_code)
+    # A label the dtype cannot hold is absent: give it the ignore code's empty row and column.
+    codes = [np.searchsorted(keys, label) + 1 if fits_dtype(label, dtype) else ignore_code
+             for label in labels]
+    return _formulas.per_label_counts(table, codes)
 
 
 def _label_bound(pred, gt, dtype, has_ignore, ignore):
@@ -206,11 +264,26 @@ def _counts(pred, gt, labels, threshold, ignore_index, backend):
     labels = check_labels(labels)
     if threshold is not None:
         raise ValueError("threshold binarises a probability map; it cannot be used with labels=")
-    confusion = confusion_matrix(pred, gt, ignore_index=ignore_index, backend=backend)
-    k = max(confusion.shape[0], max(labels) + 1)
+    if _chunked.is_chunked(pred) or _chunked.is_chunked(gt):
+        confusion = confusion_matrix(pred, gt, ignore_index=ignore_index, backend=backend)
+        return _formulas.per_label_counts(_padded(confusion, max(labels) + 1), labels)
+    pred, gt = _checked_pair(pred, gt, threshold=None)
+    num_classes = None
+    if _layout.kernel_label_dtype(pred.dtype, gt.dtype).itemsize > 1:
+        num_classes = int(max(pred.max(), gt.max(), 0)) + 1
+        if num_classes > MAX_DENSE_CLASSES:
+            return _sparse_label_counts(pred, gt, labels, ignore_index, backend)
+    confusion = confusion_matrix(pred, gt, num_classes=num_classes, ignore_index=ignore_index,
+                                 backend=backend)
+    return _formulas.per_label_counts(_padded(confusion, max(labels) + 1), labels)
+
+
+def _padded(confusion, k):
+    """``confusion`` grown with zero rows and columns to at least k x k."""
+    k = max(confusion.shape[0], k)
     padded = np.zeros((k, k), dtype=np.int64)
     padded[:confusion.shape[0], :confusion.shape[0]] = confusion
-    return _formulas.per_label_counts(padded, labels)
+    return padded
 
 
 def _metric(formula, pred, gt, labels, threshold, ignore_index, zero_division, backend, **params):
@@ -224,10 +297,11 @@ def _metric(formula, pred, gt, labels, threshold, ignore_index, zero_division, b
 _SHARED_PARAMETERS = """
     Parameters
     ----------
-    pred, gt : array_like
+    pred, gt : array_like or dask.array.Array
         Same shape, any number of dimensions. With ``labels=None``: bool or
         0/1 integer masks (a 0/255 mask or a label map is refused). With
-        ``labels``: integer label maps.
+        ``labels``: integer label maps. Dask arrays (e.g. over a Zarr store
+        larger than memory) are counted chunk by chunk and give the same result.
     labels : sequence of int, optional
         Score each label one-vs-rest, all from one confusion-matrix pass.
     threshold : float, optional
@@ -333,10 +407,7 @@ def kappa(pred, gt, *, labels=None, multiclass=False, threshold=None, ignore_ind
     confusion = confusion_matrix(pred, gt, ignore_index=ignore_index, backend=backend)
     if labels is not None:
         labels = check_labels(labels)
-        k = max(confusion.shape[0], max(labels) + 1)
-        padded = np.zeros((k, k), dtype=np.int64)
-        padded[:confusion.shape[0], :confusion.shape[0]] = confusion
-        confusion = padded[np.ix_(labels, labels)]
+        confusion = _padded(confusion, max(labels) + 1)[np.ix_(labels, labels)]
     return float(_formulas.kappa_multiclass(confusion, zero_division=zero_division))
 
 

@@ -11,32 +11,52 @@ RUN_BLOCK = 64
 
 
 @_jit
-def _binary_counts(pred, gt, has_ignore, ignore):
-    n_pred = n_gt = n_both = n_valid = 0
-    bits = pred.dtype.type(0) if pred.size == 0 else pred[0] & 0
+def _binary_counts(pred, gt):
+    # Sums of values: foreground counts when the OR of all values is 0 or 1.
+    n_pred = n_gt = n_both = 0
+    bits = pred[0] ^ pred[0]
     for i in range(pred.shape[0]):
         p = pred[i]
         g = gt[i]
-        if has_ignore and g == ignore:
-            continue
         bits |= p | g
-        n_valid += 1
-        n_pred += p != 0
-        n_gt += g != 0
-        n_both += (p != 0) & (g != 0)
+        n_pred += p
+        n_gt += g
+        n_both += p & g
+    return n_pred, n_gt, n_both, pred.shape[0], bits
+
+
+@_jit
+def _binary_counts_ignoring(pred, gt, ignore):
+    n_pred = n_gt = n_both = n_valid = 0
+    bits = zero_pred = pred[0] ^ pred[0]
+    zero_gt = gt[0] ^ gt[0]
+    for i in range(pred.shape[0]):
+        g = gt[i]
+        valid = g != ignore
+        p = pred[i] if valid else zero_pred
+        g = g if valid else zero_gt
+        bits |= p | g
+        n_valid += valid
+        n_pred += p
+        n_gt += g
+        n_both += p & g
     return n_pred, n_gt, n_both, n_valid, bits
 
 
 def binary_counts(pred, gt, has_ignore, ignore):
-    ignore = gt.dtype.type(ignore)
-    *counts, bits = _binary_counts(pred, gt, has_ignore, ignore)
+    if pred.shape[0] == 0:
+        return 0, 0, 0, 0, 0
+    if has_ignore:
+        *counts, bits = _binary_counts_ignoring(pred, gt, gt.dtype.type(ignore))
+    else:
+        *counts, bits = _binary_counts(pred, gt)
     return (*map(int, counts), int(np.asarray(bits).astype(np.uint64)))
 
 
 @_jit
 def _threshold_counts(prob, gt, threshold, has_ignore, ignore):
     n_pred = n_gt = n_both = n_valid = n_nan = 0
-    bits = gt[0] & 0 if gt.size else 0
+    bits = gt[0] ^ gt[0]
     for i in range(prob.shape[0]):
         x = prob[i]
         g = gt[i]
@@ -54,6 +74,8 @@ def _threshold_counts(prob, gt, threshold, has_ignore, ignore):
 
 
 def threshold_counts(prob, gt, threshold, has_ignore, ignore):
+    if prob.shape[0] == 0:
+        return 0, 0, 0, 0, 0, 0
     result = _threshold_counts(prob, gt, prob.dtype.type(threshold),
                                has_ignore, gt.dtype.type(ignore))
     n_pred, n_gt, n_both, n_valid, bits, n_nan = result
@@ -83,7 +105,7 @@ def _count_label_runs(pred, gt, table, has_ignore, ignore):
     bad = 0
     i = 0
     while i + RUN_BLOCK <= n:
-        diff = pred[0] & 0
+        diff = cur_p ^ cur_p
         for j in range(RUN_BLOCK):
             diff |= (pred[i + j] ^ cur_p) | (gt[i + j] ^ cur_g)
         if diff == 0:

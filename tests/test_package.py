@@ -1,0 +1,48 @@
+"""The package as users meet it: a light import, the compiled backend, docs that build."""
+import doctest
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import segmetrics
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("numba", "scipy", "torch", "jax", "sklearn", "nibabel", "dask")
+
+
+def test_import_is_light():
+    code = ("import sys, segmetrics; "
+            f"print(','.join(sorted(m for m in {HEAVY!r} if m in sys.modules)))")
+    loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                            text=True).stdout.strip()
+    assert loaded == ""
+
+
+def test_compiled_backend_is_built_and_is_the_default():
+    assert segmetrics.available_backends()[0] == "cython"
+    assert segmetrics.available_backends() == list(segmetrics.BACKENDS)
+
+
+@pytest.mark.parametrize("module", ["segmetrics.overlap", "segmetrics.from_counts", "segmetrics.stats"])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+def test_demo_runs():
+    out = subprocess.run([sys.executable, "-m", "segmetrics.demo"], check=True,
+                         capture_output=True, text=True).stdout
+    assert "dice" in out and "kappa (K=4)" in out
+
+
+def test_docs_build_without_warnings(tmp_path):
+    pytest.importorskip("sphinx")
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+         str(ROOT / "docs"), str(tmp_path)],
+        capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
