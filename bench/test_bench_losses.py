@@ -16,6 +16,8 @@ smt = pytest.importorskip("segmetrics.torch")
 
 SHAPE = (8, 4, 256, 256)
 DEVICE = os.environ.get("SEGMETRICS_BENCH_DEVICE", "cuda" if torch.cuda.is_available() else "cpu")
+if os.environ.get("SEGMETRICS_BENCH_THREADS"):               # e.g. 1 on a shared machine
+    torch.set_num_threads(int(os.environ["SEGMETRICS_BENCH_THREADS"]))
 LOSSES = ["dice", "tversky", "focal"]
 IMPLEMENTATIONS = ["segmetrics", "autograd", "monai"]
 
