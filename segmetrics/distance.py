@@ -300,7 +300,9 @@ def _c_order(distances, boundary, axes, shape):
     rows *= multipliers[2]
     key += rows
     del rows
-    return distances[np.argsort(key, kind="stable")]
+    order = np.argsort(key, kind="stable")
+    del key
+    return distances[order]
 
 
 def _checked_masks(pred, gt):
