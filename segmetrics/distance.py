@@ -17,6 +17,9 @@ How the directed distances are found (exact in every case):
    Felzenszwalb-Huttenlocher transform of the other boundary on the joint
    bounding box is sampled instead.
 
+The compiled kernels release the GIL, so boundaries are extracted in two
+threads and each direction's search runs over slabs of planes in parallel.
+
 Nothing the size of the input volume is allocated (except a native-byte-order
 copy of a byte-swapped input): memory scales with the boundary sizes and, for
 the fallback, with the joint bounding box. Percentiles use ``np.percentile``,
