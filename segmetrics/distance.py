@@ -90,7 +90,7 @@ class SurfaceDistances:
     percentiles and ASSD, and 0 for the surface Dice.
     """
 
-    __slots__ = ("pred_to_gt", "gt_to_pred", "spacing")
+    __slots__ = ("gt_to_pred", "pred_to_gt", "spacing")
 
     def __init__(self, pred_to_gt, gt_to_pred, spacing):
         self.pred_to_gt = pred_to_gt
@@ -197,7 +197,7 @@ def _oriented(array, axes):
 class _Boundary:
     """Boundary voxels of one object, row by row, in the frame of its bounding box."""
 
-    __slots__ = ("origin", "shape", "row_ptr", "cols")
+    __slots__ = ("cols", "origin", "row_ptr", "shape")
 
     def __init__(self, origin, shape, row_ptr, cols):
         self.origin = np.asarray(origin, dtype=np.int64)

@@ -4,11 +4,11 @@ import doctest
 import math
 
 import numpy as np
+import oracles_distance as oracle
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import oracles_distance as oracle
 import segmetrics
 from segmetrics import distance
 from segmetrics._backends import available_backends

@@ -154,17 +154,20 @@ cdef inline bint _is_boundary(const Volume* m, label_t value,
     if not full:
         if k == 0 or k == m.n2 - 1:
             return True
-        if (<const label_t*> (p - m.s2))[0] != value or (<const label_t*> (p + m.s2))[0] != value:
+        if ((<const label_t*> (p - m.s2))[0] != value
+                or (<const label_t*> (p + m.s2))[0] != value):
             return True
         if ndim >= 2:
             if j == 0 or j == m.n1 - 1:
                 return True
-            if (<const label_t*> (p - m.s1))[0] != value or (<const label_t*> (p + m.s1))[0] != value:
+            if ((<const label_t*> (p - m.s1))[0] != value
+                    or (<const label_t*> (p + m.s1))[0] != value):
                 return True
         if ndim >= 3:
             if i == 0 or i == m.n0 - 1:
                 return True
-            if (<const label_t*> (p - m.s0))[0] != value or (<const label_t*> (p + m.s0))[0] != value:
+            if ((<const label_t*> (p - m.s0))[0] != value
+                    or (<const label_t*> (p + m.s0))[0] != value):
                 return True
         return False
     lo0 = -1 if ndim >= 3 else 0

@@ -281,8 +281,7 @@ def _envelope_pass(f, base, n, stride, s, v, z, g):
                 continue
             t = np.float64(q - v[c]) * s
             val = t * t + g[v[c]]
-            if val < best:
-                best = val
+            best = min(best, val)
         f[base + q * stride] = best
 
 
