@@ -4,7 +4,16 @@ The volumes are synthetic and seeded: a liver-like ellipsoid pair on a 512 x 512
 CT grid (spacing 0.8, 0.8, 2.5 mm), the same pair displaced by ~30 mm plus a distant
 false-positive blob, a 256^3 map of 14 organ-like labels, and a 2-D 512^2 lesion.
 """
+import importlib
+import math
+import tracemalloc
+import warnings
+
 import numpy as np
+import pytest
+
+import segmetrics
+from segmetrics._backends import available_backends
 
 CT_SHAPE = (512, 512, 160)
 CT_SPACING = (0.8, 0.8, 2.5)
@@ -68,15 +77,6 @@ def lesion_2d(size=512):
 # group holds segmetrics and the peers on the same input; every benchmark checks its
 # result. Slow peers run a single round. Numba is warmed up before timing.
 
-import importlib  # noqa: E402
-import math  # noqa: E402
-import tracemalloc  # noqa: E402
-import warnings  # noqa: E402
-
-import pytest  # noqa: E402
-
-import segmetrics  # noqa: E402
-from segmetrics._backends import available_backends  # noqa: E402
 
 pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
               pytest.mark.filterwarnings("ignore::FutureWarning"),

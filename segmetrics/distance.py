@@ -17,6 +17,9 @@ How the directed distances are found (exact in every case):
    Felzenszwalb-Huttenlocher transform of the other boundary on the joint
    bounding box is sampled instead.
 
+The compiled kernels release the GIL, so boundaries are extracted in two
+threads and each direction's search runs over slabs of planes in parallel.
+
 Nothing the size of the input volume is allocated (except a native-byte-order
 copy of a byte-swapped input): memory scales with the boundary sizes and, for
 the fallback, with the joint bounding box. Percentiles use ``np.percentile``,
@@ -58,11 +61,12 @@ _SAMPLE_MIN_QUERIES = 4096
 # Sampled runs of queries used to estimate the search cost.
 _SAMPLE_RUNS = 256
 _SAMPLE_RUN = 4  # the Cython/Numba kernels' SAMPLE_RUN
-# Both directions run in two threads when each has at least this many queries.
+# A direction's search is split across threads from this many queries.
 _PARALLEL_MIN_QUERIES = 20000
 # ... and boundaries are extracted in two threads from boxes this large together.
 _PARALLEL_MIN_VOXELS = 1 << 21
 _executor = None
+_chunk_executor = None
 
 
 class SurfaceDistances:
@@ -86,7 +90,7 @@ class SurfaceDistances:
     percentiles and ASSD, and 0 for the surface Dice.
     """
 
-    __slots__ = ("pred_to_gt", "gt_to_pred", "spacing")
+    __slots__ = ("gt_to_pred", "pred_to_gt", "spacing")
 
     def __init__(self, pred_to_gt, gt_to_pred, spacing):
         self.pred_to_gt = pred_to_gt
@@ -193,7 +197,7 @@ def _oriented(array, axes):
 class _Boundary:
     """Boundary voxels of one object, row by row, in the frame of its bounding box."""
 
-    __slots__ = ("origin", "shape", "row_ptr", "cols")
+    __slots__ = ("cols", "origin", "row_ptr", "shape")
 
     def __init__(self, origin, shape, row_ptr, cols):
         self.origin = np.asarray(origin, dtype=np.int64)
@@ -270,9 +274,39 @@ def _directed(module, query, target, spacing, ndim, method):
             method = "edt"
     if method != "edt":
         budget = 0 if method == "search" else max(int(2 * edt_cost), 1)
-        if _search(module, query, target, spacing, out, 1, budget) >= 0:
+        if _search_in_chunks(module, query, target, spacing, out, budget):
             return out
     return _directed_by_edt(module, query, target, spacing)
+
+
+def _search_in_chunks(module, query, target, spacing, out, budget):
+    """The row search over slabs of query planes in parallel; False if over ``budget``.
+
+    A slab's ``row_ptr`` keeps indexing the whole ``cols`` and ``out``, and its
+    origin moves to its first plane, so the slabs write disjoint parts of ``out``.
+    """
+    threads = _layout._thread_count()
+    n0, n1 = query.shape[0], query.shape[1]
+    if (threads < 2 or query.size < _PARALLEL_MIN_QUERIES or n0 < 2
+            or backend_name(module) == "numpy"):
+        return _search(module, query, target, spacing, out, 1, budget) >= 0
+    global _chunk_executor
+    if _chunk_executor is None:
+        _chunk_executor = ThreadPoolExecutor(threads, thread_name_prefix="segmetrics-search")
+    # Slabs of about equal query counts, a few per thread to balance uneven planes.
+    plane_ends = query.row_ptr[n1::n1]
+    cuts = np.searchsorted(plane_ends, np.linspace(0, query.size, 4 * threads + 1)[1:-1])
+    bounds = np.unique(np.concatenate(([0], np.minimum(cuts + 1, n0), [n0])))
+
+    def run(lo, hi):
+        row_ptr = query.row_ptr[lo * n1:hi * n1 + 1]
+        slab = _Boundary(query.origin + (lo, 0, 0), (hi - lo, n1, query.shape[2]), row_ptr,
+                         query.cols)
+        share = 0 if budget == 0 else max(1, budget * int(row_ptr[-1] - row_ptr[0]) // query.size)
+        return _search(module, slab, target, spacing, out, 1, share)
+
+    spent = list(_chunk_executor.map(run, bounds[:-1], bounds[1:]))
+    return min(spent) >= 0
 
 
 def _c_order(distances, boundary, axes, shape):
@@ -300,7 +334,9 @@ def _c_order(distances, boundary, axes, shape):
     rows *= multipliers[2]
     key += rows
     del rows
-    return distances[np.argsort(key, kind="stable")]
+    order = np.argsort(key, kind="stable")
+    del key
+    return distances[order]
 
 
 def _checked_masks(pred, gt):
@@ -411,11 +447,9 @@ def _in_two_threads(module, large, first, second):
 
 
 def _both_directions(module, pb, gb, spacing3, ndim, method):
-    """Both directed sets, in two threads for large boundaries."""
-    large = min(pb.size, gb.size) >= _PARALLEL_MIN_QUERIES
-    return _in_two_threads(module, large,
-                           lambda: _directed(module, pb, gb, spacing3, ndim, method),
-                           lambda: _directed(module, gb, pb, spacing3, ndim, method))
+    """Both directed sets; each searches its query slabs in parallel."""
+    return (_directed(module, pb, gb, spacing3, ndim, method),
+            _directed(module, gb, pb, spacing3, ndim, method))
 
 
 def _label_boxes(module, volume, axes, labels):

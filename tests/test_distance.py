@@ -4,11 +4,11 @@ import doctest
 import math
 
 import numpy as np
+import oracles_distance as oracle
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import oracles_distance as oracle
 import segmetrics
 from segmetrics import distance
 from segmetrics._backends import available_backends
@@ -156,6 +156,30 @@ def test_far_apart_objects_and_large_offsets(backend, method):
     gt[0, 29, 49] = True  # a far corner voxel
     spacing = (0.8, 1.3, 2.5)
     got = distance._compute(pred, gt, spacing, None, "face", backend, method=method)
+    expected = oracle.surface_distances(pred, gt, spacing)
+    assert_distances(got.pred_to_gt, expected[0])
+    assert_distances(got.gt_to_pred, expected[1])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("path", ("sampled-search", "sampled-edt", "budget-exceeded",
+                                  "parallel-slabs", "parallel-over-budget"))
+def test_cost_model_paths(monkeypatch, backend, path):
+    """Whatever the cost model and the threading decide, the distances are the same."""
+    rng = np.random.default_rng(7)
+    pred = rng.random((12, 14, 16)) < 0.3
+    gt = np.zeros_like(pred)
+    gt[3:9, 2:12, 5:15] = True
+    monkeypatch.setattr(distance, "_SAMPLE_MIN_QUERIES",
+                        1 if path.startswith("sampled") else 10**9)
+    monkeypatch.setattr(distance, "_SAMPLE_RUNS", 4)
+    if path.startswith("parallel"):
+        monkeypatch.setattr(distance, "_PARALLEL_MIN_QUERIES", 1)
+        monkeypatch.setattr(distance._layout, "_thread_count", lambda: 3)
+    if path in ("sampled-edt", "budget-exceeded", "parallel-over-budget"):
+        monkeypatch.setattr(distance, "_EDT_PROBES_PER_VOXEL_PASS", 1e-12)
+    spacing = (0.9, 1.7, 0.6)
+    got = segmetrics.surface_distances(pred, gt, spacing=spacing, backend=backend)
     expected = oracle.surface_distances(pred, gt, spacing)
     assert_distances(got.pred_to_gt, expected[0])
     assert_distances(got.gt_to_pred, expected[1])

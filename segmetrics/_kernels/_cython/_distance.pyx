@@ -138,7 +138,7 @@ cdef struct Volume:
     Py_ssize_t n0, n1, n2, s0, s1, s2  # shape, strides in bytes
 
 
-cdef inline bint _at(const Volume* m, const label_t* dummy, label_t value, Py_ssize_t i,
+cdef inline bint _at(const Volume* m, label_t value, Py_ssize_t i,
                      Py_ssize_t j, Py_ssize_t k) noexcept nogil:
     """Whether (i, j, k) lies in the box and holds ``value``."""
     if i < 0 or j < 0 or k < 0 or i >= m.n0 or j >= m.n1 or k >= m.n2:
@@ -146,7 +146,7 @@ cdef inline bint _at(const Volume* m, const label_t* dummy, label_t value, Py_ss
     return (<const label_t*> (m.data + i * m.s0 + j * m.s1 + k * m.s2))[0] == value
 
 
-cdef inline bint _is_boundary(const Volume* m, const label_t* dummy, label_t value,
+cdef inline bint _is_boundary(const Volume* m, label_t value,
                               Py_ssize_t i, Py_ssize_t j, Py_ssize_t k, int ndim,
                               bint full) noexcept nogil:
     cdef const char* p = m.data + i * m.s0 + j * m.s1 + k * m.s2
@@ -154,17 +154,20 @@ cdef inline bint _is_boundary(const Volume* m, const label_t* dummy, label_t val
     if not full:
         if k == 0 or k == m.n2 - 1:
             return True
-        if (<const label_t*> (p - m.s2))[0] != value or (<const label_t*> (p + m.s2))[0] != value:
+        if ((<const label_t*> (p - m.s2))[0] != value
+                or (<const label_t*> (p + m.s2))[0] != value):
             return True
         if ndim >= 2:
             if j == 0 or j == m.n1 - 1:
                 return True
-            if (<const label_t*> (p - m.s1))[0] != value or (<const label_t*> (p + m.s1))[0] != value:
+            if ((<const label_t*> (p - m.s1))[0] != value
+                    or (<const label_t*> (p + m.s1))[0] != value):
                 return True
         if ndim >= 3:
             if i == 0 or i == m.n0 - 1:
                 return True
-            if (<const label_t*> (p - m.s0))[0] != value or (<const label_t*> (p + m.s0))[0] != value:
+            if ((<const label_t*> (p - m.s0))[0] != value
+                    or (<const label_t*> (p + m.s0))[0] != value):
                 return True
         return False
     lo0 = -1 if ndim >= 3 else 0
@@ -172,7 +175,7 @@ cdef inline bint _is_boundary(const Volume* m, const label_t* dummy, label_t val
     for a in range(lo0, -lo0 + 1):
         for b in range(lo1, -lo1 + 1):
             for c in range(-1, 2):
-                if not _at(m, dummy, value, i + a, j + b, k + c):
+                if not _at(m, value, i + a, j + b, k + c):
                     return True
     return False
 
@@ -191,7 +194,6 @@ def boundary_rows(const label_t[:, :, :] mask, label_t value, int ndim, bint ful
     cdef int32_t[::1] cols = cols_array
     cdef bint grow = False
     cdef Volume m
-    cdef const label_t* dummy = NULL
     cdef const char* row
     m.data = <const char*> &mask[0, 0, 0]
     m.n0, m.n1, m.n2 = n0, n1, n2
@@ -205,7 +207,7 @@ def boundary_rows(const label_t[:, :, :] mask, label_t value, int ndim, bint ful
                     row = m.data + i * m.s0 + j * m.s1
                     while k < n2:
                         if ((<const label_t*> (row + k * m.s2))[0] == value
-                                and _is_boundary(&m, dummy, value, i, j, k, ndim, full)):
+                                and _is_boundary(&m, value, i, j, k, ndim, full)):
                             if n == capacity:
                                 grow = True
                                 break

@@ -54,31 +54,29 @@ def _label_bboxes(labelmap, labels, boxes):
     n_labels = labels.shape[0]
     for i in range(n0):
         for j in range(n1):
-            have_last = False
-            last = labelmap[0, 0, 0]
-            index = -1
-            for k in range(n2):
+            k = 0
+            while k < n2:  # one label look-up per run of equal values
                 v = labelmap[i, j, k]
-                if not have_last or v != last:
-                    have_last = True
-                    last = v
-                    a = 0
-                    b = n_labels
-                    while a < b:
-                        mid = (a + b) >> 1
-                        if labels[mid] < v:
-                            a = mid + 1
-                        else:
-                            b = mid
-                    index = a if a < n_labels and labels[a] == v else -1
-                if index < 0:
+                k0 = k
+                k += 1
+                while k < n2 and labelmap[i, j, k] == v:
+                    k += 1
+                a = 0
+                b = n_labels
+                while a < b:
+                    mid = (a + b) >> 1
+                    if labels[mid] < v:
+                        a = mid + 1
+                    else:
+                        b = mid
+                if a == n_labels or labels[a] != v:
                     continue
-                boxes[index, 0] = min(boxes[index, 0], i)
-                boxes[index, 1] = max(boxes[index, 1], i)
-                boxes[index, 2] = min(boxes[index, 2], j)
-                boxes[index, 3] = max(boxes[index, 3], j)
-                boxes[index, 4] = min(boxes[index, 4], k)
-                boxes[index, 5] = max(boxes[index, 5], k)
+                boxes[a, 0] = min(boxes[a, 0], i)
+                boxes[a, 1] = max(boxes[a, 1], i)
+                boxes[a, 2] = min(boxes[a, 2], j)
+                boxes[a, 3] = max(boxes[a, 3], j)
+                boxes[a, 4] = min(boxes[a, 4], k0)
+                boxes[a, 5] = max(boxes[a, 5], k - 1)
 
 
 def label_bboxes(labelmap, labels, boxes):
@@ -283,8 +281,7 @@ def _envelope_pass(f, base, n, stride, s, v, z, g):
                 continue
             t = np.float64(q - v[c]) * s
             val = t * t + g[v[c]]
-            if val < best:
-                best = val
+            best = min(best, val)
         f[base + q * stride] = best
 
 

@@ -61,8 +61,10 @@ def boundary_rows(mask, value, ndim, full):
 
 
 def _coords(origin, n1, row_ptr, cols):
+    """Coordinates of ``cols[row_ptr[0]:row_ptr[-1]]``: ``row_ptr`` may index a longer array."""
     rows = np.repeat(np.arange(row_ptr.shape[0] - 1), np.diff(row_ptr))
-    return rows // n1 + origin[0], rows % n1 + origin[1], cols.astype(np.int64) + origin[2]
+    cols = cols[row_ptr[0]:row_ptr[-1]].astype(np.int64)
+    return rows // n1 + origin[0], rows % n1 + origin[1], cols + origin[2]
 
 
 def directed_distances(q_origin, q_n1, q_row_ptr, q_cols, t_origin, t_n0, t_n1, t_row_ptr,
@@ -78,7 +80,7 @@ def directed_distances(q_origin, q_n1, q_row_ptr, q_cols, t_origin, t_n0, t_n1, 
     not_boundary = np.ones([h - l for l, h in zip(lo, hi)], dtype=bool)
     not_boundary[tuple(c - l for c, l in zip(t, lo))] = False
     field = ndimage.distance_transform_edt(not_boundary, sampling=spacing)
-    out[:] = field[tuple(c - l for c, l in zip(q, lo))]
+    out[q_row_ptr[0]:q_row_ptr[-1]] = field[tuple(c - l for c, l in zip(q, lo))]
     return 0
 
 
