@@ -156,9 +156,8 @@ def test_long_runs_and_noisy_blocks_count_alike(backend, rng):
     np.testing.assert_array_equal(got, brute_confusion(pred, gt, 4))
 
 
+@pytest.mark.parametrize("backend", ["cython", "numba"])  # the threaded backends
 def test_large_input_uses_threads_and_stays_exact(backend):
-    if backend == "numpy":
-        pytest.skip("the reference backend is single-threaded and slow at this size")
     rng = np.random.default_rng(7)
     gt = np.repeat(rng.integers(0, 14, 5000, dtype=np.uint8), 1000)
     pred = np.roll(gt, 333)
