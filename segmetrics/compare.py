@@ -160,7 +160,7 @@ def compare_folders(pred_dir_a, pred_dir_b, gt_dir, *, out_dir=None, **options):
     ...                          os.path.join(root, "gts"), metrics=["dice"])
     >>> row = result.rows[0]
     >>> row["label"], row["n_cases"], round(row["mean_difference"], 3), row["a_wins"]
-    ('1', 3, 0.2, 3)
+    ('1', 3, 0.6, 3)
     """
     from segmetrics.evaluate import UsageError, evaluate_folder
 
