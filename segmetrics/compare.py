@@ -164,6 +164,10 @@ def compare_folders(pred_dir_a, pred_dir_b, gt_dir, *, out_dir=None, **options):
     """
     from segmetrics.evaluate import UsageError, evaluate_folder
 
+    try:
+        import scipy.stats  # noqa: F401 - the Wilcoxon test, checked before any scoring
+    except ImportError:
+        raise UsageError("comparing models needs scipy (pip install scipy)") from None
     command_line = options.pop("command_line", None)
     out = Path(out_dir) if out_dir is not None else None
     evaluations = []

@@ -9,7 +9,10 @@ What travels over the network per task: the :class:`~segmetrics.evaluate.Case`
 (a name and two file paths), the scoring settings (a small frozen dataclass)
 and, back, the case's records (one row of floats per label). Workers read the
 mask files themselves, so every worker needs the prediction and ground-truth
-folders at the same paths (shared storage) and ``segmetrics`` installed.
+folders at the same absolute paths (shared storage) and ``segmetrics``
+installed. Start workers with one thread each (``dask worker ADDRESS
+--nworkers N --nthreads 1``): the kernels use their own threads, and the
+warnings a case raises are collected per process.
 
 If a worker dies, the scheduler reruns its tasks on the other workers; a task
 that kills ``allowed_failures`` workers in a row (Dask's setting, default 3)
@@ -21,6 +24,7 @@ Each case is reported to ``on_result`` exactly once.
 """
 import contextlib
 import uuid
+from pathlib import Path
 
 __all__ = ["connect", "run_cases"]
 
@@ -66,6 +70,9 @@ def run_cases(cases, settings, client, on_result, work=None):
     work = score_case if work is None else work
     if not cases:
         return
+    # workers resolve relative paths against their own working folder: send absolute ones
+    cases = [case._replace(pred=None if case.pred is None else Path(case.pred).absolute(),
+                           gt=Path(case.gt).absolute()) for case in cases]
     tag = uuid.uuid4().hex[:12]
     pending = _submit(client, _chunks(cases, _total_threads(client)), settings, work, tag)
     retried = set()
