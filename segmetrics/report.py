@@ -151,6 +151,8 @@ def render_report(evaluation, *, n_worst=5, title="segmetrics evaluation report"
     plotted = _plot_metrics(metrics)
     if plotted and labels:
         parts.append("<h2>Distributions per label</h2>")
+        parts.append("<p>The values the summary aggregates: an infinite distance is drawn at "
+                     "the case's image diagonal, NaN values are left out.</p>")
         for metric in plotted:
             png = _figure_png(records, metric, labels, statuses)
             parts.append(f'<p><img alt="{html.escape(metric)} per label" '
