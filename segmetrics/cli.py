@@ -177,15 +177,16 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 def _options(args, command_line):
     """The evaluate_folder keywords shared by both commands."""
-    return dict(
-        out_dir=args.out, metrics=args.metrics, labels=args.labels, threshold=args.threshold,
-        ignore_index=args.ignore_index, spacing=args.spacing, nsd_tolerance=args.nsd_tolerance,
-        colormap=args.colormap, strip_suffixes=args.strip_suffix, pattern=args.pattern,
-        preset=args.preset, both_empty=args.both_empty, zero_division=args.zero_division,
-        jobs=args.jobs, overwrite=args.overwrite, confidence=args.confidence,
-        n_resamples=args.bootstrap_resamples, command_line=command_line,
-        progress=not args.quiet and sys.stderr.isatty(),
-    )
+    return {
+        "out_dir": args.out, "metrics": args.metrics, "labels": args.labels,
+        "threshold": args.threshold, "ignore_index": args.ignore_index,
+        "spacing": args.spacing, "nsd_tolerance": args.nsd_tolerance,
+        "colormap": args.colormap, "strip_suffixes": args.strip_suffix,
+        "pattern": args.pattern, "preset": args.preset, "both_empty": args.both_empty,
+        "zero_division": args.zero_division, "jobs": args.jobs, "overwrite": args.overwrite,
+        "confidence": args.confidence, "n_resamples": args.bootstrap_resamples,
+        "command_line": command_line, "progress": not args.quiet and sys.stderr.isatty(),
+    }
 
 
 def _engine(args):

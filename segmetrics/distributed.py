@@ -63,7 +63,7 @@ def run_cases(cases, settings, client, on_result, work=None):
         The per-case function (default :func:`segmetrics.evaluate.score_case`);
         it must be importable on the workers.
     """
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
 
     from segmetrics.evaluate import _chunks, _crashed, score_case
 
@@ -82,9 +82,7 @@ def run_cases(cases, settings, client, on_result, work=None):
             chunk = pending.pop(future)
             try:
                 results = future.result()
-            except Exception as exc:  # noqa: BLE001 - KilledWorker or a lost task
-                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                    raise
+            except KilledWorker:
                 first = chunk[0].name
                 if len(chunk) > 1 or first not in retried:
                     # rerun the cases one task each: only the culprit fails
@@ -97,12 +95,30 @@ def run_cases(cases, settings, client, on_result, work=None):
                     on_result(_crashed(chunk[0], settings))
                 future.release()
                 continue
+            except Exception as exc:  # noqa: BLE001 - e.g. segmetrics missing on a worker
+                for case in chunk:
+                    on_result(_task_failed(case, settings, exc))
+                future.release()
+                continue
             future.release()
             for result in results:
                 on_result(result)
     except BaseException:
         client.cancel(list(pending), force=True)
         raise
+
+
+def _task_failed(case, settings, exc):
+    """Error records for a case whose task raised on the worker (not in the scoring)."""
+    import math
+
+    from segmetrics.evaluate import Record, _CaseResult
+
+    message = f"the Dask task failed on the worker: {type(exc).__name__}: {exc}"
+    labels = settings.labels if settings.labels is not None else (None,)
+    records = [Record(case.name, label, "error", message, {m: math.nan for m in settings.metrics})
+               for label in labels]
+    return _CaseResult(case.name, records, None, math.nan, (), ())
 
 
 @contextlib.contextmanager

@@ -89,3 +89,8 @@ def slow_score(case, settings):
 
     time.sleep(0.3)
     return score_case(case, settings)
+
+
+def fail_on_worker(case, settings):
+    """A worker function that raises (as a worker lacking a package would)."""
+    raise RuntimeError(f"no scorer here for {case.name}")

@@ -56,19 +56,22 @@ class Cluster:
     def add_worker(self):
         worker = self._spawn("dask_worker", self.address, "--host", "127.0.0.1",
                              "--nthreads", "1", "--no-nanny", "--no-dashboard",
+                             "--local-directory", str(self.folder / "scratch"),
                              "--death-timeout", "60")
         self.workers.append(worker)
         return worker
 
     def close(self):
-        for process in [*self.workers, self.scheduler]:
-            if process is not None and process.poll() is None:
-                process.terminate()
-        for process in [*self.workers, self.scheduler]:
-            if process is None:
-                continue
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=20)
+        """End the workers first (a worker whose scheduler is gone can hang while closing)."""
+        for group in (self.workers, [self.scheduler]):
+            for process in group:
+                if process is not None and process.poll() is None:
+                    process.terminate()
+            for process in group:
+                if process is None:
+                    continue
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=10)

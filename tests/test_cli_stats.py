@@ -76,12 +76,13 @@ def test_summary_holds_the_bootstrap_interval_of_each_mean(folder, cli_run):
             assert (stats["ci_low"], stats["ci_high"]) == pytest.approx((low, high), rel=1e-12)
             assert stats["ci_low"] <= stats["mean"] <= stats["ci_high"]
     assert "[95% bootstrap CI]" in done.stdout
-    mean, low = summary["per_label"]["1"]["dice"]["mean"], summary["per_label"]["1"]["dice"]["ci_low"]
+    dice = summary["per_label"]["1"]["dice"]
+    mean, low = dice["mean"], dice["ci_low"]
     assert f"{mean:.4f}" in done.stdout and f"[{low:.4f}, " in done.stdout
 
 
 def test_bootstrap_options_and_no_intervals(folder, tmp_path):
-    kwargs = dict(metrics=["dice"], labels=[1], jobs=1)
+    kwargs = {"metrics": ["dice"], "labels": [1], "jobs": 1}
     wide = evaluate.evaluate_folder(folder / "preds", folder / "gts", confidence=0.99, **kwargs)
     narrow = evaluate.evaluate_folder(folder / "preds", folder / "gts", confidence=0.5,
                                       **kwargs)

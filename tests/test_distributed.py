@@ -11,6 +11,7 @@ import time
 import pytest
 from cli_helpers import (
     blob_pair,
+    fail_on_worker,
     make_folders,
     run_cli,
     score_or_die,
@@ -106,6 +107,18 @@ def test_cli_scheduler_equals_the_local_cli(folder, cluster, client, tmp_path):
     assert (outputs["dask"] / "report.html").exists()
 
 
+def test_a_task_failing_on_the_worker_is_an_error_row(folder, client):
+    from segmetrics.distributed import run_cases
+
+    cases, _ = evaluate.match_cases(folder / "preds", folder / "gts")
+    results = []
+    run_cases(cases[:3], _settings(), client, results.append, work=fail_on_worker)
+    assert sorted(r.name for r in results) == sorted(c.name for c in cases[:3])
+    for result in results:
+        assert [r.status for r in result.records] == ["error", "error"]
+        assert "RuntimeError: no scorer here" in result.records[0].error
+
+
 def test_cli_dask_local(folder, local, tmp_path):
     local_out, _ = local
     done = run_cli(folder / "preds", folder / "gts", "-o", tmp_path, "--metrics", "dice,hd95",
@@ -146,6 +159,9 @@ def test_a_worker_killed_mid_run_loses_no_case(folder, tmp_path):
             run_cases(cases, settings, client, on_result, work=slow_score)
             assert time.monotonic() - started < 120
             assert victim.wait(timeout=20) == -signal.SIGKILL
+            deadline = time.monotonic() + 20
+            while len(client.nthreads()) != 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
             assert len(client.nthreads()) == 1
     finally:
         running.close()
@@ -156,14 +172,16 @@ def test_a_worker_killed_mid_run_loses_no_case(folder, tmp_path):
 
 def test_a_case_that_kills_every_worker_becomes_an_error(folder, tmp_path):
     """With allowed_failures = 0 a killed task fails at once: its cases are retried alone, and
-    only the case that kills its worker again is an error row."""
+    only the case that kills its worker again is an error row. (Worker saturation 1: a worker
+    holds only the task it runs, so no innocent task is on a worker when it dies.)"""
     from segmetrics.distributed import run_cases
 
     cases, _ = evaluate.match_cases(folder / "preds", folder / "gts")
     cases = cases[:4] + [evaluate.Case("die3", cases[4].pred, cases[4].gt)]
     settings = _settings()
     running = Cluster(tmp_path, n_workers=3,
-                      env={"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"})
+                      env={"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0",
+                           "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"})
     try:
         with distributed.Client(running.address, timeout=60) as client:
             client.wait_for_workers(3, timeout=60)
