@@ -197,3 +197,16 @@ def test_a_case_that_kills_every_worker_becomes_an_error(folder, tmp_path):
     assert len(results) == len(cases)
     assert statuses.pop("die3") == "error"
     assert "error" not in statuses.values()
+
+
+def test_connect_needs_exactly_one_engine():
+    from segmetrics.distributed import connect
+
+    for kwargs in ({}, {"scheduler": "tcp://127.0.0.1:1", "local_workers": 1}):
+        with pytest.raises(ValueError, match="exactly one"), connect(**kwargs):
+            pass
+
+
+def test_cli_dask_local_must_be_positive(folder, tmp_path):
+    done = run_cli(folder / "preds", folder / "gts", "-o", tmp_path, "--dask-local", "0", "-q")
+    assert done.returncode == 2 and "--dask-local must be >= 1" in done.stderr
