@@ -39,19 +39,10 @@ def _cores():
         return os.cpu_count() or 1
 
 
-def build_parser():
-    """The argument parser of ``segmetrics-eval``."""
+def _add_scoring_options(parser):
+    """Options shared by ``segmetrics-eval`` and ``segmetrics-eval compare``."""
     from segmetrics.evaluate import DEFAULT_METRICS, METRICS, PRESETS
 
-    parser = argparse.ArgumentParser(
-        prog="segmetrics-eval",
-        description="Score a folder of predicted masks against a folder of ground truths. "
-                    "Writes OUT/metrics.csv (one row per case and label) and OUT/summary.json.",
-        epilog="Exit codes: 0 every case scored; 1 some cases failed or were missing; "
-               "2 usage error; 130 interrupted (rerun with --resume).",
-    )
-    parser.add_argument("pred_dir", nargs="?", help="folder of predictions")
-    parser.add_argument("gt_dir", nargs="?", help="folder of ground truths")
     parser.add_argument("-o", "--out", default="segmetrics-out",
                         help="output folder (default: %(default)s)")
     parser.add_argument("--metrics", default=",".join(DEFAULT_METRICS),
@@ -84,17 +75,66 @@ def build_parser():
                         help="whether both-empty rows enter the summary (default: %(default)s)")
     parser.add_argument("--zero-division", type=float, default=float("nan"),
                         help="value of an overlap ratio with a zero denominator (default: nan)")
+    parser.add_argument("--confidence", type=float, default=0.95,
+                        help="coverage of the bootstrap confidence intervals "
+                             "(default: %(default)s)")
+    parser.add_argument("--bootstrap-resamples", type=int, default=10_000, metavar="N",
+                        help="percentile-bootstrap resamples, seed 0; 0: no intervals "
+                             "(default: %(default)s)")
     parser.add_argument("-j", "--jobs", type=int, default=_cores(),
                         help="worker processes (default: number of cores, %(default)s)")
-    parser.add_argument("--resume", action="store_true",
-                        help="keep the complete cases of OUT/metrics.csv and score the rest")
+    engine = parser.add_mutually_exclusive_group()
+    engine.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the cases on this Dask distributed scheduler, e.g. "
+                             "tcp://host:8786 (workers read the files: shared storage)")
+    engine.add_argument("--dask-local", type=int, metavar="N",
+                        help="start a local Dask cluster of N worker processes")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing OUT/metrics.csv")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar and no summary table")
+
+
+def build_parser():
+    """The argument parser of ``segmetrics-eval``."""
+    parser = argparse.ArgumentParser(
+        prog="segmetrics-eval",
+        description="Score a folder of predicted masks against a folder of ground truths. "
+                    "Writes OUT/metrics.csv (one row per case and label) and OUT/summary.json. "
+                    "'segmetrics-eval compare A/ B/ GT/' compares two models.",
+        epilog="Exit codes: 0 every case scored; 1 some cases failed or were missing; "
+               "2 usage error; 130 interrupted (rerun with --resume).",
+    )
+    parser.add_argument("pred_dir", nargs="?", help="folder of predictions")
+    parser.add_argument("gt_dir", nargs="?", help="folder of ground truths")
+    _add_scoring_options(parser)
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the complete cases of OUT/metrics.csv and score the rest")
+    parser.add_argument("--report", metavar="HTML",
+                        help="also write a self-contained HTML report (plots, worst cases, "
+                             "failures, definitions), e.g. OUT/report.html")
     parser.add_argument("--make-demo", metavar="DIR",
                         help="write a small demo dataset to DIR/preds and DIR/gts and exit")
     parser.add_argument("--version", action="version", version=_version())
+    return parser
+
+
+def build_compare_parser():
+    """The argument parser of ``segmetrics-eval compare``."""
+    parser = argparse.ArgumentParser(
+        prog="segmetrics-eval compare",
+        description="Score two prediction folders against one ground-truth folder and compare "
+                    "them case by case: mean difference A - B with its bootstrap interval, "
+                    "Wilcoxon signed-rank p-value, wins. Writes OUT/a/, OUT/b/ (each model's "
+                    "metrics.csv and summary.json), OUT/comparison.csv and "
+                    "OUT/comparison.json.",
+        epilog="Exit codes: 0 every case scored; 1 some cases failed or were missing; "
+               "2 usage error; 130 interrupted.",
+    )
+    parser.add_argument("pred_dir_a", help="folder of model A's predictions")
+    parser.add_argument("pred_dir_b", help="folder of model B's predictions")
+    parser.add_argument("gt_dir", help="folder of ground truths")
+    _add_scoring_options(parser)
     return parser
 
 
@@ -107,11 +147,14 @@ def _version():
 def _format(stats):
     if stats["mean"] is None:
         return "-"
-    return f"{stats['mean']:.4f} ({stats['std']:.4f})"
+    text = f"{stats['mean']:.4f} ({stats['std']:.4f})"
+    if stats.get("ci_low") is not None:
+        text += f" [{stats['ci_low']:.4f}, {stats['ci_high']:.4f}]"
+    return text
 
 
 def summary_table(summary):
-    """A short human-readable table of the summary: mean (std) per label and metric."""
+    """A short human-readable table: mean (std) [bootstrap CI] per label and metric."""
     metrics = summary["metrics"]
     rows = [["label", *metrics]]
     for label, per_metric in summary["per_label"].items():
@@ -121,7 +164,10 @@ def summary_table(summary):
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
              for row in rows]
     counts = ", ".join(f"{status} {n}" for status, n in summary["status_counts"].items() if n)
-    return "\n".join([f"{summary['n_cases']} cases; rows: {counts}; mean (std) per label:",
+    bootstrap = summary.get("bootstrap") or {}
+    ci = bootstrap.get("confidence") if bootstrap.get("n_resamples") else None
+    what = "mean (std)" + (f" [{ci * 100:g}% bootstrap CI]" if ci else "")
+    return "\n".join([f"{summary['n_cases']} cases; rows: {counts}; {what} per label:",
                       *lines])
 
 
@@ -129,9 +175,93 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"segmetrics-eval: warning: {message}", file=sys.stderr)
 
 
+def _options(args, command_line):
+    """The evaluate_folder keywords shared by both commands."""
+    return {
+        "out_dir": args.out, "metrics": args.metrics, "labels": args.labels,
+        "threshold": args.threshold, "ignore_index": args.ignore_index,
+        "spacing": args.spacing, "nsd_tolerance": args.nsd_tolerance,
+        "colormap": args.colormap, "strip_suffixes": args.strip_suffix,
+        "pattern": args.pattern, "preset": args.preset, "both_empty": args.both_empty,
+        "zero_division": args.zero_division, "jobs": args.jobs, "overwrite": args.overwrite,
+        "confidence": args.confidence, "n_resamples": args.bootstrap_resamples,
+        "command_line": command_line, "progress": not args.quiet and sys.stderr.isatty(),
+    }
+
+
+def _engine(args):
+    """A Dask client for --scheduler/--dask-local, else a context holding None."""
+    import contextlib
+
+    if args.scheduler is None and args.dask_local is None:
+        return contextlib.nullcontext(None)
+    from segmetrics.evaluate import UsageError
+
+    if args.dask_local is not None and args.dask_local < 1:
+        raise UsageError(f"--dask-local must be >= 1; got {args.dask_local}")
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise UsageError("--scheduler and --dask-local need dask.distributed: "
+                         "pip install 'segmetrics[dask]'") from None
+    from segmetrics.distributed import connect
+
+    return connect(args.scheduler, args.dask_local)
+
+
+def _report_failures(records):
+    failures = {}
+    for record in records:
+        if record.status in ("error", "missing"):
+            failures.setdefault(record.case, f"{record.status}: {record.error}")
+    print(f"segmetrics-eval: {len(failures)} cases failed or were missing (they are in "
+          "metrics.csv with their status and error):", file=sys.stderr)
+    for case, reason in list(failures.items())[:10]:
+        print(f"  {case}: {reason}", file=sys.stderr)
+    if len(failures) > 10:
+        print(f"  ... and {len(failures) - 10} more", file=sys.stderr)
+
+
+def _failed(summary):
+    return summary["status_counts"]["error"] + summary["status_counts"]["missing"]
+
+
+def _run(work, args):
+    """Run ``work(client)`` with warnings shown plainly; returns its result or an exit code."""
+    from segmetrics.evaluate import UsageError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = _show_warning
+        try:
+            with _engine(args) as client:
+                return work(client)
+        except UsageError as exc:
+            print(f"segmetrics-eval: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            print(f"segmetrics-eval: interrupted; the finished cases are in "
+                  f"{os.path.join(args.out, 'metrics.csv')}: rerun with --resume",
+                  file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except OSError as exc:  # e.g. no scheduler at --scheduler
+            if args.scheduler is None and args.dask_local is None:
+                raise
+            print(f"segmetrics-eval: error: Dask cluster: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+
+
 def main(argv=None):
-    """Run ``segmetrics-eval``; returns the exit code."""
-    from segmetrics.evaluate import UsageError, evaluate_folder
+    """Run ``segmetrics-eval``; returns the exit code.
+
+    ``segmetrics-eval compare A/ B/ GT/`` (the first argument is the word
+    ``compare``) compares two models; a prediction folder named ``compare`` is
+    written ``./compare``.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "compare":
+        return _main_compare(argv[1:])
+    from segmetrics.evaluate import evaluate_folder
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -146,47 +276,58 @@ def main(argv=None):
         print("segmetrics-eval: error: give a prediction folder and a ground-truth folder "
               "(or --make-demo DIR)", file=sys.stderr)
         return EXIT_USAGE
-    command_line = ["segmetrics-eval", *(sys.argv[1:] if argv is None else argv)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("default")
-        warnings.showwarning = _show_warning
-        try:
-            result = evaluate_folder(
-                args.pred_dir, args.gt_dir, out_dir=args.out, metrics=args.metrics,
-                labels=args.labels, threshold=args.threshold, ignore_index=args.ignore_index,
-                spacing=args.spacing, nsd_tolerance=args.nsd_tolerance, colormap=args.colormap,
-                strip_suffixes=args.strip_suffix, pattern=args.pattern, preset=args.preset,
-                both_empty=args.both_empty, zero_division=args.zero_division, jobs=args.jobs,
-                resume=args.resume, overwrite=args.overwrite,
-                progress=not args.quiet and sys.stderr.isatty(), command_line=command_line,
-            )
-        except UsageError as exc:
-            print(f"segmetrics-eval: error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        except KeyboardInterrupt:
-            print(f"segmetrics-eval: interrupted; the finished cases are in "
-                  f"{os.path.join(args.out, 'metrics.csv')}: rerun with --resume",
-                  file=sys.stderr)
-            return EXIT_INTERRUPTED
+    options = _options(args, ["segmetrics-eval", *argv])
+
+    def work(client):
+        return evaluate_folder(args.pred_dir, args.gt_dir, resume=args.resume, client=client,
+                               **options)
+
+    result = _run(work, args)
+    if isinstance(result, int):
+        return result
     summary = result.summary
+    written = [os.path.join(args.out, "metrics.csv"), os.path.join(args.out, "summary.json")]
+    if args.report:
+        from segmetrics.report import write_report
+
+        write_report(args.report, result)
+        written.append(args.report)
     if not args.quiet:
         print(summary_table(summary))
-        print(f"written: {os.path.join(args.out, 'metrics.csv')}, "
-              f"{os.path.join(args.out, 'summary.json')}")
-    failed = summary["status_counts"]["error"] + summary["status_counts"]["missing"]
-    if failed:
-        failures = {}
-        for record in result.records:
-            if record.status in ("error", "missing"):
-                failures.setdefault(record.case, f"{record.status}: {record.error}")
-        print(f"segmetrics-eval: {len(failures)} cases failed or were missing (they are in "
-              "metrics.csv with their status and error):", file=sys.stderr)
-        for case, reason in list(failures.items())[:10]:
-            print(f"  {case}: {reason}", file=sys.stderr)
-        if len(failures) > 10:
-            print(f"  ... and {len(failures) - 10} more", file=sys.stderr)
+        print(f"written: {', '.join(written)}")
+    if _failed(summary):
+        _report_failures(result.records)
         return EXIT_CASES_FAILED
     return EXIT_OK
+
+
+def _main_compare(argv):
+    from segmetrics.compare import compare_folders, comparison_table
+
+    args = build_compare_parser().parse_args(argv)
+    options = _options(args, ["segmetrics-eval", "compare", *argv])
+
+    def work(client):
+        return compare_folders(args.pred_dir_a, args.pred_dir_b, args.gt_dir, client=client,
+                               **options)
+
+    result = _run(work, args)
+    if isinstance(result, int):
+        return result
+    if not args.quiet:
+        print(f"A = {args.pred_dir_a}, B = {args.pred_dir_b}; differences are A - B, "
+              f"paired by case:")
+        print(comparison_table(result.rows, confidence=args.confidence))
+        print(f"written: {os.path.join(args.out, 'comparison.csv')}, "
+              f"{os.path.join(args.out, 'comparison.json')}, "
+              f"{os.path.join(args.out, 'a')}/, {os.path.join(args.out, 'b')}/")
+    failed = False
+    for name, evaluation in (("A", result.a), ("B", result.b)):
+        if _failed(evaluation.summary):
+            print(f"segmetrics-eval: model {name}:", file=sys.stderr)
+            _report_failures(evaluation.records)
+            failed = True
+    return EXIT_CASES_FAILED if failed else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -518,7 +518,7 @@ def _read_previous(out_dir, metrics):
 
 # ---------------------------------------------------------------- summary
 
-def _stats(values, diagonals):
+def _stats(values, diagonals, bootstrap):
     values = np.asarray(values, dtype=np.float64)
     diagonals = np.asarray(diagonals, dtype=np.float64)
     nan = np.isnan(values)
@@ -533,10 +533,16 @@ def _stats(values, diagonals):
                      iqr=float(q75 - q25), min=float(usable.min()), max=float(usable.max()))
     else:
         stats.update(mean=None, std=None, median=None, iqr=None, min=None, max=None)
+    if bootstrap["n_resamples"]:
+        from segmetrics.stats import bootstrap_mean_ci
+
+        low, high = bootstrap_mean_ci(usable, **bootstrap) if usable.size else (None, None)
+        stats.update(ci_low=low, ci_high=high)
     return stats
 
 
-def summarize(records, metrics, *, both_empty="skip"):
+def summarize(records, metrics, *, both_empty="skip", confidence=0.95, n_resamples=10_000,
+              seed=0):
     """Per-label and all-label statistics of each metric over the records.
 
     Parameters
@@ -545,6 +551,10 @@ def summarize(records, metrics, *, both_empty="skip"):
     metrics : sequence of str
     both_empty : {"skip", "include"}
         Whether ``both_empty`` rows enter the statistics.
+    confidence, n_resamples, seed
+        The percentile-bootstrap interval of each mean
+        (:func:`segmetrics.stats.bootstrap_mean_ci`), computed on the values
+        the mean is computed on; ``n_resamples=0`` leaves it out.
 
     Returns
     -------
@@ -552,18 +562,21 @@ def summarize(records, metrics, *, both_empty="skip"):
         ``{"per_label": {label: {metric: stats}}, "all_labels": {metric: stats},
         "status_counts": {...}}``; each ``stats`` holds mean, std (population),
         median, iqr, min, max (None without usable values) and n_valid, n_nan,
-        n_inf, n_inf_replaced. Infinite values are replaced by the case's image
-        diagonal; NaN values are left out and counted; ``error`` rows are left out.
+        n_inf, n_inf_replaced, and ci_low, ci_high (NaN/None with fewer than two
+        values). Infinite values are replaced by the case's image diagonal; NaN
+        values are left out and counted; ``error`` rows are left out.
     """
+    bootstrap = _check_bootstrap(confidence, n_resamples, seed)
     statuses = _SCORED + (("both_empty",) if both_empty == "include" else ())
     used = [r for r in records if r.status in statuses and r.label is not None]
     per_label = {}
     for label in sorted({r.label for r in records if r.label is not None}):
         rows = [r for r in used if r.label == label]
         per_label[str(label)] = {
-            m: _stats([r.values[m] for r in rows], [r.diagonal for r in rows]) for m in metrics
+            m: _stats([r.values[m] for r in rows], [r.diagonal for r in rows], bootstrap)
+            for m in metrics
         }
-    all_labels = {m: _stats([r.values[m] for r in used], [r.diagonal for r in used])
+    all_labels = {m: _stats([r.values[m] for r in used], [r.diagonal for r in used], bootstrap)
                   for m in metrics}
     status_counts = {s: sum(r.status == s for r in records) for s in STATUSES}
     return {"per_label": per_label, "all_labels": all_labels, "status_counts": status_counts}
@@ -754,7 +767,8 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
                     colormap=None, strip_suffixes=(), pattern=None, preset=None,
                     both_empty="skip", zero_division=math.nan, tversky_alpha=0.5,
                     tversky_beta=0.5, spacing_tolerance=1e-3, jobs=1, resume=False,
-                    overwrite=False, progress=False, command_line=None):
+                    overwrite=False, progress=False, command_line=None, client=None,
+                    confidence=0.95, n_resamples=10_000, seed=0):
     """Score every prediction in a folder against its ground truth.
 
     Parameters
@@ -810,6 +824,19 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
         Show a tqdm progress bar on stderr (if tqdm is installed).
     command_line : list of str, optional
         Recorded in the summary.
+    client : distributed.Client, optional
+        Score the cases on this Dask cluster instead of local processes
+        (``jobs`` is then ignored). The workers read the files themselves, so
+        they need the folders at the same paths; only each case's records
+        travel back (:mod:`segmetrics.distributed`). The outputs are those of
+        a local run.
+    confidence : float
+        Coverage of the bootstrap confidence interval of each mean in the
+        summary (``ci_low``, ``ci_high``), in (0, 1); default 0.95.
+    n_resamples : int
+        Bootstrap resamples (default 10000); 0 leaves the intervals out.
+    seed : int
+        Seed of the bootstrap (same seed and values: same interval).
 
     Returns
     -------
@@ -849,6 +876,7 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
         raise UsageError(f"both_empty must be 'skip' or 'include'; got {both_empty!r}")
     try:
         jobs = check_int(jobs, "jobs", minimum=1)
+        bootstrap = _check_bootstrap(confidence, n_resamples, seed)
     except (TypeError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     metrics = _check_metrics(metrics)
@@ -901,7 +929,12 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
 
     cases_by_name = {case.name: case for case in cases}
     try:
-        _run_cases(todo, settings, jobs, on_result)
+        if client is not None:
+            from segmetrics.distributed import run_cases
+
+            run_cases(todo, settings, client, on_result)
+        else:
+            _run_cases(todo, settings, jobs, on_result)
     finally:
         if bar is not None:
             bar.close()
@@ -911,7 +944,8 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
     records = _complete_records(cases, kept_records, results, state, settings)
     summary = _summary_document(records, settings, both_empty=both_empty, preset=preset,
                                 pred_dir=pred_dir, gt_dir=gt_dir, n_cases=len(cases),
-                                unmatched=unmatched, command_line=command_line)
+                                unmatched=unmatched, command_line=command_line,
+                                bootstrap=bootstrap)
     summary = _json_safe(summary)
     if out is not None:
         _atomic_csv(out / CSV_NAME, metrics, records)
@@ -922,7 +956,7 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
 
 
 def _summary_document(records, settings, *, both_empty, preset, pred_dir, gt_dir, n_cases,
-                      unmatched, command_line):
+                      unmatched, command_line, bootstrap):
     """The content of summary.json: statistics, the policy behind them and what was run."""
     metrics = settings.metrics
     definitions = {m: DEFINITIONS[m] for m in metrics}
@@ -962,10 +996,30 @@ def _summary_document(records, settings, *, both_empty, preset, pred_dir, gt_dir
             "std": "population standard deviation (ddof=0)",
             "iqr": "75th minus 25th percentile, linear interpolation",
             "all_labels": "pooled over every (case, label) row",
+            "ci": _ci_description(bootstrap),
         },
         "definitions": definitions,
-        **summarize(records, metrics, both_empty=both_empty),
+        "bootstrap": {**bootstrap, "method": "percentile"},
+        **summarize(records, metrics, both_empty=both_empty, **bootstrap),
     }
+
+
+def _check_bootstrap(confidence, n_resamples, seed):
+    confidence = check_real(confidence, "confidence")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1); got {confidence}")
+    return {"confidence": confidence,
+            "n_resamples": check_int(n_resamples, "n_resamples", minimum=0),
+            "seed": check_int(seed, "seed", minimum=0)}
+
+
+def _ci_description(bootstrap):
+    if not bootstrap["n_resamples"]:
+        return "not computed (n_resamples = 0)"
+    return (f"{bootstrap['confidence'] * 100:g}% percentile-bootstrap interval of the mean "
+            f"(ci_low, ci_high): {bootstrap['n_resamples']} resamples of the values the mean "
+            f"is computed on (after the inf replacement, NaN left out), "
+            f"numpy default_rng seed {bootstrap['seed']}; null with fewer than 2 values")
 
 
 def _still_valid(state, records, cases, settings):

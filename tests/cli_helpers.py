@@ -79,3 +79,18 @@ def score_or_die(case, settings):
     from segmetrics.evaluate import score_case
 
     return score_case(case, settings)
+
+
+def slow_score(case, settings):
+    """Score normally after a pause, so that a test can kill a worker mid-run."""
+    import time
+
+    from segmetrics.evaluate import score_case
+
+    time.sleep(0.3)
+    return score_case(case, settings)
+
+
+def fail_on_worker(case, settings):
+    """A worker function that raises (as a worker lacking a package would)."""
+    raise RuntimeError(f"no scorer here for {case.name}")

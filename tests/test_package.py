@@ -10,7 +10,8 @@ import pytest
 import segmetrics
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("numba", "scipy", "torch", "jax", "sklearn", "nibabel", "dask")
+HEAVY = ("numba", "scipy", "torch", "jax", "sklearn", "nibabel", "dask", "distributed",
+         "matplotlib")
 
 
 def test_import_is_light():
@@ -26,7 +27,7 @@ def test_compiled_backend_is_built_and_is_the_default():
     assert segmetrics.available_backends() == list(segmetrics.BACKENDS)
 
 
-@pytest.mark.parametrize("module", ["segmetrics.overlap", "segmetrics.from_counts", "segmetrics.stats"])
+@pytest.mark.parametrize("module", ["segmetrics.overlap", "segmetrics.from_counts", "segmetrics.stats", "segmetrics.compare"])
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0

@@ -1,0 +1,153 @@
+"""Run the per-case tasks of :func:`segmetrics.evaluate_folder` on a Dask distributed cluster.
+
+The seam is the same as for the local process pool: :func:`run_cases` takes the
+cases to score and calls ``on_result`` in the calling process as each case
+finishes, so ``metrics.csv`` is still appended case by case and the outputs
+are those of a local run.
+
+What travels over the network per task: the :class:`~segmetrics.evaluate.Case`
+(a name and two file paths), the scoring settings (a small frozen dataclass)
+and, back, the case's records (one row of floats per label). Workers read the
+mask files themselves, so every worker needs the prediction and ground-truth
+folders at the same absolute paths (shared storage) and ``segmetrics``
+installed. Start workers with one thread each (``dask worker ADDRESS
+--nworkers N --nthreads 1``): the kernels use their own threads, and the
+warnings a case raises are collected per process.
+
+If a worker dies, the scheduler reruns its tasks on the other workers; a task
+that kills ``allowed_failures`` workers in a row (Dask's setting, default 3)
+comes back as :class:`distributed.KilledWorker`, and its cases are then rerun
+one task each so only the case that kills workers becomes an ``error`` row.
+Each case is reported to ``on_result`` exactly once.
+
+``dask.distributed`` is imported only when one of these functions is called.
+"""
+import contextlib
+import uuid
+from pathlib import Path
+
+__all__ = ["connect", "run_cases"]
+
+
+def _total_threads(client):
+    try:
+        return max(1, sum(client.nthreads().values()))
+    except Exception:  # noqa: BLE001 - a scheduler without workers yet
+        return 1
+
+
+def _submit(client, chunks, settings, work, tag):
+    from segmetrics.evaluate import _score_chunk
+
+    futures = {}
+    for i, chunk in enumerate(chunks):
+        key = f"segmetrics-{tag}-{i}-{chunk[0].name}"
+        future = client.submit(_score_chunk, chunk, settings, work, key=key, pure=False)
+        futures[future] = chunk
+    return futures
+
+
+def run_cases(cases, settings, client, on_result, work=None):
+    """Score ``cases`` on the workers of ``client``, calling ``on_result`` as each finishes.
+
+    Parameters
+    ----------
+    cases : list of Case
+    settings : segmetrics.evaluate._Settings
+    client : distributed.Client
+        Connected to the cluster whose workers score the cases.
+    on_result : callable
+        Called in this process with each case's result, once per case, in the
+        order cases finish.
+    work : callable, optional
+        The per-case function (default :func:`segmetrics.evaluate.score_case`);
+        it must be importable on the workers.
+    """
+    from distributed import KilledWorker, as_completed
+
+    from segmetrics.evaluate import _chunks, _crashed, score_case
+
+    work = score_case if work is None else work
+    if not cases:
+        return
+    # workers resolve relative paths against their own working folder: send absolute ones
+    cases = [case._replace(pred=None if case.pred is None else Path(case.pred).absolute(),
+                           gt=Path(case.gt).absolute()) for case in cases]
+    tag = uuid.uuid4().hex[:12]
+    pending = _submit(client, _chunks(cases, _total_threads(client)), settings, work, tag)
+    retried = set()
+    try:
+        completed = as_completed(list(pending))
+        for future in completed:
+            chunk = pending.pop(future)
+            try:
+                results = future.result()
+            except KilledWorker:
+                first = chunk[0].name
+                if len(chunk) > 1 or first not in retried:
+                    # rerun the cases one task each: only the culprit fails
+                    retried.update(case.name for case in chunk)
+                    alone = _submit(client, [[case] for case in chunk], settings, work,
+                                    f"{tag}-retry-{first}")
+                    pending.update(alone)
+                    completed.update(list(alone))
+                else:
+                    on_result(_crashed(chunk[0], settings))
+                future.release()
+                continue
+            except Exception as exc:  # noqa: BLE001 - e.g. segmetrics missing on a worker
+                for case in chunk:
+                    on_result(_task_failed(case, settings, exc))
+                future.release()
+                continue
+            future.release()
+            for result in results:
+                on_result(result)
+    except BaseException:
+        client.cancel(list(pending), force=True)
+        raise
+
+
+def _task_failed(case, settings, exc):
+    """Error records for a case whose task raised on the worker (not in the scoring)."""
+    import math
+
+    from segmetrics.evaluate import Record, _CaseResult
+
+    message = f"the Dask task failed on the worker: {type(exc).__name__}: {exc}"
+    labels = settings.labels if settings.labels is not None else (None,)
+    records = [Record(case.name, label, "error", message, {m: math.nan for m in settings.metrics})
+               for label in labels]
+    return _CaseResult(case.name, records, None, math.nan, (), ())
+
+
+@contextlib.contextmanager
+def connect(scheduler=None, local_workers=None, *, threads_per_worker=1):
+    """A Dask client for ``--scheduler`` or ``--dask-local``, closed on exit.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Address of a running scheduler, e.g. ``"tcp://10.0.0.5:8786"``.
+    local_workers : int, optional
+        Start a local cluster of this many worker processes instead (bound to
+        127.0.0.1, no dashboard).
+    threads_per_worker : int
+        Threads of each local worker process.
+
+    Yields
+    ------
+    distributed.Client
+    """
+    if (scheduler is None) == (local_workers is None):
+        raise ValueError("give exactly one of scheduler and local_workers")
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        with Client(scheduler) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=local_workers, threads_per_worker=threads_per_worker,
+                      processes=True, host="127.0.0.1", dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        yield client
