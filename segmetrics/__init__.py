@@ -4,6 +4,7 @@
 PyTorch and JAX are imported when a function that needs them is called.
 """
 from segmetrics._backends import BACKENDS, available_backends
+from segmetrics._layout import set_num_threads
 from segmetrics.distance import (
     SurfaceDistances,
     assd,
@@ -32,6 +33,6 @@ __version__ = "0.1.0"
 __all__ = [
     "BACKENDS", "Counts", "SurfaceDistances", "accuracy", "assd", "available_backends",
     "binary_counts", "confusion_matrix", "dice", "evaluate_folder", "hausdorff", "hd95",
-    "jaccard", "kappa", "precision", "sensitivity", "specificity", "surface_dice",
-    "surface_distances", "tversky",
+    "jaccard", "kappa", "precision", "sensitivity", "set_num_threads", "specificity",
+    "surface_dice", "surface_distances", "tversky",
 ]

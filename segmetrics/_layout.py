@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from segmetrics._validate import check_int
+
 SLAB_BYTES = 1 << 24
 PARALLEL_MIN_ELEMENTS = 1 << 22
 
@@ -67,13 +69,35 @@ def flat_pairs(a, b, a_dtype, b_dtype):
 
 
 _executor = None
+_thread_limit = None
 
 
-def _thread_count():
+def cpu_count():
+    """CPUs this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def set_num_threads(threads):
+    """Let the compiled kernels use at most ``threads`` threads (``None``: every CPU).
+
+    The default is the ``SEGMETRICS_NUM_THREADS`` environment variable if set, else
+    every CPU. Worker processes that share a machine should split its CPUs.
+    """
+    global _thread_limit
+    if threads is not None:
+        threads = check_int(threads, "threads", minimum=1)
+    _thread_limit = threads
+
+
+def _thread_count():
+    limit = _thread_limit
+    if limit is None:
+        limit = check_int(int(os.environ.get("SEGMETRICS_NUM_THREADS", "0")) or cpu_count(),
+                          "SEGMETRICS_NUM_THREADS", minimum=1)
+    return min(limit, cpu_count())
 
 
 def map_pairs(kernel, pairs, parallel):

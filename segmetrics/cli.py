@@ -11,6 +11,8 @@ import os
 import sys
 import warnings
 
+from segmetrics._layout import cpu_count
+
 __all__ = ["build_parser", "main"]
 
 EXIT_OK, EXIT_CASES_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -30,13 +32,6 @@ def _int_list(text):
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated integers; got {text!r}") from None
-
-
-def _cores():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _add_scoring_options(parser):
@@ -81,7 +76,7 @@ def _add_scoring_options(parser):
     parser.add_argument("--bootstrap-resamples", type=int, default=10_000, metavar="N",
                         help="percentile-bootstrap resamples, seed 0; 0: no intervals "
                              "(default: %(default)s)")
-    parser.add_argument("-j", "--jobs", type=int, default=_cores(),
+    parser.add_argument("-j", "--jobs", type=int, default=cpu_count(),
                         help="worker processes (default: number of cores, %(default)s)")
     engine = parser.add_mutually_exclusive_group()
     engine.add_argument("--scheduler", metavar="ADDRESS",

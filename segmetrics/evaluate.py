@@ -641,10 +641,14 @@ def _run_cases(cases, settings, jobs, on_result, work=None):
             _run_pool([[case]], settings, 1, on_result, work, isolated=True)
 
 
-def _ignore_sigint():
+def _init_worker(threads):
+    """Ignore Ctrl-C (the main process handles it) and use this worker's share of the CPUs."""
     import signal
 
+    from segmetrics._layout import set_num_threads
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    set_num_threads(threads)
 
 
 def _run_pool(queue, settings, jobs, on_result, work, isolated=False):
@@ -654,7 +658,10 @@ def _run_pool(queue, settings, jobs, on_result, work, isolated=False):
     from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_ignore_sigint)
+    from segmetrics._layout import cpu_count
+
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
+                               initargs=(max(1, cpu_count() // jobs),))
     pending = {}
     try:
         while queue or pending:

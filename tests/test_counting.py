@@ -165,3 +165,23 @@ def test_large_input_uses_threads_and_stays_exact(backend):
     np.testing.assert_array_equal(segmetrics.confusion_matrix(pred, gt, backend=backend), expected)
     tp = int(np.count_nonzero((pred > 6) & (gt > 6)))
     assert segmetrics.binary_counts(pred > 6, gt > 6, backend=backend).tp == tp
+
+
+def test_thread_limit_keeps_counts_exact(monkeypatch):
+    from segmetrics import _layout
+    monkeypatch.setattr(_layout, "PARALLEL_MIN_ELEMENTS", 16)
+    gt = np.repeat(np.arange(5, dtype=np.uint8), 40)
+    pred = np.roll(gt, 7)
+    expected = brute_confusion(pred, gt, 5)
+    try:
+        for threads in (1, 2, 64):
+            segmetrics.set_num_threads(threads)
+            assert _layout._thread_count() == min(threads, _layout.cpu_count())
+            np.testing.assert_array_equal(segmetrics.confusion_matrix(pred, gt), expected)
+        segmetrics.set_num_threads(None)
+        monkeypatch.setenv("SEGMETRICS_NUM_THREADS", "1")
+        assert _layout._thread_count() == 1
+        with pytest.raises(ValueError, match="threads must be >= 1"):
+            segmetrics.set_num_threads(0)
+    finally:
+        segmetrics.set_num_threads(None)
