@@ -8,19 +8,8 @@ never written, and the wrapper turns a non-zero bad count into an error.
 from libc.stdint cimport (int8_t, int16_t, int32_t, int64_t, uint8_t,
                           uint16_t, uint32_t, uint64_t)
 
-ctypedef fused label_t:
-    uint8_t
-    int8_t
-    uint16_t
-    int16_t
-    uint32_t
-    int32_t
-    uint64_t
-    int64_t
+from segmetrics._kernels._cython._types cimport label_t, prob_t
 
-ctypedef fused prob_t:
-    float
-    double
 
 cdef enum:
     # Elements compared at once when looking for a block of one label pair.

@@ -17,15 +17,7 @@ from libc.stdint cimport (int8_t, int16_t, int32_t, int64_t, uint8_t,
                           uint16_t, uint32_t, uint64_t)
 from libc.stdlib cimport free, malloc
 
-ctypedef fused label_t:
-    uint8_t
-    int8_t
-    uint16_t
-    int16_t
-    uint32_t
-    int32_t
-    uint64_t
-    int64_t
+from segmetrics._kernels._cython._types cimport label_t
 
 cdef enum:
     # Consecutive queries per sampled run when estimating the search cost; the
