@@ -4,6 +4,14 @@
 PyTorch and JAX are imported when a function that needs them is called.
 """
 from segmetrics._backends import BACKENDS, available_backends
+from segmetrics.distance import (
+    SurfaceDistances,
+    assd,
+    hausdorff,
+    hd95,
+    surface_dice,
+    surface_distances,
+)
 from segmetrics.from_counts import Counts
 from segmetrics.overlap import (
     accuracy,
@@ -21,7 +29,7 @@ from segmetrics.overlap import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "BACKENDS", "Counts", "accuracy", "available_backends", "binary_counts",
-    "confusion_matrix", "dice", "jaccard", "kappa", "precision", "sensitivity",
-    "specificity", "tversky",
+    "BACKENDS", "Counts", "SurfaceDistances", "accuracy", "assd", "available_backends",
+    "binary_counts", "confusion_matrix", "dice", "hausdorff", "hd95", "jaccard", "kappa",
+    "precision", "sensitivity", "specificity", "surface_dice", "surface_distances", "tversky",
 ]

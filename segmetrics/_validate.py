@@ -93,3 +93,46 @@ def fits_dtype(value, dtype):
         return value in (0, 1)
     info = np.iinfo(dtype)
     return info.min <= value <= info.max
+
+
+def check_choice(value, name, choices):
+    """``value`` if it is one of the strings ``choices``; else ``ValueError``."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
+
+
+def check_spacing(spacing, ndim):
+    """Physical voxel size per axis as a tuple of ``ndim`` positive finite floats.
+
+    ``None`` means 1.0 per axis; a single number is used for every axis.
+    """
+    if spacing is None:
+        return (1.0,) * ndim
+    if np.ndim(spacing) == 0:
+        spacing = (spacing,) * ndim
+    elif isinstance(spacing, (str, bytes)) or np.ndim(spacing) != 1:
+        raise TypeError(f"spacing must be a number or a 1-D sequence of {ndim} numbers; "
+                        f"got {spacing!r}")
+    values = list(spacing)
+    if len(values) != ndim:
+        raise ValueError(f"spacing must have one value per array axis ({ndim}); "
+                         f"got {len(values)} values: {tuple(values)!r}")
+    checked = []
+    for value in values:
+        if isinstance(value, np.generic):
+            value = value.item()
+        value = check_real(value, "each spacing value")
+        if value <= 0:
+            raise ValueError(f"each spacing value must be > 0; got {value}")
+        checked.append(value)
+    return tuple(checked)
+
+
+def check_mask_dtype(array, name):
+    """Bool or integer masks for distance metrics; a float array gets a binarising hint."""
+    if array.dtype.kind == "f":
+        raise TypeError(
+            f"{name} must have a bool or integer dtype; got {array.dtype}: binarise a "
+            f"probability map first (e.g. {name} >= 0.5) or convert labels with .astype(int)"
+        )

@@ -1,0 +1,278 @@
+"""Pieces shared by every loss: argument checks, target and mask preparation,
+activations and their chain rules, and the residuals a backward pass needs.
+
+Everything here is written against the Python array API standard through
+``array_api_compat``, so the same code runs on NumPy, PyTorch (CPU and CUDA),
+CuPy, JAX and ``array_api_strict`` arrays without copies to the host. The
+arithmetic uses only operations that the frameworks differentiate, so a
+backward pass evaluated on tracked tensors is itself differentiable.
+"""
+import functools
+import inspect
+import math
+from typing import Any, NamedTuple
+
+from segmetrics._validate import check_int, check_real
+
+ACTIVATIONS = (None, "sigmoid", "softmax")
+
+
+class Residuals(NamedTuple):
+    """What a backward pass needs: the inputs, never cached sums.
+
+    ``input`` is the array the loss was called with (probabilities or logits),
+    ``target`` the per-channel target in the compute dtype, ``mask`` the
+    validity mask (``None``: every element counts), ``aux`` a constant array
+    some losses need (the distance field of the Hausdorff loss) and ``spec``
+    the validated, hashable parameters.
+    """
+
+    input: Any
+    target: Any
+    mask: Any
+    aux: Any
+    spec: Any
+
+
+def namespace(*arrays):
+    """The array API namespace shared by the non-``None`` arrays."""
+    import array_api_compat
+    return array_api_compat.array_namespace(*[a for a in arrays if a is not None])
+
+
+def device_of(x):
+    import array_api_compat
+    return array_api_compat.device(x)
+
+
+def compute_dtype(xp, dtype):
+    """float32 for half precision (fp16, bf16) inputs, the input dtype otherwise."""
+    return xp.float32 if xp.finfo(dtype).bits < 32 else dtype
+
+
+def check_activation(activation, channels):
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be None, 'sigmoid' or 'softmax'; got {activation!r}")
+    if activation == "softmax" and channels == 1:
+        raise ValueError(
+            "activation='softmax' over a single channel is the constant 1, so the loss "
+            "cannot learn anything; use activation='sigmoid' for one-channel (binary) "
+            "outputs, or give the network one output channel per class")
+    return activation
+
+
+def check_input(xp, input):
+    if not xp.isdtype(input.dtype, "real floating"):
+        raise TypeError(f"input must be a floating array; got dtype {input.dtype}")
+    if input.ndim < 2:
+        raise ValueError(
+            f"input must have shape (B, C, *spatial) with at least 2 axes; got shape {tuple(input.shape)}")
+    if math.prod(input.shape) == 0:
+        raise ValueError(f"input is empty (shape {tuple(input.shape)}); the loss is undefined")
+
+
+def check_smooth(smooth_nr, smooth_dr):
+    return (check_real(smooth_nr, "smooth_nr", minimum=0.0),
+            check_real(smooth_dr, "smooth_dr", minimum=0.0))
+
+
+def check_bool(value, name):
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False; got {value!r}")
+    return value
+
+
+def check_class_weight(weight, channels, name="weight"):
+    """``None`` or a tuple of ``channels`` non-negative floats, not all zero."""
+    if weight is None:
+        return None
+    try:
+        values = [float(v) for v in _to_list(weight)]
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a sequence of {channels} real numbers; got {weight!r}") from None
+    if len(values) != channels:
+        raise ValueError(f"{name} must hold one value per channel ({channels}); got {len(values)}")
+    values = tuple(check_real(v, f"each {name} value", minimum=0.0) for v in values)
+    if not any(values):
+        raise ValueError(f"{name} must not be all zero")
+    return values
+
+
+def _to_list(weight):
+    if hasattr(weight, "tolist"):
+        weight = weight.tolist()
+    if isinstance(weight, (int, float)):
+        raise TypeError
+    return list(weight)
+
+
+def channel_weights(weight, include_background, channels):
+    """Per-channel averaging weights (a tuple) from ``weight`` and ``include_background``."""
+    check_bool(include_background, "include_background")
+    weights = list(weight) if weight is not None else [1.0] * channels
+    if not include_background:
+        if channels == 1:
+            raise ValueError(
+                "include_background=False drops channel 0, but input has a single channel")
+        weights[0] = 0.0
+    if not any(weights):
+        raise ValueError("weight and include_background leave no channel to average")
+    return tuple(weights)
+
+
+def prepare(xp, input, target, mask, ignore_index):
+    """Per-channel target and validity mask, both in the compute dtype.
+
+    ``target`` is either the shape of ``input`` (one-hot or soft targets, one
+    channel per output channel) or an integer label map of shape
+    ``(B, *spatial)`` or ``(B, 1, *spatial)`` with ``C > 1`` channels, which is
+    one-hot encoded here. ``ignore_index`` masks out the elements whose label
+    (or, for same-shape targets, whose target value) equals it. ``mask`` is
+    broadcastable to ``(B, 1 or C, *spatial)``: non-zero means valid. The
+    returned mask is ``None`` when every element is valid, and otherwise has
+    ``input.ndim`` axes with 1 or C channels.
+    """
+    check_input(xp, input)
+    ct = compute_dtype(xp, input.dtype)
+    shape = tuple(input.shape)
+    batch, channels, spatial = shape[0], shape[1], shape[2:]
+    dev = device_of(input)
+    valid = None
+    if ignore_index is not None:
+        ignore_index = check_int(ignore_index, "ignore_index")
+    target_shape = tuple(target.shape)
+    if target_shape == shape:
+        if ignore_index is not None:
+            valid = target != ignore_index
+            target = xp.where(valid, target, xp.zeros_like(target))
+        g = xp.astype(target, ct)
+    elif target_shape in ((batch,) + spatial, (batch, 1) + spatial) and channels > 1:
+        if not xp.isdtype(target.dtype, "integral"):
+            raise TypeError(
+                f"a target of shape {target_shape} is read as a label map and must hold integers; "
+                f"got dtype {target.dtype}")
+        labels = xp.reshape(target, (batch, 1) + spatial)
+        classes = xp.reshape(xp.arange(channels, dtype=labels.dtype, device=dev),
+                             (1, channels) + (1,) * len(spatial))
+        g = xp.astype(labels == classes, ct)
+        if ignore_index is not None:
+            valid = labels != ignore_index
+    else:
+        raise ValueError(
+            f"target must have the shape of input {shape} (one-hot or soft targets) or be a "
+            f"label map of shape {(batch,) + spatial}; got {target_shape}")
+    if mask is not None:
+        m = mask
+        if tuple(m.shape) == (batch,) + spatial:
+            m = xp.reshape(m, (batch, 1) + spatial)
+        if m.ndim != len(shape) or m.shape[0] != batch or m.shape[1] not in (1, channels) \
+                or tuple(m.shape[2:]) != spatial:
+            raise ValueError(
+                f"mask must have shape {(batch,) + spatial}, {(batch, 1) + spatial} or {shape}; "
+                f"got {tuple(mask.shape)}")
+        m = m != 0 if not xp.isdtype(m.dtype, "bool") else m
+        valid = m if valid is None else xp.logical_and(valid, m)
+    m = None if valid is None else xp.astype(valid, ct)
+    return g, m
+
+
+def activate(xp, x, activation):
+    """Probabilities from ``x``: identity, sigmoid, or softmax over axis 1."""
+    if activation is None:
+        return x
+    if activation == "sigmoid":
+        return 1.0 / (1.0 + xp.exp(-x))
+    shifted = x - xp.max(x, axis=1, keepdims=True)
+    e = xp.exp(shifted)
+    return e / xp.sum(e, axis=1, keepdims=True)
+
+
+def activation_backward(xp, p, grad_p, activation):
+    """dL/dx from dL/dp through the activation that produced ``p``."""
+    if activation is None:
+        return grad_p
+    if activation == "sigmoid":
+        return grad_p * p * (1.0 - p)
+    return p * (grad_p - xp.sum(p * grad_p, axis=1, keepdims=True))
+
+
+def softplus(xp, x):
+    """log(1 + exp(x)), exact and finite for any finite x."""
+    return xp.maximum(x, xp.zeros_like(x)) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def safe_where(xp, condition, value_fn, x, fill):
+    """``value_fn(x)`` where ``condition``, ``fill`` elsewhere, with finite derivatives.
+
+    ``x`` is replaced by 1 where the condition is false before ``value_fn``
+    sees it (the double-``where`` trick), so neither the value nor any
+    derivative taken through it is NaN.
+    """
+    ones = xp.ones_like(x)
+    inner = xp.where(condition, x, ones)
+    return xp.where(condition, value_fn(inner), xp.zeros_like(x) + fill)
+
+
+def reduction_axes(ndim, batch):
+    spatial = tuple(range(2, ndim))
+    return (0,) + spatial if batch else spatial
+
+
+def expand_cells(xp, cells, ndim, batch):
+    """Per-cell values, shape (B, C) or (C,), as (B|1, C, 1, ...) to broadcast over elements."""
+    if batch:
+        return xp.reshape(cells, (1, cells.shape[-1]) + (1,) * (ndim - 2))
+    return xp.reshape(cells, tuple(cells.shape) + (1,) * (ndim - 2))
+
+
+def valid_count(xp, m, x, axes):
+    """N per reduction cell: the number of valid elements summed."""
+    if m is None:
+        return float(math.prod(x.shape[a] for a in axes))
+    return xp.sum(m, axis=axes)
+
+
+def as_constant(xp, values, like):
+    """A small constant vector on ``like``'s device and dtype."""
+    return xp.asarray(values, dtype=like.dtype, device=device_of(like))
+
+
+def loss_function(build):
+    """Give a documented loss function its ``prepare``/``forward``/``backward`` API.
+
+    ``build(input, target, **params)`` validates everything and returns
+    ``(target, mask, aux, spec)``: the prepared per-channel target and mask, a
+    constant auxiliary array (or ``None``) and a hashable ``spec`` whose
+    ``forward(input, target, mask, aux)`` gives the loss and
+    ``backward(input, target, mask, aux, grad_out)`` gives dL/d(input).
+    The decorated function's own body is never run: its signature and
+    docstring are the public contract.
+    """
+    def decorate(function):
+        signature = inspect.signature(function)
+
+        def prepare(input, target, **params):
+            bound = signature.bind(input, target, **params)
+            bound.apply_defaults()
+            arguments = dict(bound.arguments)
+            return build(arguments.pop("input"), arguments.pop("target"), **arguments)
+
+        def forward(input, target, **params):
+            g, m, aux, spec = prepare(input, target, **params)
+            return spec.forward(input, g, m, aux), Residuals(input, g, m, aux, spec)
+
+        @functools.wraps(function)
+        def loss(input, target, **params):
+            return forward(input, target, **params)[0]
+
+        loss.prepare = prepare
+        loss.forward = forward
+        loss.backward = backward
+        return loss
+    return decorate
+
+
+def backward(residuals, grad_out):
+    """dL/d(input) from the residuals of a forward pass and the upstream gradient."""
+    r = residuals
+    return r.spec.backward(r.input, r.target, r.mask, r.aux, grad_out)

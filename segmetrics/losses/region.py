@@ -1,0 +1,551 @@
+r"""Region (overlap) losses from soft confusion counts.
+
+For one reduction set (one sample and channel with ``batch=False``, one
+channel over the whole batch with ``batch=True``) with probabilities
+:math:`p_i`, targets :math:`g_i` and valid elements :math:`i = 1..N`:
+:math:`P = \sum p_i`, :math:`G = \sum g_i`, :math:`I = \sum p_i g_i`, and the
+soft table :math:`TP = I`, :math:`FP = P - I`, :math:`FN = G - I`,
+:math:`TN = N - P - G + I`.
+
+Every loss here is a function :math:`L(I, P, G, N)` of these sums, so its
+per-element gradient is :math:`\partial L/\partial p_i = g_i\,\partial L/\partial I
++ \partial L/\partial P`; each ``_terms_*`` function returns the loss per cell
+with those two partial derivatives, and :class:`RegionSpec` turns them into the
+forward value and the backward pass. The backward pass recomputes the sums
+from the inputs, so frameworks that differentiate it (PyTorch double
+backward, JAX) get correct second derivatives.
+"""
+from dataclasses import dataclass
+
+from segmetrics._validate import check_real
+from segmetrics.losses._common import (
+    activate,
+    activation_backward,
+    as_constant,
+    channel_weights,
+    check_activation,
+    check_bool,
+    check_class_weight,
+    check_smooth,
+    compute_dtype,
+    expand_cells,
+    loss_function,
+    namespace,
+    prepare,
+    reduction_axes,
+    safe_where,
+    valid_count,
+)
+
+__all__ = [
+    "dice_loss", "jaccard_loss", "tversky_loss", "focal_tversky_loss", "generalized_dice_loss",
+    "kappa_loss", "mcc_loss", "kappa_loss_zhang2019",
+]
+
+
+def _terms_dice(xp, I, P, G, N, s):
+    num = 2.0 * I + s.smooth_nr
+    den = P + G + s.smooth_dr
+    return 1.0 - num / den, -2.0 / den, num / (den * den)
+
+
+def _terms_jaccard(xp, I, P, G, N, s):
+    num = I + s.smooth_nr
+    union = P + G - I + s.smooth_dr
+    return 1.0 - num / union, -(union + num) / (union * union), num / (union * union)
+
+
+def _tversky(I, P, G, s):
+    c = 1.0 - s.alpha - s.beta
+    num = I + s.smooth_nr
+    den = c * I + s.alpha * P + s.beta * G + s.smooth_dr
+    return (1.0 - num / den, -(den - c * num) / (den * den), s.alpha * num / (den * den))
+
+
+def _terms_tversky(xp, I, P, G, N, s):
+    return _tversky(I, P, G, s)
+
+
+def _terms_focal_tversky(xp, I, P, G, N, s):
+    base, d_i, d_p = _tversky(I, P, G, s)
+    positive = base > 0
+    gamma = s.gamma
+    loss = safe_where(xp, positive, lambda b: b ** gamma, base, 0.0)
+    factor = safe_where(xp, positive, lambda b: gamma * b ** (gamma - 1.0), base, 0.0)
+    return loss, factor * d_i, factor * d_p
+
+
+def _terms_kappa(xp, I, P, G, N, s):
+    a = 2.0 * (I - P * G / N) + s.smooth_nr
+    b = P + G - 2.0 * P * G / N + s.smooth_dr
+    return 1.0 - a / b, -2.0 / b, (2.0 * G / N * b + a * (1.0 - 2.0 * G / N)) / (b * b)
+
+
+def _terms_zhang2019(xp, I, P, G, N, s):
+    num = 2.0 * I - P * G / N + s.smooth_nr
+    den = P + G - 2.0 * I / N + s.smooth_dr
+    return (1.0 - num / den, -(2.0 * den + 2.0 * num / N) / (den * den),
+            (G / N * den + num) / (den * den))
+
+
+def _terms_mcc(xp, I, P, G, N, s):
+    num = I - P * G / N + s.smooth_nr
+    q = P * G * (N - P) * (N - G)
+    positive = q > 0
+    root = safe_where(xp, positive, xp.sqrt, q, 0.0)
+    den = root / N + s.smooth_dr
+    inv_root = safe_where(xp, positive, lambda v: 1.0 / xp.sqrt(v), q, 0.0)
+    d_den = G * (N - G) * (N - 2.0 * P) * inv_root / (2.0 * N)
+    return 1.0 - num / den, -1.0 / den, -(-G / N * den - num * d_den) / (den * den)
+
+
+def _terms_kappa_multiclass(xp, I, P, G, N, s):
+    if not isinstance(N, float):
+        N = N[..., :1]
+    total = xp.sum(I, axis=-1, keepdims=True)
+    expected = xp.sum(P * G, axis=-1, keepdims=True)
+    num = N * total - expected + s.smooth_nr
+    den = N * N - expected + s.smooth_dr
+    d_i = -N / den + xp.zeros_like(I)
+    return 1.0 - num / den, d_i, G * (den - num) / (den * den)
+
+
+def _terms_generalized_dice(xp, I, P, G, N, s):
+    keep = as_constant(xp, s.weights, G)
+    present = G > 0
+    power = {"square": 2.0, "simple": 1.0, "uniform": 0.0}[s.weight_type]
+    raw = safe_where(xp, present, lambda v: v ** (-power), G, 0.0) * keep
+    if s.absent == "max":
+        largest = xp.max(raw, axis=-1, keepdims=True)
+        w = xp.where(present, raw, largest + xp.zeros_like(raw)) * keep
+    else:
+        w = raw
+    num = 2.0 * xp.sum(w * I, axis=-1, keepdims=True) + s.smooth_nr
+    den = xp.sum(w * (P + G), axis=-1, keepdims=True) + s.smooth_dr
+    return 1.0 - num / den, -2.0 * w / den, w * num / (den * den)
+
+
+_TERMS = {
+    "dice": _terms_dice, "jaccard": _terms_jaccard, "tversky": _terms_tversky,
+    "focal_tversky": _terms_focal_tversky, "kappa": _terms_kappa, "mcc": _terms_mcc,
+    "zhang2019": _terms_zhang2019, "kappa_multiclass": _terms_kappa_multiclass,
+    "generalized_dice": _terms_generalized_dice,
+}
+_GROUPED = ("kappa_multiclass", "generalized_dice")   # one loss per set of channels
+
+
+@dataclass(frozen=True)
+class RegionSpec:
+    """Validated, hashable parameters of a region loss and its forward/backward maths."""
+
+    kind: str
+    activation: object
+    smooth_nr: float
+    smooth_dr: float
+    batch: bool
+    weights: tuple
+    alpha: float = 0.5
+    beta: float = 0.5
+    gamma: float = 1.0
+    weight_type: str = "square"
+    absent: str = "max"
+
+    def _state(self, x, g, m):
+        xp = namespace(x, g, m)
+        xc = xp.astype(x, compute_dtype(xp, x.dtype))
+        p = activate(xp, xc, self.activation)
+        axes = reduction_axes(x.ndim, self.batch)
+        pm = p if m is None else p * m
+        gm = g if m is None else g * m
+        sums = (xp.sum(pm * g, axis=axes), xp.sum(pm, axis=axes), xp.sum(gm, axis=axes),
+                valid_count(xp, m, x, axes))
+        cells, d_i, d_p = _TERMS[self.kind](xp, *sums, self)
+        if self.kind in _GROUPED:
+            cell_weight = 1.0 if self.batch else 1.0 / x.shape[0]
+        else:
+            w = as_constant(xp, self.weights, cells)
+            cell_weight = w / xp.sum(w)
+            if not self.batch:
+                cell_weight = cell_weight / x.shape[0]
+        return xp, p, cells, d_i, d_p, cell_weight
+
+    def forward(self, x, g, m, aux):
+        xp, _, cells, _, _, cell_weight = self._state(x, g, m)
+        return xp.sum(cells * cell_weight)
+
+    def backward(self, x, g, m, aux, grad_out):
+        xp, p, _, d_i, d_p, cell_weight = self._state(x, g, m)
+        scale = cell_weight * grad_out
+        grad_p = (expand_cells(xp, scale * d_i, x.ndim, self.batch) * g
+                  + expand_cells(xp, scale * d_p, x.ndim, self.batch))
+        if m is not None:
+            grad_p = grad_p * m
+        return xp.astype(activation_backward(xp, p, grad_p, self.activation), x.dtype)
+
+
+def _build(kind, input, target, *, mask, ignore_index, activation, smooth_nr, smooth_dr, batch,
+           include_background=True, weight=None, **extra):
+    xp = namespace(input, target, mask)
+    g, m = prepare(xp, input, target, mask, ignore_index)
+    channels = input.shape[1]
+    check_activation(activation, channels)
+    smooth_nr, smooth_dr = check_smooth(smooth_nr, smooth_dr)
+    check_bool(batch, "batch")
+    weights = channel_weights(check_class_weight(weight, channels), include_background, channels)
+    spec = RegionSpec(kind, activation, smooth_nr, smooth_dr, batch, weights, **extra)
+    return g, m, None, spec
+
+
+def _build_simple(kind):
+    def build(input, target, **params):
+        return _build(kind, input, target, **params)
+    return build
+
+
+def _build_tversky(input, target, *, alpha, beta, **params):
+    alpha = check_real(alpha, "alpha", minimum=0.0)
+    beta = check_real(beta, "beta", minimum=0.0)
+    return _build("tversky", input, target, alpha=alpha, beta=beta, **params)
+
+
+def _build_focal_tversky(input, target, *, alpha, beta, gamma, **params):
+    alpha = check_real(alpha, "alpha", minimum=0.0)
+    beta = check_real(beta, "beta", minimum=0.0)
+    gamma = check_real(gamma, "gamma", minimum=0.0)
+    if gamma == 0:
+        raise ValueError("gamma must be > 0; gamma=0 makes the loss the constant 1")
+    return _build("focal_tversky", input, target, alpha=alpha, beta=beta, gamma=gamma, **params)
+
+
+def _build_kappa(input, target, *, multiclass, **params):
+    check_bool(multiclass, "multiclass")
+    if not multiclass:
+        return _build("kappa", input, target, **params)
+    if not params["include_background"]:
+        raise ValueError("multiclass kappa is over all classes; include_background must be True")
+    if params["weight"] is not None:
+        raise ValueError("multiclass kappa has no per-class weight; pass weight=None")
+    if input.shape[1] < 2:
+        raise ValueError("multiclass kappa needs at least 2 channels (classes); use "
+                         "multiclass=False for a single binary channel")
+    return _build("kappa_multiclass", input, target, **params)
+
+
+def _build_generalized_dice(input, target, *, weight_type, absent, **params):
+    if weight_type not in ("square", "simple", "uniform"):
+        raise ValueError(f"weight_type must be 'square', 'simple' or 'uniform'; got {weight_type!r}")
+    if absent not in ("max", "zero"):
+        raise ValueError(f"absent must be 'max' or 'zero'; got {absent!r}")
+    return _build("generalized_dice", input, target, weight_type=weight_type, absent=absent,
+                  **params)
+
+
+_COMMON_PARAMETERS = """input : array
+        Shape ``(B, C, *spatial)``: probabilities, or logits with ``activation``.
+        Any array API array (NumPy, PyTorch, CuPy, JAX, ``array_api_strict``);
+        fp16/bf16 inputs are summed in float32.
+    target : array
+        The shape of ``input`` (one-hot or soft targets), or an integer label
+        map of shape ``(B, *spatial)`` or ``(B, 1, *spatial)`` when ``C > 1``.
+    mask : array, optional
+        Non-zero where an element counts; shape ``(B, *spatial)``,
+        ``(B, 1, *spatial)`` or that of ``input``. :math:`N` counts valid
+        elements only.
+    ignore_index : int, optional
+        Elements whose label (or same-shape target value) equals it are masked out.
+    activation : {None, 'sigmoid', 'softmax'}, default None
+        Applied to ``input`` first. Softmax over one channel is refused.
+    smooth_nr, smooth_dr : float, default 1e-5
+        Added to the numerator and the denominator (never multiplied into the loss).
+    batch : bool, default False
+        False: sums per sample and channel, losses averaged over samples.
+        True: sums over the whole batch per channel."""
+
+_CHANNEL_PARAMETERS = """include_background : bool, default True
+        False gives channel 0 zero weight.
+    weight : sequence of float, optional
+        One non-negative weight per channel: the loss is the weighted mean of
+        the per-channel losses, :math:`\\sum_c w_c L_c / \\sum_c w_c`."""
+
+
+def _doc(function):
+    function.__doc__ = (function.__doc__.replace("{common}", _COMMON_PARAMETERS)
+                        .replace("{channel}", _CHANNEL_PARAMETERS))
+    return function
+
+
+@loss_function(_build_simple("dice"))
+@_doc
+def dice_loss(input, target, *, mask=None, ignore_index=None, activation=None, smooth_nr=1e-5,
+              smooth_dr=1e-5, batch=False, include_background=True, weight=None):
+    r"""Soft Dice loss :math:`1 - (2I + s_n)/(P + G + s_d)`.
+
+    Gradient: :math:`\partial L/\partial p_i = [(2I + s_n) - 2 g_i (P + G + s_d)]/(P + G + s_d)^2`.
+
+    Parameters
+    ----------
+    {common}
+    {channel}
+
+    Returns
+    -------
+    array
+        A 0-d array of the input's namespace (float32 for half-precision input).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[[0.9, 0.2, 0.8, 0.1]]])
+    >>> g = np.array([[[1.0, 0.0, 1.0, 0.0]]])
+    >>> round(float(dice_loss(p, g, smooth_nr=0, smooth_dr=0)), 6)
+    0.15
+    >>> loss, residuals = dice_loss.forward(p, g)
+    >>> dice_loss.backward(residuals, 1.0).shape
+    (1, 1, 4)
+    """
+
+
+@loss_function(_build_simple("jaccard"))
+@_doc
+def jaccard_loss(input, target, *, mask=None, ignore_index=None, activation=None, smooth_nr=1e-5,
+                 smooth_dr=1e-5, batch=False, include_background=True, weight=None):
+    r"""Soft Jaccard (IoU) loss :math:`1 - (I + s_n)/U`, :math:`U = P + G - I + s_d`.
+
+    Gradient: :math:`\partial L/\partial p_i = [(I + s_n)(1 - g_i) - g_i U]/U^2`.
+
+    Parameters
+    ----------
+    {common}
+    {channel}
+
+    Returns
+    -------
+    array
+        0-d loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[[1.0, 1.0, 0.0, 0.0]]])
+    >>> g = np.array([[[1.0, 0.0, 1.0, 0.0]]])
+    >>> round(float(jaccard_loss(p, g, smooth_nr=0, smooth_dr=0)), 6)
+    0.666667
+    """
+
+
+@loss_function(_build_tversky)
+@_doc
+def tversky_loss(input, target, *, alpha=0.5, beta=0.5, mask=None, ignore_index=None,
+                 activation=None, smooth_nr=1e-5, smooth_dr=1e-5, batch=False,
+                 include_background=True, weight=None):
+    r"""Tversky loss :math:`1 - (I + s_n)/(I + \alpha FP + \beta FN + s_d)`.
+
+    :math:`\alpha` weighs false positives and :math:`\beta` false negatives;
+    :math:`\alpha = \beta = 1/2` is Dice and :math:`\alpha = \beta = 1` is
+    Jaccard. With :math:`D = (1-\alpha-\beta) I + \alpha P + \beta G + s_d`:
+    :math:`\partial L/\partial p_i = [(I + s_n)((1-\alpha-\beta) g_i + \alpha) - g_i D]/D^2`.
+
+    Parameters
+    ----------
+    {common}
+    alpha, beta : float, default 0.5
+        Weights of FP and FN, non-negative.
+    {channel}
+
+    Returns
+    -------
+    array
+        0-d loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[[1.0, 1.0, 0.0, 0.0]]])
+    >>> g = np.array([[[1.0, 0.0, 1.0, 0.0]]])
+    >>> round(float(tversky_loss(p, g, alpha=1.0, beta=0.0, smooth_nr=0, smooth_dr=0)), 6)
+    0.5
+    """
+
+
+@loss_function(_build_focal_tversky)
+@_doc
+def focal_tversky_loss(input, target, *, alpha=0.5, beta=0.5, gamma=0.75, mask=None,
+                       ignore_index=None, activation=None, smooth_nr=1e-5, smooth_dr=1e-5,
+                       batch=False, include_background=True, weight=None):
+    r"""Focal Tversky loss :math:`(1 - T)^\gamma`, :math:`T` the Tversky index.
+
+    Abraham and Khan (2019) write the exponent as :math:`1/\gamma` with
+    :math:`\gamma = 4/3`; here ``gamma`` is the exponent itself (default 0.75).
+    Gradient: :math:`\gamma (1 - T)^{\gamma - 1}` times the Tversky loss
+    gradient; at :math:`T = 1` (a perfect prediction) the loss and its
+    gradient are taken as 0 (for :math:`\gamma < 1` the derivative is unbounded there).
+
+    Parameters
+    ----------
+    {common}
+    alpha, beta : float, default 0.5
+        Weights of FP and FN.
+    gamma : float, default 0.75
+        The exponent, > 0.
+    {channel}
+
+    Returns
+    -------
+    array
+        0-d loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[[1.0, 1.0, 0.0, 0.0]]])
+    >>> g = np.array([[[1.0, 0.0, 1.0, 0.0]]])
+    >>> round(float(focal_tversky_loss(p, g, gamma=2.0, smooth_nr=0, smooth_dr=0)), 6)
+    0.25
+    """
+
+
+@loss_function(_build_generalized_dice)
+@_doc
+def generalized_dice_loss(input, target, *, weight_type="square", absent="max", mask=None,
+                          ignore_index=None, activation=None, smooth_nr=1e-5, smooth_dr=1e-5,
+                          batch=False, include_background=True):
+    r"""Generalised Dice loss (Sudre et al. 2017), summed over classes before dividing.
+
+    .. math:: L = 1 - \frac{2 \sum_c w_c I_c + s_n}{\sum_c w_c (P_c + G_c) + s_d},
+              \quad w_c = 1/G_c^2
+
+    The weights come from the ground truth and are constants. Gradient:
+    :math:`\partial L/\partial p_{ci} = w_c (Num - 2 g_{ci} Den)/Den^2`.
+
+    Parameters
+    ----------
+    {common}
+    weight_type : {'square', 'simple', 'uniform'}, default 'square'
+        :math:`w_c = 1/G_c^2`, :math:`1/G_c` or 1.
+    absent : {'max', 'zero'}, default 'max'
+        Weight of a class absent from the reduction set (:math:`G_c = 0`):
+        the largest weight of the present classes (as MONAI does), or 0 (the
+        class and any false positives in it are ignored).
+    include_background : bool, default True
+        False leaves channel 0 out of both sums.
+
+    Returns
+    -------
+    array
+        0-d loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = np.array([[[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]])
+    >>> float(generalized_dice_loss(g, g))
+    0.0
+    """
+
+
+@loss_function(_build_kappa)
+@_doc
+def kappa_loss(input, target, *, multiclass=False, mask=None, ignore_index=None, activation=None,
+               smooth_nr=1e-5, smooth_dr=1e-5, batch=False, include_background=True, weight=None):
+    r"""One minus Cohen's kappa of the soft confusion table.
+
+    Binary, per channel (one-vs-rest), averaged like Dice:
+    :math:`\kappa = 2(I - PG/N)/(P + G - 2PG/N)`; with
+    :math:`A = 2(I - PG/N) + s_n` and :math:`B = P + G - 2PG/N + s_d`,
+    :math:`L = 1 - A/B` and
+    :math:`\partial L/\partial p_i = -[2(g_i - G/N) B - A (1 - 2G/N)]/B^2`.
+    ``multiclass=True``: :math:`L = 1 - (N T - E + s_n)/(N^2 - E + s_d)` with
+    :math:`T = \sum_c I_c`, :math:`E = \sum_c P_c G_c`; the channels must be
+    class probabilities (softmax or one-hot) for this to be kappa. On hard
+    labels both equal ``1 - sklearn.metrics.cohen_kappa_score``. This is not
+    the report's equation 26: see :func:`kappa_loss_zhang2019`.
+
+    Parameters
+    ----------
+    {common}
+    multiclass : bool, default False
+        One loss over all channels instead of one per channel.
+    {channel}
+        Neither applies with ``multiclass=True``.
+
+    Returns
+    -------
+    array
+        0-d loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = np.array([[[1.0, 1.0, 0.0, 0.0]]])
+    >>> p = np.array([[[1.0, 0.0, 1.0, 0.0]]])
+    >>> float(kappa_loss(p, g, smooth_nr=0, smooth_dr=0))
+    1.0
+    """
+
+
+@loss_function(_build_simple("mcc"))
+@_doc
+def mcc_loss(input, target, *, mask=None, ignore_index=None, activation=None, smooth_nr=1e-5,
+             smooth_dr=1e-5, batch=False, include_background=True, weight=None):
+    r"""One minus the Matthews correlation coefficient of the soft table, per channel.
+
+    :math:`MCC = (TP\,TN - FP\,FN)/\sqrt{(TP+FP)(TP+FN)(TN+FP)(TN+FN)}
+    = (I - PG/N)/(\sqrt{P G (N-P)(N-G)}/N)`, and
+    :math:`L = 1 - (I - PG/N + s_n)/(\sqrt{P G (N-P)(N-G)}/N + s_d)`.
+    A class absent from the reduction set (or everywhere present) has a
+    constant MCC: its loss is :math:`1 - s_n/s_d` with zero gradient.
+
+    Parameters
+    ----------
+    {common}
+    {channel}
+
+    Returns
+    -------
+    array
+        0-d loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = np.array([[[1.0, 1.0, 0.0, 0.0]]])
+    >>> float(mcc_loss(g, g))
+    0.0
+    """
+
+
+@loss_function(_build_simple("zhang2019"))
+@_doc
+def kappa_loss_zhang2019(input, target, *, mask=None, ignore_index=None, activation=None,
+                         smooth_nr=0.0, smooth_dr=0.0, batch=False, include_background=True,
+                         weight=None):
+    r"""The kappa loss of the 2019 report's equation 26, for reproducing it.
+
+    .. math:: K = 1 - \frac{2I - PG/N + s_n}{P + G - 2I/N + s_d}
+
+    This is **not** :math:`1 - \kappa`: for :math:`g = (1,1,0,0)`,
+    :math:`p = (1,0,1,0)` Cohen's kappa is 0 but :math:`K = 0.714\ldots`, and
+    its value at a perfect prediction depends on the foreground size. Use
+    :func:`kappa_loss` for the real thing. Unlike the report's listing,
+    :math:`N` is the number of elements actually summed (valid ones only),
+    and the smoothing terms are added, never multiplied into the loss.
+
+    Parameters
+    ----------
+    {common}
+        The smoothing defaults here are 0 (the equation has none).
+    {channel}
+
+    Returns
+    -------
+    array
+        0-d loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = np.array([[[1.0, 1.0, 0.0, 0.0]]])
+    >>> p = np.array([[[1.0, 0.0, 1.0, 0.0]]])
+    >>> round(float(kappa_loss_zhang2019(p, g)), 6)
+    0.714286
+    """

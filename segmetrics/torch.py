@@ -1,0 +1,130 @@
+"""PyTorch adapter: autograd Functions and ``nn.Module`` losses over :mod:`segmetrics.losses`.
+
+The adapter has no maths of its own. One :class:`torch.autograd.Function`
+(with ``setup_context``, so :mod:`torch.func` transforms work) runs the
+framework-neutral forward and backward on the tensors themselves (CPU or
+CUDA, no host copies). It saves only the inputs, and the neutral backward
+recomputes the sums with differentiable torch operations, so double backward
+(``torch.autograd.gradgradcheck``, Hessian-vector products) is correct.
+
+``import segmetrics`` never imports this module; use ``import segmetrics.torch``.
+
+Examples
+--------
+>>> import torch
+>>> import segmetrics.torch as smt
+>>> logits = torch.zeros(2, 3, 4, 4, requires_grad=True)
+>>> labels = torch.zeros(2, 4, 4, dtype=torch.long)
+>>> loss = smt.DiceLoss(activation="softmax")(logits, labels)
+>>> loss.backward()
+>>> logits.grad.shape
+torch.Size([2, 3, 4, 4])
+"""
+import inspect
+
+import torch
+
+from segmetrics import losses as _losses
+from segmetrics.losses import hausdorff as _hausdorff
+
+__all__ = [
+    "DiceLoss", "JaccardLoss", "TverskyLoss", "FocalTverskyLoss", "GeneralizedDiceLoss",
+    "KappaLoss", "MCCLoss", "KappaLossZhang2019", "FocalLoss", "WeightedCrossEntropyLoss",
+    "CrossEntropyLoss", "HausdorffDTLoss", "SegLossFunction", "apply_loss",
+]
+
+
+class SegLossFunction(torch.autograd.Function):
+    """``apply(input, target, mask, aux, spec)``: the neutral forward/backward of ``spec``.
+
+    ``target``, ``mask`` and ``aux`` are the prepared arrays from a loss's
+    ``prepare``; only ``input`` gets a gradient.
+    """
+
+    @staticmethod
+    def forward(input, target, mask, aux, spec):
+        return spec.forward(input, target, mask, aux)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        input, target, mask, aux, spec = inputs
+        ctx.save_for_backward(input, target, mask, aux)
+        ctx.spec = spec
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        input, target, mask, aux = ctx.saved_tensors
+        grad = None
+        if ctx.needs_input_grad[0]:
+            grad = ctx.spec.backward(input, target, mask, aux, grad_out)
+        return grad, None, None, None, None
+
+
+def apply_loss(loss, input, target, **params):
+    """Evaluate the neutral ``loss`` (e.g. :func:`segmetrics.losses.dice_loss`) with autograd.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from segmetrics.losses import kappa_loss
+    >>> p = torch.tensor([[[0.9, 0.1, 0.8, 0.3]]], dtype=torch.float64, requires_grad=True)
+    >>> g = torch.tensor([[[1.0, 0.0, 1.0, 0.0]]], dtype=torch.float64)
+    >>> apply_loss(kappa_loss, p, g).backward()
+    >>> p.grad.shape
+    torch.Size([1, 1, 4])
+    """
+    g, m, aux, spec = loss.prepare(input, target, **params)
+    return SegLossFunction.apply(input, g, m, aux, spec)
+
+
+def _module(name, loss, summary):
+    parameters = [p for p in inspect.signature(loss).parameters.values()
+                  if p.name not in ("input", "target", "mask")]
+    signature = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)] + parameters)
+
+    def __init__(self, **params):
+        torch.nn.Module.__init__(self)
+        bound = signature.bind(self, **params)
+        bound.apply_defaults()
+        del bound.arguments["self"]
+        self.params = dict(bound.arguments)
+
+    __init__.__signature__ = signature
+
+    def forward(self, input, target, mask=None):
+        return apply_loss(loss, input, target, mask=mask, **self.params)
+
+    def extra_repr(self):
+        return ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+
+    doc = (f"{summary}\n\n"
+           f"``forward(input, target, mask=None)`` returns "
+           f":func:`segmetrics.losses.{loss.__name__}` with autograd; the keyword\n"
+           f"arguments of the constructor are that function's parameters.\n")
+    return type(name, (torch.nn.Module,), {
+        "__init__": __init__, "forward": forward, "extra_repr": extra_repr, "__doc__": doc,
+        "__module__": __name__,
+    })
+
+
+DiceLoss = _module("DiceLoss", _losses.dice_loss, "Soft Dice loss.")
+JaccardLoss = _module("JaccardLoss", _losses.jaccard_loss, "Soft Jaccard (IoU) loss.")
+TverskyLoss = _module("TverskyLoss", _losses.tversky_loss,
+                      "Tversky loss (alpha weighs FP, beta weighs FN).")
+FocalTverskyLoss = _module("FocalTverskyLoss", _losses.focal_tversky_loss, "Focal Tversky loss.")
+GeneralizedDiceLoss = _module("GeneralizedDiceLoss", _losses.generalized_dice_loss,
+                              "Generalised Dice loss with ground-truth weights.")
+KappaLoss = _module("KappaLoss", _losses.kappa_loss,
+                    "One minus Cohen's kappa: binary per channel, or ``multiclass=True``.")
+MCCLoss = _module("MCCLoss", _losses.mcc_loss, "One minus the Matthews correlation coefficient.")
+KappaLossZhang2019 = _module("KappaLossZhang2019", _losses.kappa_loss_zhang2019,
+                             "The 2019 report's equation 26 (not one minus kappa).")
+FocalLoss = _module("FocalLoss", _losses.focal_loss, "Sigmoid focal loss from logits.")
+WeightedCrossEntropyLoss = _module(
+    "WeightedCrossEntropyLoss", _losses.weighted_cross_entropy_loss,
+    "Binary cross-entropy from logits with a positive weight, like ``BCEWithLogitsLoss``.")
+CrossEntropyLoss = _module("CrossEntropyLoss", _losses.cross_entropy_loss,
+                           "Softmax cross-entropy from logits.")
+HausdorffDTLoss = _module("HausdorffDTLoss", _hausdorff.hausdorff_dt_loss,
+                          "Hausdorff distance-transform loss (Karimi and Salcudean 2019).")
