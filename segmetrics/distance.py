@@ -21,10 +21,12 @@ Nothing the size of the input volume is allocated: memory scales with the
 boundary sizes and, for the fallback, with the joint bounding box.
 """
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from segmetrics._backends import check_backend, kernels
+from segmetrics import _layout
+from segmetrics._backends import backend_name, check_backend, kernels
 from segmetrics._validate import (
     as_array,
     check_choice,
@@ -54,6 +56,9 @@ _SAMPLE_MIN_QUERIES = 4096
 # Sampled runs of queries used to estimate the search cost.
 _SAMPLE_RUNS = 256
 _SAMPLE_RUN = 4  # the Cython/Numba kernels' SAMPLE_RUN
+# Both directions run in two threads when each has at least this many queries.
+_PARALLEL_MIN_QUERIES = 20000
+_executor = None
 
 
 class SurfaceDistances:
@@ -136,7 +141,7 @@ class SurfaceDistances:
             return empty
         a, b = self.pred_to_gt, self.gt_to_pred
         close = np.count_nonzero(a <= tolerance) + np.count_nonzero(b <= tolerance)
-        return close / (a.size + b.size)
+        return float(close / (a.size + b.size))
 
 
 def _check_percentile(percentile):
@@ -161,10 +166,23 @@ def _kernel_view(array):
     return array
 
 
-def _oriented(array, transpose):
-    """A 3-D view: axes reversed for F-ordered input, then leading axes of size 1."""
-    if transpose:
-        array = array.T
+def _orientation(array, spacing):
+    """Axis order for the kernels: rows run along the finest-spaced axis.
+
+    The row search visits about ``pi d^2 / (s_a s_b)`` rows for a distance ``d``,
+    ``s_a, s_b`` the spacings across rows, so the finest axis makes the rows.
+    Ties go to the axis with the smallest stride; the other axes follow in
+    decreasing stride order, so loops follow memory where they can.
+    """
+    strides = [abs(s) for s in array.strides]
+    row = min(range(array.ndim), key=lambda a: (spacing[a], strides[a]))
+    others = sorted((a for a in range(array.ndim) if a != row), key=lambda a: -strides[a])
+    return tuple(others) + (row,)
+
+
+def _oriented(array, axes):
+    """A 3-D view with ``axes`` as its last axes, leading axes of size 1."""
+    array = array.transpose(axes)
     return array.reshape((1,) * (3 - array.ndim) + array.shape)
 
 
@@ -193,6 +211,9 @@ class _Boundary:
 
 def _boundary(module, volume, value, box, ndim, full):
     """The boundary of ``volume == value`` inside ``box = (lo0, hi0, lo1, hi1, lo2, hi2)``."""
+    if box is None:
+        return _Boundary((0, 0, 0), (1, 1, 1), np.zeros(2, dtype=np.int64),
+                         np.empty(0, dtype=np.int32))
     lo0, hi0, lo1, hi1, lo2, hi2 = box
     view = volume[lo0:hi0, lo1:hi1, lo2:hi2]
     row_ptr, cols = module.boundary_rows(view, view.dtype.type(value), ndim, full)
@@ -251,13 +272,14 @@ def _directed(module, query, target, spacing, ndim, method):
     return _directed_by_edt(module, query, target, spacing)
 
 
-def _c_order(distances, boundary, shape3, ndim):
-    """Reorder distances found on reversed axes into C order of the original axes."""
-    i, j, k = boundary.coords()
-    # Reversed axes: original axis 0 is the view's last axis.
-    original = (k, j, i)[:ndim] if ndim == 3 else ((k, j) if ndim == 2 else (k,))
-    dims = (shape3[2], shape3[1], shape3[0])[:ndim]
-    key = np.ravel_multi_index(original, dims)
+def _c_order(distances, boundary, axes, shape):
+    """Reorder distances found on permuted axes into C order of the original axes."""
+    ndim = len(axes)
+    coords = boundary.coords()[3 - ndim:]
+    original = [None] * ndim
+    for position, axis in enumerate(axes):
+        original[axis] = coords[position]
+    key = np.ravel_multi_index(original, shape)
     return distances[np.argsort(key, kind="stable")]
 
 
@@ -293,37 +315,76 @@ def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto"):
     spacing = check_spacing(spacing, pred.ndim)
     module = kernels(backend)
     ndim = pred.ndim
-    transpose = ndim > 1 and pred.flags.f_contiguous and not pred.flags.c_contiguous
-    p3 = _oriented(_kernel_view(pred), transpose)
-    g3 = _oriented(_kernel_view(gt), transpose)
-    oriented_spacing = spacing[::-1] if transpose else spacing
-    spacing3 = np.array((1.0,) * (3 - ndim) + tuple(oriented_spacing), dtype=np.float64)
+    axes = _orientation(pred, spacing)
+    permuted = axes != tuple(range(ndim))
+    p3 = _oriented(_kernel_view(pred), axes)
+    g3 = _oriented(_kernel_view(gt), axes)
+    spacing3 = np.array((1.0,) * (3 - ndim) + tuple(spacing[a] for a in axes), dtype=np.float64)
 
-    def pair(p_box, g_box, p_value, g_value):
-        empty = _Boundary((0, 0, 0), (1, 1, 1), np.zeros(2, dtype=np.int64),
-                          np.empty(0, dtype=np.int32))
-        pb = _boundary(module, p3, p_value, p_box, ndim, full) if p_box is not None else empty
-        gb = _boundary(module, g3, g_value, g_box, ndim, full) if g_box is not None else empty
-        p_to_g = _directed(module, pb, gb, spacing3, ndim, method)
-        g_to_p = _directed(module, gb, pb, spacing3, ndim, method)
-        if transpose:
-            p_to_g = _c_order(p_to_g, pb, p3.shape, ndim)
-            g_to_p = _c_order(g_to_p, gb, g3.shape, ndim)
+    def pair(p_box, g_box, value):
+        pb = _boundary(module, p3, value, _permute_box(p_box, axes), ndim, full)
+        gb = _boundary(module, g3, value, _permute_box(g_box, axes), ndim, full)
+        p_to_g, g_to_p = _both_directions(module, pb, gb, spacing3, ndim, method)
+        if permuted:
+            p_to_g = _c_order(p_to_g, pb, axes, pred.shape)
+            g_to_p = _c_order(g_to_p, gb, axes, pred.shape)
         return SurfaceDistances(p_to_g, g_to_p, spacing)
 
+    # Bounding boxes are found walking memory order, whatever the search's axes.
+    p_memory, g_memory = _memory_axes(pred), _memory_axes(gt)
+    p_scan = _oriented(_kernel_view(pred), p_memory)
+    g_scan = _oriented(_kernel_view(gt), g_memory)
     if labels is None:
-        p_found, p_bits, *p_box = module.mask_bbox(p3)
-        g_found, g_bits, *g_box = module.mask_bbox(g3)
+        p_found, p_bits, *p_box = module.mask_bbox(p_scan)
+        g_found, g_bits, *g_box = module.mask_bbox(g_scan)
         if (p_bits | g_bits) & ~1:
             _refuse_non_binary(pred, gt)
-        return pair(p_box if p_found else None, g_box if g_found else None, 1, 1)
+        return pair(_unpermute_box(p_box, p_memory) if p_found else None,
+                    _unpermute_box(g_box, g_memory) if g_found else None, 1)
+    p_boxes = _label_boxes(module, p_scan, p_memory, labels)
+    g_boxes = _label_boxes(module, g_scan, g_memory, labels)
+    return [pair(p_boxes.get(label), g_boxes.get(label), label) for label in labels]
 
-    p_boxes = _label_boxes(module, p3, labels)
-    g_boxes = _label_boxes(module, g3, labels)
-    return [pair(p_boxes.get(label), g_boxes.get(label), label, label) for label in labels]
+
+def _memory_axes(array):
+    """Axes in decreasing stride order: the walk that follows memory."""
+    return tuple(sorted(range(array.ndim), key=lambda a: -abs(array.strides[a])))
 
 
-def _label_boxes(module, volume, labels):
+def _unpermute_box(box3, axes):
+    """A box of a 3-D view with ``axes`` last, as ``[(lo, hi)]`` per original axis."""
+    ndim = len(axes)
+    pairs = [(box3[2 * p], box3[2 * p + 1]) for p in range(3 - ndim, 3)]
+    box = [None] * ndim
+    for position, axis in enumerate(axes):
+        box[axis] = pairs[position]
+    return box
+
+
+def _permute_box(box, axes):
+    """``[(lo, hi)]`` per original axis as a flat 3-D box of the view with ``axes``; None stays."""
+    if box is None:
+        return None
+    flat = [0, 1] * (3 - len(axes))
+    for axis in axes:
+        flat += box[axis]
+    return flat
+
+
+def _both_directions(module, pb, gb, spacing3, ndim, method):
+    """Both directed sets; in two threads when the kernels release the GIL and it pays."""
+    work = [(pb, gb), (gb, pb)]
+    large = min(pb.size, gb.size) >= _PARALLEL_MIN_QUERIES
+    if large and backend_name(module) != "numpy" and _layout._thread_count() > 1:
+        global _executor
+        if _executor is None:
+            _executor = ThreadPoolExecutor(2, thread_name_prefix="segmetrics-distance")
+        return tuple(_executor.map(lambda qt: _directed(module, *qt, spacing3, ndim, method),
+                                   work))
+    return tuple(_directed(module, q, t, spacing3, ndim, method) for q, t in work)
+
+
+def _label_boxes(module, volume, axes, labels):
     """``{label: box}`` for the labels present in ``volume``, from one pass."""
     dtype = volume.dtype
     present = sorted({label for label in labels if fits_dtype(label, dtype)})
@@ -336,7 +397,7 @@ def _label_boxes(module, volume, labels):
     found = {}
     for label, (lo0, hi0, lo1, hi1, lo2, hi2) in zip(present, boxes.tolist()):
         if hi0 >= lo0:
-            found[label] = (lo0, hi0 + 1, lo1, hi1 + 1, lo2, hi2 + 1)
+            found[label] = _unpermute_box((lo0, hi0 + 1, lo1, hi1 + 1, lo2, hi2 + 1), axes)
     return found
 
 

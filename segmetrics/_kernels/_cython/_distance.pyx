@@ -41,14 +41,22 @@ def mask_bbox(const label_t[:, :, :] mask):
     """
     cdef Py_ssize_t n0 = mask.shape[0], n1 = mask.shape[1], n2 = mask.shape[2]
     cdef Py_ssize_t i, j, k, lo0 = n0, hi0 = -1, lo1 = n1, hi1 = -1, lo2 = n2, hi2 = -1
-    cdef label_t bits = 0, row_bits, v
-    cdef bint any_row
+    cdef label_t bits = 0, row_bits
+    cdef const label_t* row
+    cdef bint contiguous = mask.strides[2] == sizeof(label_t)
+    if n0 == 0 or n1 == 0 or n2 == 0:
+        return False, 0, 0, 0, 0, 0, 0, 0
     with nogil:
         for i in range(n0):
             for j in range(n1):
                 row_bits = 0
-                for k in range(n2):
-                    row_bits = row_bits | mask[i, j, k]
+                if contiguous:
+                    row = &mask[i, j, 0]
+                    for k in range(n2):
+                        row_bits = row_bits | row[k]
+                else:
+                    for k in range(n2):
+                        row_bits = row_bits | mask[i, j, k]
                 if row_bits == 0:
                     continue
                 bits = bits | row_bits

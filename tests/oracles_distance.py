@@ -1,0 +1,86 @@
+"""Slow, obvious versions of the distance metrics, named like the API.
+
+Two layers: ``brute_directed`` compares every pair of boundary voxels (tiny
+inputs only) and checks the SciPy layer, which is the issue's definition:
+``distance_transform_edt(~boundary_other, sampling=spacing)`` sampled at the
+boundary voxels, boundaries found by erosion with the outside as background.
+"""
+import math
+
+import numpy as np
+from scipy import ndimage
+
+
+def boundary(mask, connectivity="face"):
+    mask = np.asarray(mask, dtype=bool)
+    rank = mask.ndim if connectivity == "full" else 1
+    structure = ndimage.generate_binary_structure(mask.ndim, rank)
+    return mask & ~ndimage.binary_erosion(mask, structure, border_value=0)
+
+
+def directed(query_boundary, target_boundary, spacing):
+    """Distances (C order of the query voxels) from each query voxel to the target set."""
+    if not query_boundary.any():
+        return np.empty(0)
+    if not target_boundary.any():
+        return np.full(np.count_nonzero(query_boundary), np.inf)
+    field = ndimage.distance_transform_edt(~target_boundary, sampling=spacing)
+    return field[query_boundary]
+
+
+def brute_directed(query_boundary, target_boundary, spacing):
+    q = np.argwhere(query_boundary) * np.asarray(spacing)
+    t = np.argwhere(target_boundary) * np.asarray(spacing)
+    if q.size == 0:
+        return np.empty(0)
+    if t.size == 0:
+        return np.full(len(q), np.inf)
+    return np.sqrt(((q[:, None, :] - t[None, :, :]) ** 2).sum(-1)).min(axis=1)
+
+
+def surface_distances(pred, gt, spacing=None, connectivity="face"):
+    """``(pred_to_gt, gt_to_pred)``."""
+    spacing = (1.0,) * np.ndim(pred) if spacing is None else spacing
+    bp, bg = boundary(pred, connectivity), boundary(gt, connectivity)
+    return directed(bp, bg, spacing), directed(bg, bp, spacing)
+
+
+def _empty_rule(a, b, one_empty):
+    if a.size == 0 and b.size == 0:
+        return math.nan
+    if a.size == 0 or b.size == 0:
+        return one_empty
+    return None
+
+
+def hausdorff(pred, gt, spacing=None, percentile=None, hd_mode="max", connectivity="face"):
+    a, b = surface_distances(pred, gt, spacing, connectivity)
+    empty = _empty_rule(a, b, math.inf)
+    if empty is not None:
+        return empty
+    if percentile is None:
+        return float(max(a.max(), b.max()))
+    if hd_mode == "pooled":
+        return float(np.percentile(np.concatenate((a, b)), percentile))
+    return float(max(np.percentile(a, percentile), np.percentile(b, percentile)))
+
+
+def assd(pred, gt, spacing=None, connectivity="face"):
+    a, b = surface_distances(pred, gt, spacing, connectivity)
+    empty = _empty_rule(a, b, math.inf)
+    return empty if empty is not None else float(np.concatenate((a, b)).mean())
+
+
+def surface_dice(pred, gt, tolerance, spacing=None, connectivity="face"):
+    a, b = surface_distances(pred, gt, spacing, connectivity)
+    empty = _empty_rule(a, b, 0.0)
+    if empty is not None:
+        return empty
+    return (np.count_nonzero(a <= tolerance) + np.count_nonzero(b <= tolerance)) / (a.size + b.size)
+
+
+def euclidean_distance_transform(mask, spacing=None):
+    mask = np.asarray(mask)
+    if not mask.any():
+        return np.full(mask.shape, np.inf)
+    return ndimage.distance_transform_edt(mask == 0, sampling=spacing)
