@@ -57,19 +57,19 @@ QUICK = GridConfig(
     fcdensenet=dict(down_layers=(2, 2, 2, 2), bottleneck_layers=2, growth=8, first_channels=16,
                     dropout=0.0),
     head_losses=("dice", "ce"),
-    notes="narrow nets with batch norm, Adam 1e-3, 10 epochs of 99 augmented images")
+    notes="2 CPU cores: narrow nets with batch norm, 64x64 images")
 
 MEDIUM = GridConfig(
     name="medium", size=128, epochs=30, batch_size=8, lr=3e-4, seeds=(0, 1, 2),
     unet=dict(width=32, depth=4, batch_norm=True, dropout=0.0),
     fcdensenet=dict(config="fcdensenet56", dropout=0.2),
-    notes="one GPU: FC-DenseNet56 and a width-32 U-Net at 128x128")
+    notes="one GPU: FC-DenseNet56 and a width-32 U-Net at 128x128 (not run yet)")
 
 REPORT = GridConfig(
     name="report", size=256, epochs=50, batch_size=2, lr=1e-4, seeds=(0, 1, 2),
     unet=dict(width=64, depth=4, batch_norm=False, dropout=0.5),
     fcdensenet=dict(config="fcdensenet56", dropout=0.2),
-    notes="the report's setting: 256x256, batch 2, Adam 1e-4, 50 epochs of 99 images, "
-          "its 31 M-parameter U-Net; FC-DenseNet56 stands in for its 2.1 M-parameter DenseNet")
+    notes="the report's setting on a GPU: its 31 M-parameter U-Net; FC-DenseNet56 stands in "
+          "for its 2.1 M-parameter DenseNet")
 
 CONFIGS = {c.name: c for c in (TINY, QUICK, MEDIUM, REPORT)}
