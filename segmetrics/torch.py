@@ -20,11 +20,13 @@ Examples
 >>> logits.grad.shape
 torch.Size([2, 3, 4, 4])
 """
+import dataclasses
 import inspect
 
 import torch
 
 from segmetrics import losses as _losses
+from segmetrics.losses import _common
 from segmetrics.losses import hausdorff as _hausdorff
 
 __all__ = [
@@ -60,8 +62,44 @@ class SegLossFunction(torch.autograd.Function):
         return grad, None, None, None, None
 
 
+class _CachedSegLossFunction(torch.autograd.Function):
+    """As :class:`SegLossFunction`, keeping what the forward pass computed on the way
+    (the per-cell derivatives of a region loss, the unit gradient of a per-element
+    loss) for a first-order backward. A backward that is itself differentiated
+    (``create_graph=True``) recomputes everything from the saved inputs instead."""
+
+    @staticmethod
+    def forward(input, target, mask, aux, spec):
+        loss, cache = spec.forward_cached(input, target, mask, aux)
+        return (loss,) + tuple(cache)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        input, target, mask, aux, spec = inputs
+        cache = output[1:]
+        ctx.mark_non_differentiable(*cache)
+        ctx.save_for_backward(input, target, mask, aux, *cache)
+        ctx.spec = spec
+
+    @staticmethod
+    def backward(ctx, grad_out, *_):
+        input, target, mask, aux, *cache = ctx.saved_tensors
+        grad = None
+        if ctx.needs_input_grad[0]:
+            if torch.is_grad_enabled():
+                grad = ctx.spec.backward(input, target, mask, aux, grad_out)
+            else:
+                grad = ctx.spec.backward_cached(input, target, mask, aux, cache, grad_out)
+        return grad, None, None, None, None
+
+
 def apply_loss(loss, input, target, **params):
     """Evaluate the neutral ``loss`` (e.g. :func:`segmetrics.losses.dice_loss`) with autograd.
+
+    The activation of a region or distance loss runs as PyTorch's own fused,
+    differentiable kernel in front of the loss Function (it is the same
+    function the neutral loss applies); the loss itself runs the neutral
+    forward and backward.
 
     Examples
     --------
@@ -74,6 +112,13 @@ def apply_loss(loss, input, target, **params):
     torch.Size([1, 1, 4])
     """
     g, m, aux, spec = loss.prepare(input, target, **params)
+    if getattr(spec, "activation", None) is not None:
+        xp = _common.namespace(input)
+        input = _common.activate(xp, _common.astype(xp, input, _common.compute_dtype(
+            xp, input.dtype)), spec.activation)
+        spec = dataclasses.replace(spec, activation=None)
+    if hasattr(spec, "forward_cached"):
+        return _CachedSegLossFunction.apply(input, g, m, aux, spec)[0]
     return SegLossFunction.apply(input, g, m, aux, spec)
 
 

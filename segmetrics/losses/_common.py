@@ -145,7 +145,7 @@ def prepare(xp, input, target, mask, ignore_index):
         if ignore_index is not None:
             valid = target != ignore_index
             target = xp.where(valid, target, xp.zeros_like(target))
-        g = xp.astype(target, ct)
+        g = astype(xp, target, ct)
     elif target_shape in ((batch,) + spatial, (batch, 1) + spatial) and channels > 1:
         if not xp.isdtype(target.dtype, "integral"):
             raise TypeError(
@@ -176,12 +176,38 @@ def prepare(xp, input, target, mask, ignore_index):
     return g, m
 
 
+def _native(xp):
+    """'torch', 'jax' or None: whose fused kernels :func:`activate` and :func:`softplus` may use."""
+    import array_api_compat
+    if array_api_compat.is_torch_namespace(xp):
+        return "torch"
+    if array_api_compat.is_jax_namespace(xp):
+        return "jax"
+    return None
+
+
+def astype(xp, x, dtype):
+    """``x`` in ``dtype``, without a copy when it already is."""
+    return x if x.dtype == dtype else xp.astype(x, dtype)
+
+
 def activate(xp, x, activation):
-    """Probabilities from ``x``: identity, sigmoid, or softmax over axis 1."""
+    """Probabilities from ``x``: identity, sigmoid, or softmax over axis 1.
+
+    PyTorch and JAX use their fused (and differentiable) kernels; other
+    namespaces the standard's operations.
+    """
     if activation is None:
         return x
+    native = _native(xp)
+    if native == "torch":
+        import torch
+        return torch.sigmoid(x) if activation == "sigmoid" else torch.softmax(x, dim=1)
+    if native == "jax":
+        import jax
+        return jax.nn.sigmoid(x) if activation == "sigmoid" else jax.nn.softmax(x, axis=1)
     if activation == "sigmoid":
-        return 1.0 / (1.0 + xp.exp(-x))
+        return xp.exp(-softplus(xp, -x))      # no overflow for large negative x
     shifted = x - xp.max(x, axis=1, keepdims=True)
     e = xp.exp(shifted)
     return e / xp.sum(e, axis=1, keepdims=True)
@@ -198,7 +224,26 @@ def activation_backward(xp, p, grad_p, activation):
 
 def softplus(xp, x):
     """log(1 + exp(x)), exact and finite for any finite x."""
+    native = _native(xp)
+    if native == "torch":
+        import torch
+        return -torch.nn.functional.logsigmoid(-x)
+    if native == "jax":
+        import jax
+        return jax.nn.softplus(x)
     return xp.maximum(x, xp.zeros_like(x)) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def log_sigmoid(xp, x):
+    """log(sigmoid(x)) = -softplus(-x), exact and finite for any finite x."""
+    native = _native(xp)
+    if native == "torch":
+        import torch
+        return torch.nn.functional.logsigmoid(x)
+    if native == "jax":
+        import jax
+        return jax.nn.log_sigmoid(x)
+    return -softplus(xp, -x)
 
 
 def safe_where(xp, condition, value_fn, x, fill):

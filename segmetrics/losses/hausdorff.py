@@ -16,6 +16,7 @@ import numpy as np
 
 from segmetrics._validate import check_real
 from segmetrics.losses._common import (
+    astype,
     activate,
     activation_backward,
     check_activation,
@@ -87,7 +88,7 @@ class HausdorffSpec:
 
     def _state(self, x, g, m, aux):
         xp = namespace(x, g, m, aux)
-        xc = xp.astype(x, compute_dtype(xp, x.dtype))
+        xc = astype(xp, x, compute_dtype(xp, x.dtype))
         p = activate(xp, xc, self.activation)
         weight = aux if m is None else aux * m
         count = float(math.prod(x.shape)) if m is None else xp.sum(m + xp.zeros_like(xc))
@@ -101,7 +102,7 @@ class HausdorffSpec:
     def backward(self, x, g, m, aux, grad_out):
         xp, p, weight, count = self._state(x, g, m, aux)
         grad_p = 2.0 * (p - g) * weight * (grad_out / count)
-        return xp.astype(activation_backward(xp, p, grad_p, self.activation), x.dtype)
+        return astype(xp, activation_backward(xp, p, grad_p, self.activation), x.dtype)
 
     def field(self, p, g):
         """:func:`distance_field` of host arrays, for this spec's ``alpha`` and ``spacing``."""
@@ -127,7 +128,7 @@ def build_spec(input, target, *, alpha, spacing, mask, ignore_index, activation)
 def _build(input, target, **params):
     xp, g, m, spec = build_spec(input, target, **params)
     ct = compute_dtype(xp, input.dtype)
-    p = activate(xp, xp.astype(input, ct), spec.activation)
+    p = activate(xp, astype(xp, input, ct), spec.activation)
     field = spec.field(_to_host(p), _to_host(g))
     aux = xp.asarray(field, dtype=ct, device=device_of(input))
     return g, m, aux, spec

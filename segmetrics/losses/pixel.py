@@ -7,10 +7,12 @@ so values and gradients stay finite for logits of :math:`\pm 100` in float32
 and, for the focal loss, for :math:`\gamma < 1`. The losses are means over the
 valid elements (:math:`N` counts them).
 """
+import math
 from dataclasses import dataclass
 
 from segmetrics._validate import check_real
 from segmetrics.losses._common import (
+    astype,
     as_constant,
     channel_weights,
     check_bool,
@@ -19,14 +21,10 @@ from segmetrics.losses._common import (
     loss_function,
     namespace,
     prepare,
-    softplus,
+    log_sigmoid,
 )
 
 __all__ = ["weighted_cross_entropy_loss", "cross_entropy_loss", "focal_loss"]
-
-
-def _sigmoid(xp, x):
-    return 1.0 / (1.0 + xp.exp(-x))
 
 
 def _channel_vector(xp, values, like):
@@ -45,14 +43,21 @@ class PixelSpec:
 
     def _state(self, x, g, m):
         xp = namespace(x, g, m)
-        xc = xp.astype(x, compute_dtype(xp, x.dtype))
-        w = _channel_vector(xp, self.weights, xc)
-        valid = w if m is None else m * w
+        xc = astype(xp, x, compute_dtype(xp, x.dtype))
+        pixels = float(math.prod(x.shape[2:]) * x.shape[0])
+        uniform = all(w == 1.0 for w in self.weights)
+        w = None if uniform else _channel_vector(xp, self.weights, xc)
+        valid = m if w is None else (w if m is None else m * w)
+        kept = sum(1.0 for w_c in self.weights if w_c != 0)
         if self.kind == "cross_entropy":
-            pixels = xp.ones_like(xc[:, :1]) if m is None else m[:, :1] + xp.zeros_like(xc[:, :1])
-            count = xp.sum(pixels)
+            count = pixels if m is None else xp.sum(m[:, :1, ...])
+        elif m is None:
+            count = pixels * kept
+        elif m.shape[1] == 1:
+            count = xp.sum(m) * kept
         else:
-            count = xp.sum(xp.astype(valid != 0, xc.dtype) + xp.zeros_like(xc))
+            keep = [1.0 if w_c != 0 else 0.0 for w_c in self.weights]
+            count = xp.sum(m * _channel_vector(xp, keep, xc))
         return xp, xc, valid, count
 
     def _positive_weight(self, xp, g, m, like):
@@ -66,45 +71,73 @@ class PixelSpec:
         ratio = (total - positives) / xp.where(positives > 0, positives, xp.ones_like(positives))
         return xp.where(positives > 0, ratio, xp.ones_like(ratio))
 
-    def forward(self, x, g, m, aux):
-        xp, xc, valid, count = self._state(x, g, m)
+    def _terms(self, xp, xc, g, m, gradient):
+        """Per-element loss terms (before masking and the 1/N mean) and, when asked, their
+        derivatives with respect to the logits."""
         if self.kind == "cross_entropy":
             top = xp.max(xc, axis=1, keepdims=True)
             shifted = xc - top
-            log_p = shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
-            elementwise = -g * log_p
-        else:
-            log_p, log_q = -softplus(xp, -xc), -softplus(xp, xc)
-            if self.kind == "bce":
-                pw = self._positive_weight(xp, g, m, xc)
-                elementwise = -(pw * g * log_p + (1.0 - g) * log_q)
-            else:
-                a_pos, a_neg = (1.0, 1.0) if self.alpha is None else (self.alpha, 1.0 - self.alpha)
-                elementwise = -(a_pos * g * xp.exp(self.gamma * log_q) * log_p
-                                + a_neg * (1.0 - g) * xp.exp(self.gamma * log_p) * log_q)
-        return xp.sum(valid * elementwise) / count
+            log_sum = xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+            terms = -g * (shifted - log_sum)
+            if not gradient:
+                return terms, None
+            return terms, xp.exp(shifted - log_sum)        # softmax; combined in _finish
+        log_p, log_q = log_sigmoid(xp, xc), log_sigmoid(xp, -xc)
+        if self.kind == "bce":
+            pw = self._positive_weight(xp, g, m, xc)
+            g_pos = g if isinstance(pw, float) and pw == 1.0 else pw * g
+            terms = -(g_pos * log_p + (1.0 - g) * log_q)
+            if not gradient:
+                return terms, None
+            return terms, (1.0 - g) * xp.exp(log_p) - g_pos * xp.exp(log_q)
+        gamma = self.gamma
+        a_pos, a_neg = (None, None) if self.alpha is None else (self.alpha, 1.0 - self.alpha)
+        focus_pos = xp.exp(gamma * log_q) if gamma else None          # (1 - p)^gamma
+        focus_neg = xp.exp(gamma * log_p) if gamma else None          # p^gamma
+        g_pos = g if a_pos is None else a_pos * g
+        g_neg = 1.0 - g if a_neg is None else a_neg * (1.0 - g)
+        t_pos = log_p if focus_pos is None else focus_pos * log_p
+        t_neg = log_q if focus_neg is None else focus_neg * log_q
+        terms = -(g_pos * t_pos + g_neg * t_neg)
+        if not gradient:
+            return terms, None
+        p, q = xp.exp(log_p), xp.exp(log_q)                           # q = 1 - p, accurate
+        d_pos = q - gamma * (p * log_p) if gamma else q
+        d_neg = gamma * (q * log_q) - p if gamma else -p
+        if focus_pos is not None:
+            d_pos = focus_pos * d_pos
+            d_neg = focus_neg * d_neg
+        return terms, -(g_pos * d_pos + g_neg * d_neg)
+
+    def _finish(self, xp, x, g, valid, count, grad, scale):
+        if self.kind == "cross_entropy":
+            weighted = g if valid is None else valid * g
+            grad = grad * xp.sum(weighted, axis=1, keepdims=True) - weighted
+        elif valid is not None:
+            grad = grad * valid
+        return astype(xp, grad * (scale / count), x.dtype)
+
+    def forward(self, x, g, m, aux):
+        xp, xc, valid, count = self._state(x, g, m)
+        terms, _ = self._terms(xp, xc, g, m, False)
+        return xp.sum(terms if valid is None else valid * terms) / count
 
     def backward(self, x, g, m, aux, grad_out):
         xp, xc, valid, count = self._state(x, g, m)
-        if self.kind == "cross_entropy":
-            top = xp.max(xc, axis=1, keepdims=True)
-            e = xp.exp(xc - top)
-            soft = e / xp.sum(e, axis=1, keepdims=True)
-            weighted = valid * g
-            grad = -(weighted - soft * xp.sum(weighted, axis=1, keepdims=True))
-        else:
-            p = _sigmoid(xp, xc)
-            if self.kind == "bce":
-                pw = self._positive_weight(xp, g, m, xc)
-                grad = -valid * (pw * g * (1.0 - p) - (1.0 - g) * p)
-            else:
-                log_p, log_q = -softplus(xp, -xc), -softplus(xp, xc)
-                a_pos, a_neg = (1.0, 1.0) if self.alpha is None else (self.alpha, 1.0 - self.alpha)
-                gamma = self.gamma
-                pos = a_pos * g * xp.exp(gamma * log_q) * ((1.0 - p) - gamma * p * log_p)
-                neg = a_neg * (1.0 - g) * xp.exp(gamma * log_p) * (gamma * (1.0 - p) * log_q - p)
-                grad = -valid * (pos + neg)
-        return xp.astype(grad * (grad_out / count), x.dtype)
+        _, grad = self._terms(xp, xc, g, m, True)
+        return self._finish(xp, x, g, valid, count, grad, grad_out)
+
+    def forward_cached(self, x, g, m, aux):
+        """The loss and its gradient for a unit upstream gradient, from one pass
+        (for :meth:`backward_cached`, a first-order-only backward)."""
+        xp, xc, valid, count = self._state(x, g, m)
+        terms, grad = self._terms(xp, xc, g, m, True)
+        loss = xp.sum(terms if valid is None else valid * terms) / count
+        return loss, (self._finish(xp, x, g, valid, count, grad, 1.0),)
+
+    def backward_cached(self, x, g, m, aux, cache, grad_out):
+        """dL/dx from the cached unit gradient; not differentiable again."""
+        return cache[0] * grad_out
 
 
 def _build(kind, input, target, *, mask, ignore_index, include_background, weight, **extra):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from segmetrics._validate import check_real
 from segmetrics.losses._common import (
+    astype,
     activate,
     activation_backward,
     as_constant,
@@ -152,7 +153,7 @@ class RegionSpec:
 
     def _state(self, x, g, m):
         xp = namespace(x, g, m)
-        xc = xp.astype(x, compute_dtype(xp, x.dtype))
+        xc = astype(xp, x, compute_dtype(xp, x.dtype))
         p = activate(xp, xc, self.activation)
         axes = reduction_axes(x.ndim, self.batch)
         pm = p if m is None else p * m
@@ -175,12 +176,30 @@ class RegionSpec:
 
     def backward(self, x, g, m, aux, grad_out):
         xp, p, _, d_i, d_p, cell_weight = self._state(x, g, m)
-        scale = cell_weight * grad_out
-        grad_p = (expand_cells(xp, scale * d_i, x.ndim, self.batch) * g
-                  + expand_cells(xp, scale * d_p, x.ndim, self.batch))
+        return self._gradient(xp, x, p, g, m, cell_weight * d_i, cell_weight * d_p, grad_out)
+
+    def forward_cached(self, x, g, m, aux):
+        """The loss and the per-cell partial derivatives (small arrays) for
+        :meth:`backward_cached`, a first-order-only backward pass."""
+        xp, _, cells, d_i, d_p, cell_weight = self._state(x, g, m)
+        return xp.sum(cells * cell_weight), (cell_weight * d_i, cell_weight * d_p)
+
+    def backward_cached(self, x, g, m, aux, cache, grad_out):
+        """dL/dx from cached per-cell derivatives. Its result is right, but
+        differentiating it again is not (the cache is a constant): use
+        :meth:`backward` when second derivatives are needed."""
+        xp = namespace(x, g, m)
+        p = None
+        if self.activation is not None:
+            p = activate(xp, astype(xp, x, compute_dtype(xp, x.dtype)), self.activation)
+        return self._gradient(xp, x, p, g, m, cache[0], cache[1], grad_out)
+
+    def _gradient(self, xp, x, p, g, m, d_i, d_p, grad_out):
+        grad_p = (expand_cells(xp, d_i * grad_out, x.ndim, self.batch) * g
+                  + expand_cells(xp, d_p * grad_out, x.ndim, self.batch))
         if m is not None:
             grad_p = grad_p * m
-        return xp.astype(activation_backward(xp, p, grad_p, self.activation), x.dtype)
+        return astype(xp, activation_backward(xp, p, grad_p, self.activation), x.dtype)
 
 
 def _build(kind, input, target, *, mask, ignore_index, activation, smooth_nr, smooth_dr, batch,

@@ -1,0 +1,105 @@
+"""Forward + backward time of the losses on a (8, 4, 256, 256) float32 batch (CPU, or CUDA
+when available): the segmetrics torch adapter vs PyTorch autograd of the same formula vs
+MONAI (skipped when MONAI is absent). Each benchmark group holds one loss, so the ratios
+come from one run; each benchmark checks its result against the float64 reference.
+
+Run: ``pytest bench/test_bench_losses.py --benchmark-only --benchmark-group-by=param:loss``.
+"""
+import os
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+smt = pytest.importorskip("segmetrics.torch")
+
+SHAPE = (8, 4, 256, 256)
+DEVICE = os.environ.get("SEGMETRICS_BENCH_DEVICE", "cuda" if torch.cuda.is_available() else "cpu")
+LOSSES = ["dice", "tversky", "focal"]
+IMPLEMENTATIONS = ["segmetrics", "autograd", "monai"]
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.normal(size=SHAPE).astype(np.float32), device=DEVICE)
+    labels = torch.tensor(rng.integers(0, SHAPE[1], size=(SHAPE[0], 1) + SHAPE[2:]),
+                          device=DEVICE)
+    onehot = torch.zeros(SHAPE, device=DEVICE).scatter_(1, labels, 1.0)
+    return x, onehot
+
+
+# -- plain PyTorch autograd of the same formulas (the "no slower than" floor) --------------
+
+def _autograd_tversky(x, g, alpha, beta, smooth=1e-5):
+    p = torch.softmax(x, dim=1)
+    i = (p * g).sum(dim=(2, 3))
+    fp = p.sum(dim=(2, 3)) - i
+    fn = g.sum(dim=(2, 3)) - i
+    return (1 - (i + smooth) / (i + alpha * fp + beta * fn + smooth)).mean()
+
+
+def _autograd_dice(x, g, smooth=1e-5):
+    p = torch.softmax(x, dim=1)
+    i = (p * g).sum(dim=(2, 3))
+    return (1 - (2 * i + smooth) / (p.sum(dim=(2, 3)) + g.sum(dim=(2, 3)) + smooth)).mean()
+
+
+def _autograd_focal(x, g, gamma=2.0):
+    log_p = torch.nn.functional.logsigmoid(x)
+    log_q = torch.nn.functional.logsigmoid(-x)
+    return -(g * torch.exp(gamma * log_q) * log_p
+             + (1 - g) * torch.exp(gamma * log_p) * log_q).mean()
+
+
+def _implementation(loss, name):
+    if name == "segmetrics":
+        return {"dice": smt.DiceLoss(activation="softmax"),
+                "tversky": smt.TverskyLoss(alpha=0.3, beta=0.7, activation="softmax"),
+                "focal": smt.FocalLoss(gamma=2.0)}[loss]
+    if name == "autograd":
+        return {"dice": _autograd_dice,
+                "tversky": lambda x, g: _autograd_tversky(x, g, 0.3, 0.7),
+                "focal": _autograd_focal}[loss]
+    monai = pytest.importorskip("monai.losses")
+    return {"dice": monai.DiceLoss(softmax=True),
+            "tversky": monai.TverskyLoss(softmax=True, alpha=0.3, beta=0.7),
+            "focal": monai.FocalLoss(gamma=2.0)}[loss]
+
+
+def _reference(loss, x, g):
+    """Float64 value and gradient of the formula, by plain autograd."""
+    x64 = x.double().requires_grad_()
+    f = {"dice": _autograd_dice, "tversky": lambda a, b: _autograd_tversky(a, b, 0.3, 0.7),
+         "focal": _autograd_focal}[loss]
+    value = f(x64, g.double())
+    value.backward()
+    return value.item(), x64.grad
+
+
+def _sync():
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize("loss", LOSSES)
+def test_forward_backward(benchmark, loss, implementation):
+    x, g = _data()
+    function = _implementation(loss, implementation)
+    benchmark.group = f"loss forward+backward {loss} {tuple(SHAPE)} float32 {DEVICE}"
+    benchmark.extra_info.update(device=DEVICE, shape=SHAPE)
+
+    def step():
+        xg = x.detach().requires_grad_()
+        value = function(xg, g)
+        value.backward()
+        _sync()
+        return value.detach(), xg.grad
+
+    for _ in range(2):                                    # warm up
+        step()
+    value, grad = benchmark(step)
+    expected_value, expected_grad = _reference(loss, x, g)
+    assert value.item() == pytest.approx(expected_value, rel=1e-4)
+    torch.testing.assert_close(grad.double(), expected_grad, rtol=1e-3,
+                               atol=1e-4 * float(expected_grad.abs().max()))

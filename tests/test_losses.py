@@ -1,0 +1,372 @@
+"""The framework-neutral losses: gradients by finite differences, properties,
+edge cases and argument checks (NumPy and array_api_strict arrays)."""
+import sys
+
+import numpy as np
+import pytest
+from loss_cases import (
+    ALL,
+    PIXEL,
+    REGION,
+    SHAPE,
+    finite_difference,
+    inputs_for,
+    logits,
+    random_mask,
+    sigmoid,
+    targets,
+)
+
+from segmetrics import losses as L
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261127)
+
+
+def check_gradient(function, x, g, params, rng):
+    upstream = float(rng.uniform(0.5, 2.0))
+    value, residuals = function.forward(x, g, **params)
+    analytic = function.backward(residuals, upstream)
+    assert np.isfinite(float(value))
+    assert analytic.shape == x.shape and analytic.dtype == x.dtype
+    numeric = finite_difference(lambda v: function(v, g, **params), x, upstream)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("absent", [False, True], ids=["all-present", "absent-class"])
+@pytest.mark.parametrize("masked", [False, True], ids=["no-mask", "mask"])
+@pytest.mark.parametrize("batch", [False, True], ids=["per-sample", "batch"])
+@pytest.mark.parametrize("target", ["onehot", "soft"])
+@pytest.mark.parametrize("name", sorted(REGION))
+def test_region_gradient_matches_finite_differences(name, target, batch, masked, absent, rng):
+    function = REGION[name][0]
+    x, params = inputs_for(name, logits(rng))
+    g = targets(rng, target, absent=absent)
+    params.update(batch=batch, mask=random_mask(rng) if masked else None)
+    check_gradient(function, x, g, params, rng)
+
+
+@pytest.mark.parametrize("absent", [False, True], ids=["all-present", "absent-class"])
+@pytest.mark.parametrize("masked", [False, True], ids=["no-mask", "mask"])
+@pytest.mark.parametrize("target", ["onehot", "soft", "labels"])
+@pytest.mark.parametrize("name", sorted(PIXEL))
+def test_pixel_gradient_matches_finite_differences(name, target, masked, absent, rng):
+    function = PIXEL[name][0]
+    x, params = inputs_for(name, logits(rng, scale=3.0))
+    g = targets(rng, target, absent=absent)
+    params.update(mask=random_mask(rng) if masked else None)
+    check_gradient(function, x, g, params, rng)
+
+
+@pytest.mark.parametrize("activation", [None, "sigmoid", "softmax"])
+@pytest.mark.parametrize("name", sorted(n for n in REGION if n != "kappa_multiclass"))
+def test_region_gradient_through_activations_and_options(name, activation, rng):
+    function, params = REGION[name]
+    x = logits(rng)
+    x = sigmoid(x) if activation is None else x
+    params = dict(params, activation=activation)
+    if "weight_type" not in params and name != "generalized_dice":
+        params.update(weight=[0.5, 2.0, 1.0])
+    params.update(include_background=False, ignore_index=3, smooth_nr=0.1, smooth_dr=0.2)
+    g = targets(rng, "labels")
+    g[0, 0, 0] = 3
+    check_gradient(function, x, g, params, rng)
+
+
+def test_hausdorff_gradient_with_the_distance_maps_held_constant(rng):
+    x = logits(rng, shape=(2, 2, 5, 6))
+    g = targets(rng, "onehot", shape=(2, 2, 5, 6))
+    for params in ({"activation": "sigmoid"}, {"activation": "softmax", "alpha": 1.0,
+                                                 "mask": random_mask(rng, (2, 2, 5, 6)),
+                                                 "spacing": (1.0, 2.5)}):
+        value, res = L.hausdorff_dt_loss.forward(x, g, **params)
+        assert np.isfinite(value) and value > 0
+        upstream = 1.3
+        analytic = L.hausdorff_dt_loss.backward(res, upstream)
+        numeric = finite_difference(
+            lambda v: res.spec.forward(v, res.target, res.mask, res.aux), x, upstream)
+        np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_hausdorff_distance_field_matches_scipy():
+    ndimage = pytest.importorskip("scipy.ndimage")
+    rng = np.random.default_rng(3)
+    p = rng.random((2, 1, 7, 5))
+    g = (rng.random((2, 1, 7, 5)) > 0.6).astype(float)
+    g[1] = 0.0                                               # empty target: zero map
+    field = L.hausdorff.distance_field(p, g, alpha=2.0, spacing=(1.0, 0.5))
+    expected = np.zeros_like(field)
+    for b in range(2):
+        for binary in (p[b, 0] > 0.5, g[b, 0] > 0.5):
+            if binary.any() and not binary.all():
+                d = (ndimage.distance_transform_edt(binary, sampling=(1.0, 0.5))
+                     + ndimage.distance_transform_edt(~binary, sampling=(1.0, 0.5)))
+                expected[b, 0] += d ** 2
+    np.testing.assert_allclose(field, expected, rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------- properties
+
+def _hard(rng, shape=SHAPE):
+    return targets(rng, "onehot", shape=shape)
+
+
+def test_kappa_loss_on_hard_labels_is_one_minus_cohen_kappa(rng):
+    metrics = pytest.importorskip("sklearn.metrics")
+    labels_true = targets(rng, "labels")
+    labels_pred = targets(rng, "labels")
+    onehot = lambda lab: (lab[:, None] == np.arange(3).reshape(1, 3, 1, 1)).astype(float)  # noqa: E731
+    loss = L.kappa_loss(onehot(labels_pred), labels_true, multiclass=True, batch=True,
+                        smooth_nr=0, smooth_dr=0)
+    expected = metrics.cohen_kappa_score(labels_true.ravel(), labels_pred.ravel())
+    assert float(loss) == pytest.approx(1 - expected, abs=1e-12)
+    for c in range(3):
+        binary = L.kappa_loss(onehot(labels_pred)[:, c:c + 1], onehot(labels_true)[:, c:c + 1],
+                              batch=True, smooth_nr=0, smooth_dr=0)
+        expected = metrics.cohen_kappa_score(labels_true.ravel() == c, labels_pred.ravel() == c)
+        assert float(binary) == pytest.approx(1 - expected, abs=1e-12)
+    # and it agrees with the package's own metric
+    import segmetrics
+    kappa = segmetrics.kappa(labels_pred, labels_true, multiclass=True)
+    assert float(loss) == pytest.approx(1 - kappa, abs=1e-12)
+
+
+def test_kappa_is_at_most_dice(rng):
+    for _ in range(5):
+        p, g = sigmoid(logits(rng)), targets(rng, "soft")
+        kappa = L.kappa_loss(p, g, smooth_nr=0, smooth_dr=0)
+        dice = L.dice_loss(p, g, smooth_nr=0, smooth_dr=0)
+        assert float(kappa) >= float(dice) - 1e-12
+    g = _hard(rng)
+    assert float(L.kappa_loss(g, g)) == float(L.dice_loss(g, g)) == 0.0
+
+
+def test_tversky_half_half_is_dice_and_one_one_is_jaccard(rng):
+    # Exact without smoothing: Tversky adds s to I, Dice to 2I.
+    p, g = sigmoid(logits(rng)), targets(rng, "soft")
+    s = {"smooth_nr": 0.0, "smooth_dr": 0.0}
+    for batch in (False, True):
+        assert float(L.tversky_loss(p, g, batch=batch, **s)) == pytest.approx(
+            float(L.dice_loss(p, g, batch=batch, **s)), rel=1e-12)
+        assert float(L.tversky_loss(p, g, alpha=1.0, beta=1.0, batch=batch)) == pytest.approx(
+            float(L.jaccard_loss(p, g, batch=batch)), rel=1e-12)
+        assert float(L.focal_tversky_loss(p, g, gamma=1.0, batch=batch)) == pytest.approx(
+            float(L.tversky_loss(p, g, batch=batch)), rel=1e-12)
+
+
+@pytest.mark.parametrize("absent", [False, True])
+@pytest.mark.parametrize("name", sorted(n for n in REGION if n != "kappa_zhang2019"))
+def test_region_loss_of_a_perfect_hard_prediction_is_zero(name, absent, rng):
+    function, params = REGION[name]
+    g = targets(rng, "onehot", absent=absent)
+    params = {k: v for k, v in params.items() if k != "activation"}
+    for batch in (False, True):
+        value, res = function.forward(g, g, batch=batch, **params)
+        assert float(value) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_zhang2019_reproduces_the_errata_counter_example():
+    g = np.array([[[1.0, 1.0, 0.0, 0.0]]])
+    p = np.array([[[1.0, 0.0, 1.0, 0.0]]])
+    assert float(L.kappa_loss_zhang2019(p, g)) == pytest.approx(1 - 1 / 3.5, rel=1e-12)
+    assert float(L.kappa_loss_zhang2019(p, g)) == pytest.approx(0.7142857142857143)
+    assert float(L.kappa_loss(p, g, smooth_nr=0, smooth_dr=0)) == pytest.approx(1.0)  # kappa = 0
+    # its value at a perfect prediction depends on the foreground size
+    small, large = np.zeros((1, 1, 10)), np.zeros((1, 1, 10))
+    small[..., :1] = 1
+    large[..., :6] = 1
+    assert float(L.kappa_loss_zhang2019(small, small)) != float(
+        L.kappa_loss_zhang2019(large, large))
+
+
+def test_smoothing_is_additive_not_multiplicative():
+    g = np.array([[[1.0, 0.0, 0.0, 0.0]]])
+    p = np.array([[[0.5, 0.5, 0.0, 0.0]]])
+    value = float(L.dice_loss(p, g, smooth_nr=2.0, smooth_dr=3.0))
+    assert value == pytest.approx(1 - (2 * 0.5 + 2) / (1 + 1 + 3))
+
+
+def test_mask_counts_only_valid_elements(rng):
+    p, g = sigmoid(logits(rng)), targets(rng, "onehot")
+    mask = np.zeros(SHAPE[:1] + SHAPE[2:], dtype=bool)
+    mask[:, :2, :] = True
+    for function in (L.kappa_loss, L.mcc_loss, L.dice_loss, L.focal_loss,
+                     L.weighted_cross_entropy_loss):
+        masked = function(p, g, mask=mask)
+        cropped = function(p[:, :, :2], g[:, :, :2])
+        assert float(masked) == pytest.approx(float(cropped), rel=1e-12), function.__name__
+
+
+def test_ignore_index_on_label_maps_equals_the_mask(rng):
+    x = logits(rng)
+    labels = targets(rng, "labels")
+    ignored = labels.copy()
+    ignored[:, 0, :] = 255
+    for function in (L.dice_loss, L.kappa_loss, L.cross_entropy_loss):
+        params = {"activation": "softmax"} if function is not L.cross_entropy_loss else {}
+        a = function(x, ignored, ignore_index=255, **params)
+        b = function(x, labels, mask=ignored != 255, **params)
+        assert float(a) == pytest.approx(float(b), rel=1e-12)
+
+
+def test_generalized_dice_absent_class_policies(rng):
+    p = sigmoid(logits(rng))
+    g = targets(rng, "onehot", absent=True)
+    with_max = L.generalized_dice_loss(p, g, absent="max")
+    with_zero = L.generalized_dice_loss(p, g, absent="zero")
+    p_clean = p.copy()
+    p_clean[:, 1] = 0.0
+    assert float(L.generalized_dice_loss(p_clean, g, absent="zero")) == pytest.approx(
+        float(with_zero))                       # 'zero' ignores false positives there
+    assert float(with_max) > float(L.generalized_dice_loss(p_clean, g, absent="max"))
+
+
+def test_focal_loss_is_finite_for_extreme_logits_and_low_gamma():
+    x = np.array([[[100.0, -100.0, 100.0, -100.0, 0.0]]], dtype=np.float32)
+    g = np.array([[[1.0, 0.0, 0.0, 1.0, 1.0]]], dtype=np.float32)
+    for gamma in (0.0, 0.25, 0.5, 2.0):
+        value, res = L.focal_loss.forward(x, g, gamma=gamma, alpha=0.25)
+        grad = L.focal_loss.backward(res, 1.0)
+        assert np.isfinite(value) and np.all(np.isfinite(grad)), gamma
+        assert grad.dtype == np.float32
+    value = L.focal_loss(x, g, gamma=0.0)
+    assert float(value) == pytest.approx(float(L.weighted_cross_entropy_loss(x, g, pos_weight=1.0)))
+
+
+def test_weighted_cross_entropy_weight_comes_from_the_ground_truth(rng):
+    x = logits(rng)
+    g = targets(rng, "onehot")
+    n = g[:, 0].size
+    pos = g.sum(axis=(0, 2, 3))
+    explicit = np.mean([float(L.weighted_cross_entropy_loss(
+        x[:, c:c + 1], g[:, c:c + 1], pos_weight=(n - pos[c]) / pos[c])) for c in range(3)])
+    assert float(L.weighted_cross_entropy_loss(x, g)) == pytest.approx(explicit, rel=1e-12)
+
+
+def test_cross_entropy_equals_log_softmax_reference(rng):
+    x = logits(rng)
+    labels = targets(rng, "labels")
+    log_p = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+    expected = -np.take_along_axis(log_p, labels[:, None], axis=1).mean()
+    assert float(L.cross_entropy_loss(x, labels)) == pytest.approx(expected, rel=1e-12)
+
+
+# -------------------------------------------------------------- array API
+
+def test_array_api_strict_arrays_give_the_numpy_values(rng):
+    xps = pytest.importorskip("array_api_strict")
+    for name in sorted(ALL):
+        function = ALL[name][0]
+        x, params = inputs_for(name, logits(rng))
+        g = targets(rng, "onehot")
+        mask = random_mask(rng)
+        value, res = function.forward(x, g, mask=mask, **params)
+        grad = function.backward(res, 0.7)
+        sx, sg, sm = xps.asarray(x), xps.asarray(g), xps.asarray(mask)
+        s_value, s_res = function.forward(sx, sg, mask=sm, **params)
+        s_grad = function.backward(s_res, 0.7)
+        assert isinstance(s_grad, type(sx)) and s_grad.dtype == xps.float64
+        assert float(s_value) == pytest.approx(float(value), rel=1e-12), name
+        np.testing.assert_allclose(np.from_dlpack(s_grad), grad, rtol=1e-10, atol=1e-14)
+    labels = xps.asarray(targets(rng, "labels"))
+    assert float(L.dice_loss(xps.asarray(logits(rng)), labels, activation="softmax")) > 0
+
+
+def test_float32_stays_float32(rng):
+    x = logits(rng).astype(np.float32)
+    g = targets(rng, "onehot").astype(np.float32)
+    for name in sorted(ALL):
+        x_in, params = inputs_for(name, x)
+        value, res = ALL[name][0].forward(x_in.astype(np.float32), g, **params)
+        assert value.dtype == np.float32, name
+        assert ALL[name][0].backward(res, np.float32(1)).dtype == np.float32
+
+
+# ------------------------------------------------------------ bad arguments
+
+@pytest.mark.parametrize("function", [L.dice_loss, L.kappa_loss, L.generalized_dice_loss,
+                                      L.hausdorff_dt_loss])
+def test_one_channel_softmax_is_refused(function):
+    x = np.zeros((2, 1, 4, 4))
+    with pytest.raises(ValueError, match="single channel"):
+        function(x, x, activation="softmax")
+
+
+def test_single_channel_cross_entropy_is_refused():
+    with pytest.raises(ValueError, match="single channel"):
+        L.cross_entropy_loss(np.zeros((2, 1, 4)), np.zeros((2, 1, 4)))
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"activation": "relu"}, ValueError, "activation"),
+    ({"smooth_nr": -1.0}, ValueError, "smooth_nr"),
+    ({"smooth_dr": float("nan")}, ValueError, "smooth_dr"),
+    ({"batch": 1}, TypeError, "batch"),
+    ({"weight": [1.0, 2.0]}, ValueError, "one value per channel"),
+    ({"weight": [0.0, 0.0, 0.0]}, ValueError, "all zero"),
+    ({"weight": [1.0, -1.0, 1.0]}, ValueError, "weight"),
+    ({"include_background": "no"}, TypeError, "include_background"),
+    ({"ignore_index": 1.5}, TypeError, "ignore_index"),
+    ({"alpha": 0.5}, TypeError, "alpha"),
+])
+def test_bad_region_arguments_are_refused_with_their_name(kwargs, error, match):
+    x = np.full((2, 3, 4), 0.3)
+    with pytest.raises(error, match=match):
+        L.dice_loss(x, x, **kwargs)
+
+
+def test_bad_shapes_and_dtypes_are_refused():
+    x = np.full((2, 3, 4), 0.3)
+    with pytest.raises(ValueError, match="target must have the shape"):
+        L.dice_loss(x, np.zeros((2, 3, 5)))
+    with pytest.raises(TypeError, match="label map"):
+        L.dice_loss(x, np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="mask must have shape"):
+        L.dice_loss(x, x, mask=np.ones((2, 5), dtype=bool))
+    with pytest.raises(TypeError, match="floating"):
+        L.dice_loss(np.ones((2, 3, 4), dtype=int), x)
+    with pytest.raises(ValueError, match="at least 2 axes"):
+        L.dice_loss(np.ones(3), np.ones(3))
+    with pytest.raises(ValueError, match="empty"):
+        L.dice_loss(np.ones((2, 0, 4)), np.ones((2, 0, 4)))
+
+
+def test_loss_specific_arguments_are_checked():
+    x = np.full((2, 3, 4), 0.3)
+    with pytest.raises(ValueError, match="multiclass"):
+        L.kappa_loss(x, x, multiclass=True, include_background=False)
+    with pytest.raises(ValueError, match="weight"):
+        L.kappa_loss(x, x, multiclass=True, weight=[1, 1, 1])
+    with pytest.raises(ValueError, match="weight_type"):
+        L.generalized_dice_loss(x, x, weight_type="cube")
+    with pytest.raises(ValueError, match="absent"):
+        L.generalized_dice_loss(x, x, absent="skip")
+    with pytest.raises(ValueError, match="gamma"):
+        L.focal_tversky_loss(x, x, gamma=0.0)
+    with pytest.raises(ValueError, match="alpha"):
+        L.focal_loss(x, x, alpha=1.5)
+    with pytest.raises(ValueError, match="pos_weight"):
+        L.weighted_cross_entropy_loss(x, x, pos_weight="balanced")
+    with pytest.raises(ValueError, match="spacing"):
+        L.hausdorff_dt_loss(x, x, spacing=(1.0, 2.0))
+    with pytest.raises(ValueError, match="include_background"):
+        L.dice_loss(x[:, :1], x[:, :1], include_background=False)
+
+
+def test_importing_the_losses_is_light():
+    import subprocess
+    code = ("import sys, segmetrics, segmetrics.losses; "
+            "print(','.join(m for m in ('torch', 'jax', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("module", ["segmetrics.losses.region", "segmetrics.losses.pixel",
+                                    "segmetrics.losses.hausdorff"])
+def test_loss_docstring_examples_run(module):
+    import doctest
+    import importlib
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0

@@ -1,0 +1,88 @@
+"""The JAX adapter: custom_vjp gradients against JAX's own autodiff of the forward,
+under jit, and second derivatives."""
+import numpy as np
+import pytest
+from loss_cases import ALL, PIXEL, inputs_for, logits, random_mask, targets
+
+jax = pytest.importorskip("jax")
+smj = pytest.importorskip("segmetrics.jax")
+jnp = jax.numpy
+
+from segmetrics import losses as L  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)
+
+NAMES = {name: getattr(smj, ALL[name][0].__name__) for name in ALL}
+
+
+def _case(name, seed, target="soft", shape=(2, 3, 3, 4)):
+    rng = np.random.default_rng(seed)
+    x, params = inputs_for(name, logits(rng, shape=shape))
+    params["mask"] = jnp.asarray(random_mask(rng, shape))
+    return jnp.asarray(x), jnp.asarray(targets(rng, target, shape=shape)), params
+
+
+@pytest.mark.parametrize("batch", [False, True])
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_custom_vjp_matches_autodiff_of_the_forward(name, batch):
+    x, g, params = _case(name, 21)
+    if batch and name in PIXEL:
+        params = dict(params, mask=None)      # pixel losses have no batch flag: vary the mask
+    elif batch:
+        params["batch"] = True
+    ours = jax.jit(jax.grad(lambda v: NAMES[name](v, g, **params)))(x)
+    gd, m, aux, spec = ALL[name][0].prepare(x, g, **params)
+    reference = jax.grad(lambda v: spec.forward(v, gd, m, aux))(x)
+    np.testing.assert_allclose(np.asarray(ours), np.asarray(reference), rtol=1e-10, atol=1e-13)
+    value = jax.jit(lambda v: NAMES[name](v, g, **params))(x)
+    assert float(value) == pytest.approx(float(ALL[name][0](np.asarray(x), np.asarray(g),
+                                                            **{**params, "mask": None if params[
+                                                                "mask"] is None else np.asarray(
+                                                                params["mask"])})), rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["dice", "kappa", "mcc", "generalized_dice", "focal",
+                                  "cross_entropy"])
+def test_second_derivatives_match_autodiff(name):
+    x, g, params = _case(name, 22)
+    v = jnp.asarray(np.random.default_rng(1).normal(size=x.shape))
+
+    def hvp(f):
+        return jax.grad(lambda y: jnp.vdot(jax.grad(f)(y), v))(x)
+
+    gd, m, aux, spec = ALL[name][0].prepare(x, g, **params)
+    ours = hvp(lambda y: NAMES[name](y, g, **params))
+    reference = hvp(lambda y: spec.forward(y, gd, m, aux))
+    np.testing.assert_allclose(np.asarray(ours), np.asarray(reference), rtol=1e-9, atol=1e-12)
+
+
+def test_label_maps_under_jit():
+    rng = np.random.default_rng(23)
+    x = jnp.asarray(logits(rng))
+    labels = jnp.asarray(targets(rng, "labels"), dtype=jnp.int32)
+    f = jax.jit(lambda v: smj.kappa_loss(v, labels, multiclass=True, activation="softmax"))
+    grad = jax.jit(jax.grad(lambda v: smj.kappa_loss(v, labels, multiclass=True,
+                                                     activation="softmax")))(x)
+    assert np.isfinite(float(f(x))) and grad.shape == x.shape
+
+
+def test_hausdorff_under_jit_and_grad():
+    rng = np.random.default_rng(24)
+    x = jnp.asarray(logits(rng, shape=(2, 2, 6, 5)))
+    g = jnp.asarray(targets(rng, "onehot", shape=(2, 2, 6, 5)))
+    f = jax.jit(lambda v: smj.hausdorff_dt_loss(v, g, activation="softmax"))
+    value = f(x)
+    expected = L.hausdorff_dt_loss(np.asarray(x), np.asarray(g), activation="softmax")
+    assert float(value) == pytest.approx(float(expected), rel=1e-12)
+    grad = jax.jit(jax.grad(lambda v: smj.hausdorff_dt_loss(v, g, activation="softmax")))(x)
+    _, res = L.hausdorff_dt_loss.forward(np.asarray(x), np.asarray(g), activation="softmax")
+    np.testing.assert_allclose(np.asarray(grad), L.hausdorff_dt_loss.backward(res, 1.0),
+                               rtol=1e-10, atol=1e-13)
+
+
+def test_float32_and_bfloat16():
+    rng = np.random.default_rng(25)
+    x = jnp.asarray(logits(rng), dtype=jnp.bfloat16)
+    g = jnp.asarray(targets(rng, "onehot"), dtype=jnp.bfloat16)
+    value, grad = jax.value_and_grad(lambda v: smj.dice_loss(v, g, activation="softmax"))(x)
+    assert value.dtype == jnp.float32 and grad.dtype == jnp.bfloat16

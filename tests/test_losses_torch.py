@@ -1,0 +1,167 @@
+"""The PyTorch adapter: gradcheck, gradgradcheck, torch.func, modules, dtypes, devices."""
+import numpy as np
+import pytest
+from loss_cases import ALL, PIXEL, inputs_for, logits, random_mask, targets
+
+torch = pytest.importorskip("torch")
+smt = pytest.importorskip("segmetrics.torch")
+
+from segmetrics import losses as L  # noqa: E402
+
+SMALL = (2, 3, 2, 3)
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+def _case(name, rng, target="soft", masked=True, shape=SMALL):
+    x, params = inputs_for(name, logits(rng, shape=shape))
+    g = targets(rng, target, shape=shape)
+    if masked:
+        params["mask"] = torch.from_numpy(random_mask(rng, shape))
+    return (torch.tensor(x, requires_grad=True), torch.from_numpy(g), params)
+
+
+CHECKED = [(name, False) for name in sorted(ALL)] + [
+    (name, True) for name in sorted(ALL) if name not in PIXEL]
+
+
+@pytest.mark.parametrize("name, batch", CHECKED)
+def test_gradcheck_and_gradgradcheck(name, batch):
+    rng = np.random.default_rng(7)
+    x, g, params = _case(name, rng)
+    if batch:
+        params["batch"] = True
+    function = ALL[name][0]
+
+    def f(v):
+        return smt.apply_loss(function, v, g, **params)
+
+    assert torch.autograd.gradcheck(f, (x,), eps=1e-6, atol=1e-7)
+    assert torch.autograd.gradgradcheck(f, (x,), eps=1e-6, atol=1e-6)
+
+
+def test_hausdorff_gradcheck_and_gradgradcheck():
+    rng = np.random.default_rng(8)
+    x, g, params = _case("dice", rng, target="onehot")
+    x = torch.logit(x.detach()).requires_grad_()     # away from 1/2 so the maps do not change
+
+    def f(v):
+        return smt.HausdorffDTLoss(activation="sigmoid")(v, g, params["mask"])
+
+    assert torch.autograd.gradcheck(f, (x,), eps=1e-6, atol=1e-7)
+    assert torch.autograd.gradgradcheck(f, (x,), eps=1e-6, atol=1e-6)
+
+
+def test_double_backward_is_not_zero():
+    """A cached-sums backward would give a zero Hessian; ours recomputes the sums."""
+    rng = np.random.default_rng(9)
+    x, g, _ = _case("dice", rng, masked=False)
+    loss = smt.DiceLoss()(x, g)
+    (grad,) = torch.autograd.grad(loss, x, create_graph=True)
+    (hvp,) = torch.autograd.grad(grad.sum(), x)
+    hessian = torch.autograd.functional.hessian(
+        lambda v: L.dice_loss(v, g), x.detach())    # plain autograd of the formula
+    expected = hessian.reshape(x.numel(), x.numel()).sum(dim=1).reshape(x.shape)
+    torch.testing.assert_close(hvp, expected, rtol=1e-10, atol=1e-12)
+    assert hvp.abs().max() > 0
+
+
+def test_matches_plain_autograd_of_the_formula():
+    rng = np.random.default_rng(10)
+    for name in sorted(ALL):
+        x, g, params = _case(name, rng)
+        ours = smt.apply_loss(ALL[name][0], x, g, **params)
+        (ours_grad,) = torch.autograd.grad(ours, x)
+        gd, m, aux, spec = ALL[name][0].prepare(x, g, **params)
+        plain = spec.forward(x, gd, m, aux)         # torch ops, differentiated by autograd
+        (plain_grad,) = torch.autograd.grad(plain, x)
+        torch.testing.assert_close(ours, plain)
+        torch.testing.assert_close(ours_grad, plain_grad, rtol=1e-10, atol=1e-12)
+
+
+def test_torch_func_grad_works():
+    rng = np.random.default_rng(11)
+    x, g, params = _case("kappa", rng)
+    via_func = torch.func.grad(lambda v: smt.apply_loss(L.kappa_loss, v, g, **params))(x.detach())
+    loss = smt.KappaLoss()(x, g, params["mask"])
+    (via_autograd,) = torch.autograd.grad(loss, x)
+    torch.testing.assert_close(via_func, via_autograd)
+
+
+def test_modules_take_input_target_and_mask():
+    rng = np.random.default_rng(12)
+    x = torch.tensor(logits(rng, shape=(2, 3, 4, 4)), requires_grad=True)
+    labels = torch.from_numpy(targets(rng, "labels", shape=(2, 3, 4, 4)))
+    onehot = torch.nn.functional.one_hot(labels, 3).permute(0, 3, 1, 2).double()
+    modules = [
+        smt.DiceLoss(activation="softmax"), smt.JaccardLoss(activation="softmax"),
+        smt.TverskyLoss(alpha=0.3, beta=0.7, activation="softmax"),
+        smt.FocalTverskyLoss(activation="softmax"), smt.GeneralizedDiceLoss(activation="softmax"),
+        smt.KappaLoss(activation="softmax"), smt.KappaLoss(multiclass=True, activation="softmax"),
+        smt.MCCLoss(activation="sigmoid"), smt.KappaLossZhang2019(activation="sigmoid"),
+        smt.FocalLoss(gamma=2.0), smt.WeightedCrossEntropyLoss(), smt.CrossEntropyLoss(),
+        smt.HausdorffDTLoss(activation="softmax"),
+    ]
+    for module in modules:
+        for target in (labels, onehot):
+            loss = module(x, target)
+            assert loss.ndim == 0 and torch.isfinite(loss)
+            (grad,) = torch.autograd.grad(loss, x)
+            assert grad.shape == x.shape and torch.isfinite(grad).all()
+    assert "alpha=0.3" in repr(smt.TverskyLoss(alpha=0.3))
+    with pytest.raises(TypeError):
+        smt.DiceLoss(alpha=0.3)
+
+
+def test_modules_match_torch_losses():
+    rng = np.random.default_rng(13)
+    x = torch.tensor(logits(rng, shape=(2, 3, 4, 4)))
+    labels = torch.from_numpy(targets(rng, "labels", shape=(2, 3, 4, 4)))
+    torch.testing.assert_close(smt.CrossEntropyLoss()(x, labels),
+                               torch.nn.functional.cross_entropy(x, labels))
+    g = torch.from_numpy(targets(rng, "onehot", shape=(2, 3, 4, 4)))
+    torch.testing.assert_close(smt.WeightedCrossEntropyLoss(pos_weight=1.0)(x, g),
+                               torch.nn.functional.binary_cross_entropy_with_logits(x, g))
+    pos = torch.tensor([2.0, 0.5, 3.0], dtype=torch.float64).reshape(3, 1, 1)
+    torch.testing.assert_close(
+        smt.WeightedCrossEntropyLoss(pos_weight=2.0)(x[:, :1], g[:, :1]),
+        torch.nn.functional.binary_cross_entropy_with_logits(x[:, :1], g[:, :1],
+                                                             pos_weight=pos[:1]))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_is_summed_in_float32(dtype):
+    rng = np.random.default_rng(14)
+    x64 = torch.tensor(logits(rng, shape=(2, 3, 16, 16)))
+    g = torch.from_numpy(targets(rng, "onehot", shape=(2, 3, 16, 16)))
+    for module in (smt.DiceLoss(activation="softmax"), smt.KappaLoss(activation="sigmoid"),
+                   smt.FocalLoss(), smt.WeightedCrossEntropyLoss()):
+        x = x64.to(dtype).requires_grad_()
+        loss = module(x, g.to(dtype))
+        assert loss.dtype == torch.float32
+        loss.backward()
+        assert x.grad.dtype == dtype and torch.isfinite(x.grad.float()).all()
+        reference = module(x64.to(dtype).double(), g)
+        assert loss.item() == pytest.approx(reference.item(), rel=2e-3)
+
+
+def test_focal_gradients_finite_in_float32_for_extreme_logits():
+    x = torch.tensor([[[100.0, -100.0, 100.0, -100.0]]], requires_grad=True)
+    g = torch.tensor([[[1.0, 0.0, 0.0, 1.0]]])
+    loss = smt.FocalLoss(gamma=0.5, alpha=0.25)(x, g)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(x.grad).all()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_runs_on_the_tensor_device(device):
+    rng = np.random.default_rng(15)
+    x = torch.tensor(logits(rng), device=device, requires_grad=True)
+    g = torch.from_numpy(targets(rng, "labels")).to(device)
+    loss = smt.DiceLoss(activation="softmax", include_background=False)(x, g)
+    loss.backward()
+    assert loss.device == x.grad.device == x.device
+
+
+def test_one_channel_softmax_is_refused():
+    with pytest.raises(ValueError, match="single channel"):
+        smt.DiceLoss(activation="softmax")(torch.zeros(2, 1, 4, 4), torch.zeros(2, 1, 4, 4))
