@@ -58,6 +58,8 @@ _SAMPLE_RUNS = 256
 _SAMPLE_RUN = 4  # the Cython/Numba kernels' SAMPLE_RUN
 # Both directions run in two threads when each has at least this many queries.
 _PARALLEL_MIN_QUERIES = 20000
+# ... and boundaries are extracted in two threads from boxes this large together.
+_PARALLEL_MIN_VOXELS = 1 << 21
 _executor = None
 
 
@@ -322,8 +324,11 @@ def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto"):
     spacing3 = np.array((1.0,) * (3 - ndim) + tuple(spacing[a] for a in axes), dtype=np.float64)
 
     def pair(p_box, g_box, value):
-        pb = _boundary(module, p3, value, _permute_box(p_box, axes), ndim, full)
-        gb = _boundary(module, g3, value, _permute_box(g_box, axes), ndim, full)
+        large = _box_size(p_box) + _box_size(g_box) >= _PARALLEL_MIN_VOXELS
+        pb, gb = _in_two_threads(
+            module, large,
+            lambda: _boundary(module, p3, value, _permute_box(p_box, axes), ndim, full),
+            lambda: _boundary(module, g3, value, _permute_box(g_box, axes), ndim, full))
         p_to_g, g_to_p = _both_directions(module, pb, gb, spacing3, ndim, method)
         if permuted:
             p_to_g = _c_order(p_to_g, pb, axes, pred.shape)
@@ -371,17 +376,27 @@ def _permute_box(box, axes):
     return flat
 
 
-def _both_directions(module, pb, gb, spacing3, ndim, method):
-    """Both directed sets; in two threads when the kernels release the GIL and it pays."""
-    work = [(pb, gb), (gb, pb)]
-    large = min(pb.size, gb.size) >= _PARALLEL_MIN_QUERIES
+def _box_size(box):
+    return 0 if box is None else math.prod(hi - lo for lo, hi in box)
+
+
+def _in_two_threads(module, large, first, second):
+    """``(first(), second())``, in two threads when the kernels release the GIL and it pays."""
     if large and backend_name(module) != "numpy" and _layout._thread_count() > 1:
         global _executor
         if _executor is None:
             _executor = ThreadPoolExecutor(2, thread_name_prefix="segmetrics-distance")
-        return tuple(_executor.map(lambda qt: _directed(module, *qt, spacing3, ndim, method),
-                                   work))
-    return tuple(_directed(module, q, t, spacing3, ndim, method) for q, t in work)
+        future = _executor.submit(second)
+        return first(), future.result()
+    return first(), second()
+
+
+def _both_directions(module, pb, gb, spacing3, ndim, method):
+    """Both directed sets, in two threads for large boundaries."""
+    large = min(pb.size, gb.size) >= _PARALLEL_MIN_QUERIES
+    return _in_two_threads(module, large,
+                           lambda: _directed(module, pb, gb, spacing3, ndim, method),
+                           lambda: _directed(module, gb, pb, spacing3, ndim, method))
 
 
 def _label_boxes(module, volume, axes, labels):

@@ -31,6 +31,8 @@ cdef enum:
     # Consecutive queries per sampled run when estimating the search cost; the
     # first of each run has no warm bound and is not counted.
     SAMPLE_RUN = 4
+    # Lines gathered together by the distance transform's passes across memory.
+    BLOCK = 16
 
 
 def mask_bbox(const label_t[:, :, :] mask):
@@ -129,28 +131,46 @@ def label_bboxes(const label_t[:, :, :] labelmap, const label_t[::1] labels,
                         boxes[index, 5] = k
 
 
-cdef inline bint _inside(const label_t[:, :, :] m, label_t value, Py_ssize_t i,
-                         Py_ssize_t j, Py_ssize_t k) noexcept nogil:
-    if i < 0 or j < 0 or k < 0 or i >= m.shape[0] or j >= m.shape[1] or k >= m.shape[2]:
+cdef struct Volume:
+    const char* data
+    Py_ssize_t n0, n1, n2, s0, s1, s2  # shape, strides in bytes
+
+
+cdef inline bint _at(const Volume* m, const label_t* dummy, label_t value, Py_ssize_t i,
+                     Py_ssize_t j, Py_ssize_t k) noexcept nogil:
+    """Whether (i, j, k) lies in the box and holds ``value``."""
+    if i < 0 or j < 0 or k < 0 or i >= m.n0 or j >= m.n1 or k >= m.n2:
         return False
-    return m[i, j, k] == value
+    return (<const label_t*> (m.data + i * m.s0 + j * m.s1 + k * m.s2))[0] == value
 
 
-cdef bint _is_boundary(const label_t[:, :, :] m, label_t value, Py_ssize_t i,
-                       Py_ssize_t j, Py_ssize_t k, int ndim, bint full) noexcept nogil:
+cdef inline bint _is_boundary(const Volume* m, const label_t* dummy, label_t value,
+                              Py_ssize_t i, Py_ssize_t j, Py_ssize_t k, int ndim,
+                              bint full) noexcept nogil:
+    cdef const char* p = m.data + i * m.s0 + j * m.s1 + k * m.s2
     cdef int a, b, c, lo0, lo1
+    if not full:
+        if k == 0 or k == m.n2 - 1:
+            return True
+        if (<const label_t*> (p - m.s2))[0] != value or (<const label_t*> (p + m.s2))[0] != value:
+            return True
+        if ndim >= 2:
+            if j == 0 or j == m.n1 - 1:
+                return True
+            if (<const label_t*> (p - m.s1))[0] != value or (<const label_t*> (p + m.s1))[0] != value:
+                return True
+        if ndim >= 3:
+            if i == 0 or i == m.n0 - 1:
+                return True
+            if (<const label_t*> (p - m.s0))[0] != value or (<const label_t*> (p + m.s0))[0] != value:
+                return True
+        return False
     lo0 = -1 if ndim >= 3 else 0
     lo1 = -1 if ndim >= 2 else 0
-    if not full:
-        if ndim >= 3 and not (_inside(m, value, i - 1, j, k) and _inside(m, value, i + 1, j, k)):
-            return True
-        if ndim >= 2 and not (_inside(m, value, i, j - 1, k) and _inside(m, value, i, j + 1, k)):
-            return True
-        return not (_inside(m, value, i, j, k - 1) and _inside(m, value, i, j, k + 1))
     for a in range(lo0, -lo0 + 1):
         for b in range(lo1, -lo1 + 1):
             for c in range(-1, 2):
-                if not _inside(m, value, i + a, j + b, k + c):
+                if not _at(m, dummy, value, i + a, j + b, k + c):
                     return True
     return False
 
@@ -168,14 +188,22 @@ def boundary_rows(const label_t[:, :, :] mask, label_t value, int ndim, bint ful
     cols_array = np.empty(capacity, dtype=np.int32)
     cdef int32_t[::1] cols = cols_array
     cdef bint grow = False
+    cdef Volume m
+    cdef const label_t* dummy = NULL
+    cdef const char* row
+    m.data = <const char*> &mask[0, 0, 0]
+    m.n0, m.n1, m.n2 = n0, n1, n2
+    m.s0, m.s1, m.s2 = mask.strides[0], mask.strides[1], mask.strides[2]
     row_ptr[0] = 0
     i = j = k = 0
     while True:
         with nogil:
             while i < n0:
                 while j < n1:
+                    row = m.data + i * m.s0 + j * m.s1
                     while k < n2:
-                        if mask[i, j, k] == value and _is_boundary(mask, value, i, j, k, ndim, full):
+                        if ((<const label_t*> (row + k * m.s2))[0] == value
+                                and _is_boundary(&m, dummy, value, i, j, k, ndim, full)):
                             if n == capacity:
                                 grow = True
                                 break
@@ -228,20 +256,29 @@ cdef struct Target:
     double s0, s1, s2
 
 
-cdef int64_t _scan_row(const Target* t, int64_t i, int64_t j, int64_t qk, double lb,
-                       double* best, int64_t* bi, int64_t* bj, int64_t* bk,
-                       double d0, double d1) noexcept nogil:
-    """Nearest point of row (i, j) to column ``qk``; returns the probes spent."""
+cdef inline int64_t _scan_row(const Target* t, int64_t i, int64_t j, int64_t qk, double lb,
+                              double* best, int64_t* bi, int64_t* bj,
+                              int64_t* bk) noexcept nogil:
+    """Nearest point of row (i, j) to column ``qk``; returns the probes spent.
+
+    ``lb = d0 * d0 + d1 * d1``, so ``lb + d2 * d2`` sums in axis order like SciPy.
+    """
     cdef int64_t r = i * t.n1 + j
     cdef Py_ssize_t a = t.row_ptr[r], b = t.row_ptr[r + 1], pos, c
-    cdef double d
+    cdef double d, d2
     if a == b:
         return 1
-    pos = _lower_bound(t.cols, a, b, qk)
+    if b - a <= 8:
+        pos = a
+        while pos < b and t.cols[pos] < qk:
+            pos += 1
+    else:
+        pos = _lower_bound(t.cols, a, b, qk)
     for c in range(pos - 1, pos + 1):
         if c < a or c >= b:
             continue
-        d = _sq3(d0, d1, <double> (t.cols[c] - qk) * t.s2)
+        d2 = <double> (t.cols[c] - qk) * t.s2
+        d = lb + d2 * d2
         if d < best[0]:
             best[0] = d
             bi[0] = i
@@ -250,7 +287,7 @@ cdef int64_t _scan_row(const Target* t, int64_t i, int64_t j, int64_t qk, double
     return 2
 
 
-cdef int64_t _scan_plane(const Target* t, int64_t i, int64_t qi, int64_t qj, int64_t qk,
+cdef inline int64_t _scan_plane(const Target* t, int64_t i, int64_t qi, int64_t qj, int64_t qk,
                          double* best, int64_t* bi, int64_t* bj,
                          int64_t* bk) noexcept nogil:
     cdef double d0 = <double> (i - qi) * t.s0, d1, lb
@@ -260,13 +297,13 @@ cdef int64_t _scan_plane(const Target* t, int64_t i, int64_t qi, int64_t qj, int
         lb = d0 * d0 + d1 * d1
         if lb >= best[0]:
             break
-        probes += _scan_row(t, i, j, qk, lb, best, bi, bj, bk, d0, d1)
+        probes += _scan_row(t, i, j, qk, lb, best, bi, bj, bk)
     for j in range(j_start - 1, -1, -1):
         d1 = <double> (j - qj) * t.s1
         lb = d0 * d0 + d1 * d1
         if lb >= best[0]:
             break
-        probes += _scan_row(t, i, j, qk, lb, best, bi, bj, bk, d0, d1)
+        probes += _scan_row(t, i, j, qk, lb, best, bi, bj, bk)
     return probes
 
 
@@ -402,23 +439,27 @@ def edt(const uint8_t[::1] mask, shape, const double[::1] spacing):
     voxel (inf everywhere when there is none). Separable: one envelope pass per
     axis, axis 0 first, then a square root.
     """
-    cdef Py_ssize_t size = mask.shape[0], i, a, c, pre, post, n, ndim = len(shape), axis
-    cdef Py_ssize_t longest = max([1] + list(shape))
+    cdef Py_ssize_t size = mask.shape[0], i, a, c0, b, q, nb, pre, post, n
+    cdef Py_ssize_t ndim = len(shape), axis, longest = max([1] + list(shape))
+    cdef double* row
     out_array = np.empty(size, dtype=np.float64)
     cdef double[::1] out = out_array
     cdef double s
     cdef int64_t* v
     cdef double* z
     cdef double* g
+    cdef double* block
     if size == 0:
         return out_array
     v = <int64_t*> malloc(longest * sizeof(int64_t))
     z = <double*> malloc((longest + 1) * sizeof(double))
     g = <double*> malloc(longest * sizeof(double))
-    if v == NULL or z == NULL or g == NULL:
+    block = <double*> malloc(BLOCK * longest * sizeof(double))
+    if v == NULL or z == NULL or g == NULL or block == NULL:
         free(v)
         free(z)
         free(g)
+        free(block)
         raise MemoryError()
     try:
         with nogil:
@@ -433,8 +474,24 @@ def edt(const uint8_t[::1] mask, shape, const double[::1] spacing):
             s = spacing[axis]
             with nogil:
                 for a in range(pre):
-                    for c in range(post):
-                        _envelope_pass(&out[a * n * post + c], n, post, s, v, z, g)
+                    if post == 1:
+                        _envelope_pass(&out[a * n], n, 1, s, v, z, g)
+                        continue
+                    # Lines across memory: gather BLOCK of them at a time, so each
+                    # cache line read serves BLOCK lines, run each, scatter back.
+                    c0 = 0
+                    while c0 < post:
+                        nb = min(<Py_ssize_t> BLOCK, post - c0)
+                        row = &out[a * n * post + c0]
+                        for q in range(n):
+                            for b in range(nb):
+                                block[b * n + q] = row[q * post + b]
+                        for b in range(nb):
+                            _envelope_pass(&block[b * n], n, 1, s, v, z, g)
+                        for q in range(n):
+                            for b in range(nb):
+                                row[q * post + b] = block[b * n + q]
+                        c0 += nb
         with nogil:
             for i in range(size):
                 out[i] = sqrt(out[i])
@@ -442,4 +499,5 @@ def edt(const uint8_t[::1] mask, shape, const double[::1] spacing):
         free(v)
         free(z)
         free(g)
+        free(block)
     return out_array
