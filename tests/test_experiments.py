@@ -168,6 +168,15 @@ def test_every_registered_loss_trains_both_heads(name, head):
     assert torch.isfinite(logits.grad).all() and logits.grad.abs().sum() > 0
 
 
+def test_configurations_are_valid_and_bad_ones_refused():
+    for config in configs.CONFIGS.values():
+        configs.validate(config)
+    with pytest.raises(ValueError, match="divisible by 16"):
+        configs.validate(replace(configs.QUICK, size=72))
+    with pytest.raises(ValueError, match="losses must be names"):
+        configs.validate(replace(configs.QUICK, losses=("dice", "l1")))
+
+
 def test_unknown_names_are_refused():
     with pytest.raises(ValueError, match="loss must be one of"):
         losses.make("l2", "sigmoid")

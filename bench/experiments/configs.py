@@ -73,3 +73,26 @@ REPORT = GridConfig(
           "for its 2.1 M-parameter DenseNet")
 
 CONFIGS = {c.name: c for c in (TINY, QUICK, MEDIUM, REPORT)}
+
+
+def validate(config):
+    """Refuse unknown loss names and image sizes the networks cannot take, before training."""
+    from .models import TIRAMISU
+
+    for field_name in ("losses", "head_losses"):
+        unknown = [name for name in getattr(config, field_name) if name not in LOSSES]
+        if unknown:
+            raise ValueError(f"{field_name} must be names from {list(LOSSES)}; got {unknown}")
+    if config.model_loss not in LOSSES:
+        raise ValueError(f"model_loss must be one of {list(LOSSES)}; got {config.model_loss!r}")
+    pools = {
+        "unet": config.unet.get("depth", 4),
+        "fcdensenet": len(TIRAMISU[config.fcdensenet["config"]][0]) if "config" in config.fcdensenet
+        else len(config.fcdensenet.get("down_layers", (4, 4, 4, 4, 4))),
+    }
+    for model, n_pool in pools.items():
+        if config.size % 2 ** n_pool:
+            raise ValueError(f"size must be divisible by {2 ** n_pool} for the {model} of "
+                             f"configuration {config.name!r}; got {config.size}")
+    if not config.seeds:
+        raise ValueError("seeds must name at least one seed")

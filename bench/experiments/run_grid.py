@@ -165,6 +165,7 @@ def write_outputs(config, results, splits, out, *, wall_seconds, skipped, device
 
 def run(config, out, *, jobs=1, threads=1, device="cpu", log=print):
     """Plan, train and write the grid of ``config`` into ``out``; returns ``out``."""
+    configs.validate(config)
     start = time.perf_counter()
     skipped = losses.missing()
     available = [loss for loss in losses.LOSSES if loss not in skipped]
