@@ -53,7 +53,8 @@ def test_tiny_grid_writes_every_table_and_figure(tmp_path):
         assert 0 <= float(row["test_dice_mean"]) <= 1
 
     heads = _csv(tmp_path / "table8_9_heads.csv")
-    assert [(row["loss"], row["head"]) for row in heads] == [("dice", "sigmoid"), ("dice", "softmax")]
+    assert [(row["loss"], row["head"]) for row in heads] == [("dice", "sigmoid"),
+                                                             ("dice", "softmax")]
     models_ = _csv(tmp_path / "table10_models.csv")
     assert [row["model"] for row in models_] == ["unet", "fcdensenet"]
     assert all(int(float(row["parameters_mean"])) > 0 for row in models_)

@@ -7,7 +7,9 @@ The generator draws each image from its own stream ``default_rng([seed, index])`
 so image ``i`` does not depend on how many images are asked for; it draws the
 scene's parameters and its pixel noise from separate streams and renders in
 coordinates relative to the image size, so one seed gives the same scene at every
-resolution (only the texture differs). What it draws: textured skin of a random tone; one irregular pigmented
+resolution (only the texture differs).
+
+What it draws: textured skin of a random tone; one irregular pigmented
 lesion (a star-shaped outline from a few random Fourier modes, stretched and
 rotated) of random size (about 3 % to 30 % of the image), position, colour and
 contrast (some are faint), with darker blotches inside and a fuzzy border; dark
@@ -94,7 +96,8 @@ def synthetic_lesion(rng, size):
     yy, xx = np.meshgrid(coords, coords, indexing="ij")
 
     tone = np.array([0.86, 0.66, 0.56]) + rng.normal(0, 0.04, size=3)
-    texture = 0.05 * _smooth_noise(fields, size, 1.0 * scale) + 0.05 * _smooth_noise(fields, size, 6 * scale)
+    texture = 0.05 * (_smooth_noise(fields, size, 1.0 * scale)
+                      + _smooth_noise(fields, size, 6 * scale))
     skin = tone[:, None, None] * (1.0 + texture[None] * np.array([1.0, 1.1, 1.2])[:, None, None])
 
     mask = _lesion_outline(rng, yy, xx)

@@ -86,7 +86,8 @@ class UNet(nn.Module):
         self.down = nn.ModuleList()
         c_in = in_channels
         for c in chans:
-            self.down.append(nn.Sequential(*_conv(c_in, c, 3, batch_norm), *_conv(c, c, 3, batch_norm)))
+            self.down.append(nn.Sequential(*_conv(c_in, c, 3, batch_norm),
+                                           *_conv(c, c, 3, batch_norm)))
             c_in = c
         self.drop = nn.Dropout(dropout)
         self.pool = nn.MaxPool2d(2)
@@ -172,7 +173,8 @@ class FCDenseNet(nn.Module):
         self.n_pool = len(down_layers)
         self.first = nn.Conv2d(in_channels, first_channels, 3, padding=1)
         c = first_channels
-        self.down_blocks, self.transitions_down, skip_channels = nn.ModuleList(), nn.ModuleList(), []
+        self.down_blocks, self.transitions_down = nn.ModuleList(), nn.ModuleList()
+        skip_channels = []
         for n in down_layers:
             self.down_blocks.append(_DenseBlock(c, n, growth, dropout, new_only=False))
             c += n * growth

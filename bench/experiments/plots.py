@@ -60,7 +60,8 @@ def comparison_curves(curves, path, *, head_losses, model_loss):
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for loss in head_losses:
         for head, style in (("sigmoid", "-"), ("softmax", "--")):
-            epochs, dice = _mean_curve(curves, "test_dice", experiment="heads", loss=loss, head=head)
+            epochs, dice = _mean_curve(curves, "test_dice", experiment="heads", loss=loss,
+                                       head=head)
             if len(epochs):
                 _band(left, epochs, dice, f"{LOSSES[loss].label}, {head}", linestyle=style)
     for model, experiments in (("unet", ("losses", "models")), ("fcdensenet", ("heads", "models"))):

@@ -40,7 +40,8 @@ def plan(config, *, device="cpu", available=None):
     for seed in config.seeds:
         for loss in available:
             if loss in config.losses:
-                specs.append(RunSpec("losses", "unet", config.unet, "sigmoid", loss, seed, **common))
+                specs.append(RunSpec("losses", "unet", config.unet, "sigmoid", loss, seed,
+                                     **common))
         for loss in head_losses:
             for head in losses.HEADS:
                 specs.append(RunSpec("heads", "fcdensenet", config.fcdensenet, head, loss, seed,
@@ -95,7 +96,8 @@ def _flat(results):
     rows, per_image, curves = [], [], []
     for result in results:
         rows.append(result.row())
-        ident = {k: getattr(result.spec, k) for k in ("experiment", "model", "head", "loss", "seed")}
+        ident = {k: getattr(result.spec, k)
+                 for k in ("experiment", "model", "head", "loss", "seed")}
         per_image += [{**ident, **r} for r in result.per_image]
         curves += [{**ident, **c} for c in result.curves]
     return rows, per_image, curves
