@@ -15,5 +15,5 @@ source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 myst_enable_extensions = ["dollarmath"]
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
-exclude_patterns = ["_build", "_static"]  # _static: result files (Markdown tables) that pages include
+exclude_patterns = ["_build", "_static/**.md"]  # result tables that pages include
 html_theme = "alabaster"
