@@ -3,7 +3,8 @@ when available): the segmetrics torch adapter vs PyTorch autograd of the same fo
 MONAI (skipped when MONAI is absent). Each benchmark group holds one loss, so the ratios
 come from one run; each benchmark checks its result against the float64 reference.
 
-Run: ``pytest bench/test_bench_losses.py --benchmark-only --benchmark-group-by=param:loss``.
+Run: ``pytest bench/test_bench_losses.py --benchmark-only``; ``python bench/report.py``
+turns its JSON into the tables of docs/benchmarks.md (autograd has the 'floor' role).
 """
 import os
 
@@ -15,6 +16,8 @@ smt = pytest.importorskip("segmetrics.torch")
 
 SHAPE = (8, 4, 256, 256)
 DEVICE = os.environ.get("SEGMETRICS_BENCH_DEVICE", "cuda" if torch.cuda.is_available() else "cpu")
+if os.environ.get("SEGMETRICS_BENCH_THREADS"):               # e.g. 1 on a shared machine
+    torch.set_num_threads(int(os.environ["SEGMETRICS_BENCH_THREADS"]))
 LOSSES = ["dice", "tversky", "focal"]
 IMPLEMENTATIONS = ["segmetrics", "autograd", "monai"]
 
@@ -81,13 +84,17 @@ def _sync():
         torch.cuda.synchronize()
 
 
-@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+ROLES = {"segmetrics": "ours", "autograd": "floor", "monai": "peer"}
+
+
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
 @pytest.mark.parametrize("loss", LOSSES)
-def test_forward_backward(benchmark, loss, implementation):
+def test_forward_backward(benchmark, loss, impl):
     x, g = _data()
-    function = _implementation(loss, implementation)
+    function = _implementation(loss, impl)
     benchmark.group = f"loss forward+backward {loss} {tuple(SHAPE)} float32 {DEVICE}"
-    benchmark.extra_info.update(device=DEVICE, shape=SHAPE)
+    # "floor" here is plain autograd of the same formula: the time to be no slower than
+    benchmark.extra_info.update(device=DEVICE, shape=SHAPE, role=ROLES[impl])
 
     def step():
         xg = x.detach().requires_grad_()

@@ -12,6 +12,7 @@ from segmetrics.distance import (
     surface_dice,
     surface_distances,
 )
+from segmetrics.evaluate import evaluate_folder
 from segmetrics.from_counts import Counts
 from segmetrics.overlap import (
     accuracy,
@@ -30,6 +31,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BACKENDS", "Counts", "SurfaceDistances", "accuracy", "assd", "available_backends",
-    "binary_counts", "confusion_matrix", "dice", "hausdorff", "hd95", "jaccard", "kappa",
-    "precision", "sensitivity", "specificity", "surface_dice", "surface_distances", "tversky",
+    "binary_counts", "confusion_matrix", "dice", "evaluate_folder", "hausdorff", "hd95",
+    "jaccard", "kappa", "precision", "sensitivity", "specificity", "surface_dice",
+    "surface_distances", "tversky",
 ]

@@ -22,6 +22,32 @@ def demo_pair(shape=(96, 128, 128), seed=0):
     return pred, gt
 
 
+def make_demo_folder(root, *, n_cases=4, shape=(40, 64, 64), spacing=(2.5, 0.8, 0.8)):
+    """Write ``n_cases`` demo pairs to ``root/preds`` and ``root/gts`` for ``segmetrics-eval``.
+
+    NIfTI (``.nii.gz``, anisotropic ``spacing`` in the header) when nibabel is
+    installed, else ``.npy``. Returns the two folder paths.
+    """
+    import os
+
+    preds, gts = os.path.join(root, "preds"), os.path.join(root, "gts")
+    os.makedirs(preds, exist_ok=True)
+    os.makedirs(gts, exist_ok=True)
+    try:
+        import nibabel
+    except ImportError:
+        nibabel = None
+    for i in range(n_cases):
+        pred, gt = demo_pair(shape, seed=i)
+        for folder, array in ((preds, pred), (gts, gt)):
+            name = os.path.join(folder, f"case_{i:03d}")
+            if nibabel is None:
+                np.save(name + ".npy", array)
+            else:
+                nibabel.save(nibabel.Nifti1Image(array, np.diag([*spacing, 1.0])), name + ".nii.gz")
+    return preds, gts
+
+
 def main():
     pred, gt = demo_pair()
     labels = [1, 2, 3]

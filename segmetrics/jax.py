@@ -9,8 +9,8 @@ on the host through ``jax.pure_callback``.
 
 ``import segmetrics`` never imports this module; use ``import segmetrics.jax``.
 
-Examples
---------
+Example:
+
 >>> import jax, jax.numpy as jnp
 >>> import segmetrics.jax as smj
 >>> logits = jnp.zeros((2, 3, 4, 4))
@@ -78,7 +78,7 @@ cross_entropy_loss = _adapt(_losses.cross_entropy_loss)
 
 def hausdorff_dt_loss(input, target, *, alpha=2.0, spacing=None, mask=None, ignore_index=None,
                       activation=None):
-    """JAX version of :func:`segmetrics.losses.hausdorff_dt_loss`, usable under ``jit`` and ``grad``.
+    """JAX version of :func:`segmetrics.losses.hausdorff_dt_loss`, for ``jit`` and ``grad``.
 
     The distance maps are computed on the host by ``jax.pure_callback`` and
     held constant.

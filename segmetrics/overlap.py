@@ -8,7 +8,7 @@ matrix pass and the result is a float64 array in ``labels`` order.
 """
 import numpy as np
 
-from segmetrics import _layout
+from segmetrics import _chunked, _layout
 from segmetrics import from_counts as _formulas
 from segmetrics._backends import backend_name, check_backend, kernels
 from segmetrics._validate import (
@@ -72,9 +72,10 @@ def binary_counts(pred, gt, *, threshold=None, ignore_index=None, backend="auto"
 
     Parameters
     ----------
-    pred, gt : array_like
+    pred, gt : array_like or dask.array.Array
         Masks of the same shape: bool, or integers holding only 0 and 1. With
-        ``threshold``, ``pred`` is a floating probability map instead.
+        ``threshold``, ``pred`` is a floating probability map instead. Dask
+        arrays are counted chunk by chunk; the counts are summed.
     threshold : float, optional
         Foreground is ``pred >= threshold``, compared in ``pred``'s precision.
         NaN in ``pred`` is an error.
@@ -97,6 +98,9 @@ def binary_counts(pred, gt, *, threshold=None, ignore_index=None, backend="auto"
     check_backend(backend)
     if threshold is not None:
         threshold = check_real(threshold, "threshold")
+    if _chunked.is_chunked(pred) or _chunked.is_chunked(gt):
+        return _chunked.binary_counts(pred, gt, lambda p, g: binary_counts(
+            p, g, threshold=threshold, ignore_index=ignore_index, backend=backend))
     pred, gt = _checked_pair(pred, gt, threshold=threshold)
     has_ignore, ignore = _ignore_args(ignore_index, gt.dtype)
     module = kernels(backend)
@@ -134,8 +138,9 @@ def confusion_matrix(pred, gt, *, num_classes=None, ignore_index=None, backend="
 
     Parameters
     ----------
-    pred, gt : array_like of int
+    pred, gt : array_like of int, or dask.array.Array
         Label maps of the same shape (bool, uint8, uint16, int32, int64, ...).
+        Dask arrays are counted chunk by chunk; the tables are summed.
     num_classes : int, optional
         K. Every counted label must lie in ``[0, K)``. By default K is the
         largest counted label plus one.
@@ -161,6 +166,10 @@ def confusion_matrix(pred, gt, *, num_classes=None, ignore_index=None, backend="
     """
     check_backend(backend)
     num_classes = check_optional_int(num_classes, "num_classes", minimum=1)
+    if _chunked.is_chunked(pred) or _chunked.is_chunked(gt):
+        confusion = _chunked.confusion_matrix(pred, gt, lambda p, g: confusion_matrix(
+            p, g, num_classes=num_classes, ignore_index=ignore_index, backend=backend))
+        return confusion if num_classes is not None else _trim_to_present_labels(confusion)
     pred, gt = _checked_pair(pred, gt, threshold=None)
     has_ignore, ignore = _ignore_args(ignore_index, gt.dtype)
     module = kernels(backend)
@@ -255,6 +264,9 @@ def _counts(pred, gt, labels, threshold, ignore_index, backend):
     labels = check_labels(labels)
     if threshold is not None:
         raise ValueError("threshold binarises a probability map; it cannot be used with labels=")
+    if _chunked.is_chunked(pred) or _chunked.is_chunked(gt):
+        confusion = confusion_matrix(pred, gt, ignore_index=ignore_index, backend=backend)
+        return _formulas.per_label_counts(_padded(confusion, max(labels) + 1), labels)
     pred, gt = _checked_pair(pred, gt, threshold=None)
     num_classes = None
     if _layout.kernel_label_dtype(pred.dtype, gt.dtype).itemsize > 1:
@@ -285,10 +297,11 @@ def _metric(formula, pred, gt, labels, threshold, ignore_index, zero_division, b
 _SHARED_PARAMETERS = """
     Parameters
     ----------
-    pred, gt : array_like
+    pred, gt : array_like or dask.array.Array
         Same shape, any number of dimensions. With ``labels=None``: bool or
         0/1 integer masks (a 0/255 mask or a label map is refused). With
-        ``labels``: integer label maps.
+        ``labels``: integer label maps. Dask arrays (e.g. over a Zarr store
+        larger than memory) are counted chunk by chunk and give the same result.
     labels : sequence of int, optional
         Score each label one-vs-rest, all from one confusion-matrix pass.
     threshold : float, optional

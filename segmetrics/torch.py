@@ -9,8 +9,8 @@ recomputes the sums with differentiable torch operations, so double backward
 
 ``import segmetrics`` never imports this module; use ``import segmetrics.torch``.
 
-Examples
---------
+Example:
+
 >>> import torch
 >>> import segmetrics.torch as smt
 >>> logits = torch.zeros(2, 3, 4, 4, requires_grad=True)
@@ -117,7 +117,7 @@ def apply_loss(loss, input, target, **params):
         input = _common.activate(xp, _common.astype(xp, input, _common.compute_dtype(
             xp, input.dtype)), spec.activation)
         spec = dataclasses.replace(spec, activation=None)
-    if hasattr(spec, "forward_cached"):
+    if hasattr(spec, "forward_cached") and torch.is_grad_enabled() and input.requires_grad:
         return _CachedSegLossFunction.apply(input, g, m, aux, spec)[0]
     return SegLossFunction.apply(input, g, m, aux, spec)
 

@@ -147,6 +147,14 @@ def cases():
         smp.FocalLoss(mode="binary", alpha=0.25, gamma=2.0), x1, onehot1,
         "focal_loss", {"alpha": 0.25, "gamma": 2.0}, onehot1)
 
+    xf = np.array([[[[5.0, -3.0, 20.0, 0.5], [-20.0, 2.0, 0.1, -0.7]]]], dtype=np.float32)
+    tf = np.array([[[[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 1.0, 0.0]]]], dtype=np.float32)
+    add("smp_focal_low_gamma_nan", "segmentation_models_pytorch",
+        "FocalLoss(mode='binary', gamma=0.5)", smp.FocalLoss(mode="binary", gamma=0.5), xf, tf,
+        "focal_loss", {"gamma": 0.5}, tf, transform="peer_nan_gradient", rtol=1e-5,
+        note="smp 0.6.0 returns NaN gradients in float32 for gamma < 1 where p_t rounds to 1; ours "
+             "are finite and agree elsewhere")
+
     # kornia ----------------------------------------------------------------
     add("kornia_dice_macro", "kornia", "dice_loss(average='macro', eps=1e-8)",
         lambda p, t: kl.dice_loss(p, t, average="macro"), x, labels,

@@ -29,13 +29,14 @@ def directed(query_boundary, target_boundary, spacing):
 
 
 def brute_directed(query_boundary, target_boundary, spacing):
-    q = np.argwhere(query_boundary) * np.asarray(spacing)
-    t = np.argwhere(target_boundary) * np.asarray(spacing)
+    q = np.argwhere(query_boundary)
+    t = np.argwhere(target_boundary)
     if q.size == 0:
         return np.empty(0)
     if t.size == 0:
         return np.full(len(q), np.inf)
-    return np.sqrt(((q[:, None, :] - t[None, :, :]) ** 2).sum(-1)).min(axis=1)
+    offsets = (q[:, None, :] - t[None, :, :]) * np.asarray(spacing, dtype=np.float64)
+    return np.sqrt((offsets ** 2).sum(-1)).min(axis=1)
 
 
 def surface_distances(pred, gt, spacing=None, connectivity="face"):

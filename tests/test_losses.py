@@ -86,7 +86,7 @@ def test_hausdorff_gradient_with_the_distance_maps_held_constant(rng):
         upstream = 1.3
         analytic = L.hausdorff_dt_loss.backward(res, upstream)
         numeric = finite_difference(
-            lambda v: res.spec.forward(v, res.target, res.mask, res.aux), x, upstream)
+            lambda v, r=res: r.spec.forward(v, r.target, r.mask, r.aux), x, upstream)
         np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
 
 
@@ -370,3 +370,15 @@ def test_loss_docstring_examples_run(module):
     import importlib
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_first_order_cached_backward_equals_the_recomputing_backward(name, rng):
+    function = ALL[name][0]
+    x, params = inputs_for(name, logits(rng, scale=3.0))
+    g = targets(rng, "soft")
+    g_prep, m, aux, spec = function.prepare(x, g, mask=random_mask(rng), **params)
+    value, cache = spec.forward_cached(x, g_prep, m, aux)
+    assert float(value) == pytest.approx(float(spec.forward(x, g_prep, m, aux)), rel=1e-12)
+    np.testing.assert_allclose(spec.backward_cached(x, g_prep, m, aux, cache, 0.7),
+                               spec.backward(x, g_prep, m, aux, 0.7), rtol=1e-10, atol=1e-15)

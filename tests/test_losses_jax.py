@@ -86,3 +86,9 @@ def test_float32_and_bfloat16():
     g = jnp.asarray(targets(rng, "onehot"), dtype=jnp.bfloat16)
     value, grad = jax.value_and_grad(lambda v: smj.dice_loss(v, g, activation="softmax"))(x)
     assert value.dtype == jnp.float32 and grad.dtype == jnp.bfloat16
+
+
+def test_docstring_examples_run():
+    import doctest
+    result = doctest.testmod(smj)
+    assert result.attempted > 0 and result.failed == 0

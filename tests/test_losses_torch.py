@@ -165,3 +165,20 @@ def test_runs_on_the_tensor_device(device):
 def test_one_channel_softmax_is_refused():
     with pytest.raises(ValueError, match="single channel"):
         smt.DiceLoss(activation="softmax")(torch.zeros(2, 1, 4, 4), torch.zeros(2, 1, 4, 4))
+
+
+def test_docstring_examples_run():
+    import doctest
+    result = doctest.testmod(smt)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_no_grad_evaluation_gives_the_same_value():
+    rng = np.random.default_rng(16)
+    x = torch.tensor(logits(rng))
+    g = torch.from_numpy(targets(rng, "onehot"))
+    for module in (smt.DiceLoss(activation="softmax"), smt.FocalLoss()):
+        with torch.no_grad():
+            evaluated = module(x, g)
+        trained = module(x.clone().requires_grad_(), g)
+        torch.testing.assert_close(evaluated, trained.detach())

@@ -26,7 +26,7 @@ def test_compiled_backend_is_built_and_is_the_default():
     assert segmetrics.available_backends() == list(segmetrics.BACKENDS)
 
 
-@pytest.mark.parametrize("module", ["segmetrics.overlap", "segmetrics.from_counts"])
+@pytest.mark.parametrize("module", ["segmetrics.overlap", "segmetrics.from_counts", "segmetrics.stats"])
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0

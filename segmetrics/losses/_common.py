@@ -66,7 +66,8 @@ def check_input(xp, input):
         raise TypeError(f"input must be a floating array; got dtype {input.dtype}")
     if input.ndim < 2:
         raise ValueError(
-            f"input must have shape (B, C, *spatial) with at least 2 axes; got shape {tuple(input.shape)}")
+            "input must have shape (B, C, *spatial) with at least 2 axes; "
+            f"got shape {tuple(input.shape)}")
     if math.prod(input.shape) == 0:
         raise ValueError(f"input is empty (shape {tuple(input.shape)}); the loss is undefined")
 
@@ -89,7 +90,8 @@ def check_class_weight(weight, channels, name="weight"):
     try:
         values = [float(v) for v in _to_list(weight)]
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a sequence of {channels} real numbers; got {weight!r}") from None
+        raise TypeError(
+            f"{name} must be a sequence of {channels} real numbers; got {weight!r}") from None
     if len(values) != channels:
         raise ValueError(f"{name} must hold one value per channel ({channels}); got {len(values)}")
     values = tuple(check_real(v, f"each {name} value", minimum=0.0) for v in values)

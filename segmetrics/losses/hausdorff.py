@@ -6,7 +6,8 @@ r"""The Hausdorff distance-transform loss of Karimi and Salcudean (2019).
 the nearest element of the other class of the binarised prediction
 (:math:`p > 1/2`) and target (:math:`g > 1/2`), per sample and channel. They
 are computed on the CPU with :func:`segmetrics.distance.euclidean_distance_transform`
-and held constant, so :math:`\partial L/\partial p_i = 2 m_i (p_i - g_i)(d_{P,i}^\alpha + d_{G,i}^\alpha)/N`.
+and held constant, so
+:math:`\partial L/\partial p_i = 2 m_i (p_i - g_i)(d_{P,i}^\alpha + d_{G,i}^\alpha)/N`.
 A mask that is empty or fills its whole sample has a zero distance map.
 """
 import math

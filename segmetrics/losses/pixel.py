@@ -15,7 +15,6 @@ from segmetrics.losses._common import (
     astype,
     as_constant,
     channel_weights,
-    check_bool,
     check_class_weight,
     compute_dtype,
     loss_function,
@@ -71,69 +70,75 @@ class PixelSpec:
         ratio = (total - positives) / xp.where(positives > 0, positives, xp.ones_like(positives))
         return xp.where(positives > 0, ratio, xp.ones_like(ratio))
 
-    def _terms(self, xp, xc, g, m, gradient):
-        """Per-element loss terms (before masking and the 1/N mean) and, when asked, their
-        derivatives with respect to the logits."""
+    def _terms(self, xp, xc, g, m, gradient, differentiable=True):
+        """``(u, du)``: the per-element loss terms are ``-u`` (before masking and the
+        1/N mean) and, when asked, their derivatives with respect to the logits ``-du``.
+        With ``differentiable=False`` the result need not be differentiable again, which
+        allows a few cheaper operations (powers of probabilities that may be 0)."""
         if self.kind == "cross_entropy":
             top = xp.max(xc, axis=1, keepdims=True)
             shifted = xc - top
             log_sum = xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
-            terms = -g * (shifted - log_sum)
-            if not gradient:
-                return terms, None
-            return terms, xp.exp(shifted - log_sum)        # softmax; combined in _finish
+            log_soft = shifted - log_sum
+            return g * log_soft, (xp.exp(log_soft) if gradient else None)   # finished later
         log_p, log_q = log_sigmoid(xp, xc), log_sigmoid(xp, -xc)
         if self.kind == "bce":
             pw = self._positive_weight(xp, g, m, xc)
             g_pos = g if isinstance(pw, float) and pw == 1.0 else pw * g
-            terms = -(g_pos * log_p + (1.0 - g) * log_q)
+            g_neg = 1.0 - g
+            u = g_pos * log_p + g_neg * log_q
             if not gradient:
-                return terms, None
-            return terms, (1.0 - g) * xp.exp(log_p) - g_pos * xp.exp(log_q)
+                return u, None
+            return u, g_pos * xp.exp(log_q) - g_neg * xp.exp(log_p)
         gamma = self.gamma
-        a_pos, a_neg = (None, None) if self.alpha is None else (self.alpha, 1.0 - self.alpha)
-        focus_pos = xp.exp(gamma * log_q) if gamma else None          # (1 - p)^gamma
-        focus_neg = xp.exp(gamma * log_p) if gamma else None          # p^gamma
-        g_pos = g if a_pos is None else a_pos * g
-        g_neg = 1.0 - g if a_neg is None else a_neg * (1.0 - g)
+        g_pos = g if self.alpha is None else self.alpha * g
+        g_neg = 1.0 - g if self.alpha is None else (1.0 - self.alpha) * (1.0 - g)
+        if gradient:
+            p, q = xp.exp(log_p), xp.exp(log_q)                       # q = 1 - p, accurate
+        if not gamma:
+            focus_pos = focus_neg = None
+        elif gradient and not differentiable:
+            focus_pos, focus_neg = q ** gamma, p ** gamma
+        else:
+            focus_pos = xp.exp(gamma * log_q)                          # (1 - p)^gamma
+            focus_neg = xp.exp(gamma * log_p)                          # p^gamma
         t_pos = log_p if focus_pos is None else focus_pos * log_p
         t_neg = log_q if focus_neg is None else focus_neg * log_q
-        terms = -(g_pos * t_pos + g_neg * t_neg)
+        u = g_pos * t_pos + g_neg * t_neg
         if not gradient:
-            return terms, None
-        p, q = xp.exp(log_p), xp.exp(log_q)                           # q = 1 - p, accurate
+            return u, None
         d_pos = q - gamma * (p * log_p) if gamma else q
         d_neg = gamma * (q * log_q) - p if gamma else -p
         if focus_pos is not None:
             d_pos = focus_pos * d_pos
             d_neg = focus_neg * d_neg
-        return terms, -(g_pos * d_pos + g_neg * d_neg)
+        return u, g_pos * d_pos + g_neg * d_neg
 
-    def _finish(self, xp, x, g, valid, count, grad, scale):
+    def _finish(self, xp, x, g, valid, count, du, scale):
         if self.kind == "cross_entropy":
             weighted = g if valid is None else valid * g
-            grad = grad * xp.sum(weighted, axis=1, keepdims=True) - weighted
+            du = weighted - du * xp.sum(weighted, axis=1, keepdims=True)
         elif valid is not None:
-            grad = grad * valid
-        return astype(xp, grad * (scale / count), x.dtype)
+            du = du * valid
+        return astype(xp, du * (-scale / count), x.dtype)
 
     def forward(self, x, g, m, aux):
         xp, xc, valid, count = self._state(x, g, m)
-        terms, _ = self._terms(xp, xc, g, m, False)
-        return xp.sum(terms if valid is None else valid * terms) / count
+        u, _ = self._terms(xp, xc, g, m, False)
+        return -xp.sum(u if valid is None else valid * u) / count
 
     def backward(self, x, g, m, aux, grad_out):
         xp, xc, valid, count = self._state(x, g, m)
-        _, grad = self._terms(xp, xc, g, m, True)
-        return self._finish(xp, x, g, valid, count, grad, grad_out)
+        _, du = self._terms(xp, xc, g, m, True)
+        return self._finish(xp, x, g, valid, count, du, grad_out)
 
     def forward_cached(self, x, g, m, aux):
         """The loss and its gradient for a unit upstream gradient, from one pass
         (for :meth:`backward_cached`, a first-order-only backward)."""
         xp, xc, valid, count = self._state(x, g, m)
-        terms, grad = self._terms(xp, xc, g, m, True)
-        loss = xp.sum(terms if valid is None else valid * terms) / count
-        return loss, (self._finish(xp, x, g, valid, count, grad, 1.0),)
+        u, du = self._terms(xp, xc, g, m, True, differentiable=False)
+        loss = -xp.sum(u if valid is None else valid * u) / count
+        return loss, (self._finish(xp, x, g, valid, count, du, 1.0),)
 
     def backward_cached(self, x, g, m, aux, cache, grad_out):
         """dL/dx from the cached unit gradient; not differentiable again."""

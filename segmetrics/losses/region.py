@@ -252,7 +252,8 @@ def _build_kappa(input, target, *, multiclass, **params):
 
 def _build_generalized_dice(input, target, *, weight_type, absent, **params):
     if weight_type not in ("square", "simple", "uniform"):
-        raise ValueError(f"weight_type must be 'square', 'simple' or 'uniform'; got {weight_type!r}")
+        raise ValueError(
+            f"weight_type must be 'square', 'simple' or 'uniform'; got {weight_type!r}")
     if absent not in ("max", "zero"):
         raise ValueError(f"absent must be 'max' or 'zero'; got {absent!r}")
     return _build("generalized_dice", input, target, weight_type=weight_type, absent=absent,
@@ -552,7 +553,7 @@ def kappa_loss_zhang2019(input, target, *, mask=None, ignore_index=None, activat
     Parameters
     ----------
     {common}
-        The smoothing defaults here are 0 (the equation has none).
+        (Here the smoothing defaults are 0: the equation has none.)
     {channel}
 
     Returns

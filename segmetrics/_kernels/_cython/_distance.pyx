@@ -88,35 +88,37 @@ def label_bboxes(const label_t[:, :, :] labelmap, const label_t[::1] labels,
                  int64_t[:, ::1] boxes):
     """Fill ``boxes[l] = (lo0, hi0, lo1, hi1, lo2, hi2)`` for each sorted label.
 
-    One pass over the map; a label absent from it gets ``lo > hi``. ``boxes``
-    must come in as ``(shape0, -1, shape1, -1, shape2, -1)`` rows.
+    One pass over the map, run by run along the last axis; a label absent from
+    it keeps ``lo > hi``. ``boxes`` must come in as ``(shape0, -1, shape1, -1,
+    shape2, -1)`` rows; ``hi`` is inclusive.
     """
     cdef Py_ssize_t n0 = labelmap.shape[0], n1 = labelmap.shape[1], n2 = labelmap.shape[2]
-    cdef Py_ssize_t n_labels = labels.shape[0]
-    cdef Py_ssize_t i, j, k, a, b, mid, index
-    cdef label_t v, last
-    cdef bint have_last
+    cdef Py_ssize_t n_labels = labels.shape[0], stride = labelmap.strides[2]
+    cdef Py_ssize_t i, j, k, k0, a, b, mid, index
+    cdef const char* row
+    cdef label_t v
     with nogil:
         for i in range(n0):
             for j in range(n1):
-                have_last = False
-                index = -1
-                for k in range(n2):
-                    v = labelmap[i, j, k]
-                    if not have_last or v != last:
-                        have_last = True
-                        last = v
-                        a = 0
-                        b = n_labels
-                        while a < b:
-                            mid = (a + b) >> 1
-                            if labels[mid] < v:
-                                a = mid + 1
-                            else:
-                                b = mid
-                        index = a if a < n_labels and labels[a] == v else -1
-                    if index < 0:
+                row = <const char*> &labelmap[i, j, 0]
+                k = 0
+                while k < n2:
+                    v = (<const label_t*> (row + k * stride))[0]
+                    k0 = k
+                    k += 1
+                    while k < n2 and (<const label_t*> (row + k * stride))[0] == v:
+                        k += 1
+                    a = 0
+                    b = n_labels
+                    while a < b:
+                        mid = (a + b) >> 1
+                        if labels[mid] < v:
+                            a = mid + 1
+                        else:
+                            b = mid
+                    if a == n_labels or labels[a] != v:
                         continue
+                    index = a
                     if i < boxes[index, 0]:
                         boxes[index, 0] = i
                     if i > boxes[index, 1]:
@@ -125,10 +127,10 @@ def label_bboxes(const label_t[:, :, :] labelmap, const label_t[::1] labels,
                         boxes[index, 2] = j
                     if j > boxes[index, 3]:
                         boxes[index, 3] = j
-                    if k < boxes[index, 4]:
-                        boxes[index, 4] = k
-                    if k > boxes[index, 5]:
-                        boxes[index, 5] = k
+                    if k0 < boxes[index, 4]:
+                        boxes[index, 4] = k0
+                    if k - 1 > boxes[index, 5]:
+                        boxes[index, 5] = k - 1
 
 
 cdef struct Volume:
@@ -183,7 +185,7 @@ def boundary_rows(const label_t[:, :, :] mask, label_t value, int ndim, bint ful
     ``full`` selects the 3^ndim - 1 neighbourhood instead of the 2 ndim faces.
     """
     cdef Py_ssize_t n0 = mask.shape[0], n1 = mask.shape[1], n2 = mask.shape[2]
-    cdef Py_ssize_t i, j, k, n = 0, capacity = max(16, 2 * (n0 * n1 + n1 * n2 + n0 * n2))
+    cdef Py_ssize_t i, j, k, n = 0, capacity = max(16, n0 * n1 + n1 * n2 + n0 * n2)
     cdef int64_t[::1] row_ptr = np.empty(n0 * n1 + 1, dtype=np.int64)
     cols_array = np.empty(capacity, dtype=np.int32)
     cdef int32_t[::1] cols = cols_array

@@ -114,7 +114,7 @@ def _is_boundary(m, value, i, j, k, ndim, full):
 def _boundary_rows(mask, value, ndim, full):
     n0, n1, n2 = mask.shape
     row_ptr = np.empty(n0 * n1 + 1, dtype=np.int64)
-    cols = np.empty(max(16, 2 * (n0 * n1 + n1 * n2 + n0 * n2)), dtype=np.int32)
+    cols = np.empty(max(16, n0 * n1 + n1 * n2 + n0 * n2), dtype=np.int32)
     n = 0
     row_ptr[0] = 0
     for i in range(n0):

@@ -1,0 +1,193 @@
+"""``segmetrics-eval``: score a folder of predictions against a folder of ground truths.
+
+Argument parsing and orchestration only; the work is done by
+:func:`segmetrics.evaluate.evaluate_folder`. Exit codes: 0 when every case was
+scored, 1 when some cases failed or had no prediction (they are in the CSV with
+their status and message), 2 for usage errors, 130 when interrupted (the
+partial ``metrics.csv`` is valid; rerun with ``--resume``).
+"""
+import argparse
+import os
+import sys
+import warnings
+
+__all__ = ["build_parser", "main"]
+
+EXIT_OK, EXIT_CASES_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _float_list(text):
+    try:
+        return [float(v) for v in text.replace(" ", ",").split(",") if v]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers; got {text!r}") from None
+
+
+def _int_list(text):
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers; got {text!r}") from None
+
+
+def _cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def build_parser():
+    """The argument parser of ``segmetrics-eval``."""
+    from segmetrics.evaluate import DEFAULT_METRICS, METRICS, PRESETS
+
+    parser = argparse.ArgumentParser(
+        prog="segmetrics-eval",
+        description="Score a folder of predicted masks against a folder of ground truths. "
+                    "Writes OUT/metrics.csv (one row per case and label) and OUT/summary.json.",
+        epilog="Exit codes: 0 every case scored; 1 some cases failed or were missing; "
+               "2 usage error; 130 interrupted (rerun with --resume).",
+    )
+    parser.add_argument("pred_dir", nargs="?", help="folder of predictions")
+    parser.add_argument("gt_dir", nargs="?", help="folder of ground truths")
+    parser.add_argument("-o", "--out", default="segmetrics-out",
+                        help="output folder (default: %(default)s)")
+    parser.add_argument("--metrics", default=",".join(DEFAULT_METRICS),
+                        help=f"comma-separated, from {','.join(METRICS)} (default: %(default)s)")
+    parser.add_argument("--labels", type=_int_list,
+                        help="comma-separated labels to score (default: every non-zero label "
+                             "present in any ground truth or prediction)")
+    parser.add_argument("--threshold", type=float,
+                        help="binarise probability maps and JPEG masks at value >= THRESHOLD")
+    parser.add_argument("--ignore-index", type=int, help="ground-truth label not counted")
+    parser.add_argument("--spacing", type=_float_list,
+                        help="voxel size per array axis, e.g. 3,0.8,0.8; overrides file headers")
+    parser.add_argument("--nsd-tolerance", type=float, default=1.0,
+                        help="normalised surface Dice tolerance, physical units "
+                             "(default: %(default)s)")
+    parser.add_argument("--colormap",
+                        help="colour->label table for RGB masks: a JSON file or "
+                             "'1=255,0,0;2=0,255,0'")
+    parser.add_argument("--strip-suffix", action="append", default=[], metavar="SUFFIX",
+                        help="remove SUFFIX from file names before matching (repeatable), "
+                             "e.g. _seg, _segmentation, _0000")
+    parser.add_argument("--pattern",
+                        help="regular expression giving the case name (group 'case', else "
+                             "group 1, else the match), e.g. 'ISIC_[0-9]{7}'")
+    parser.add_argument("--preset", choices=sorted(PRESETS),
+                        help="isic: ISIC 2018 task 1 scoring (binarise at >128, "
+                             "threshold_jaccard, jaccard, dice, accuracy, sensitivity, "
+                             "specificity)")
+    parser.add_argument("--both-empty", choices=("skip", "include"), default="skip",
+                        help="whether both-empty rows enter the summary (default: %(default)s)")
+    parser.add_argument("--zero-division", type=float, default=float("nan"),
+                        help="value of an overlap ratio with a zero denominator (default: nan)")
+    parser.add_argument("-j", "--jobs", type=int, default=_cores(),
+                        help="worker processes (default: number of cores, %(default)s)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the complete cases of OUT/metrics.csv and score the rest")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing OUT/metrics.csv")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bar and no summary table")
+    parser.add_argument("--make-demo", metavar="DIR",
+                        help="write a small demo dataset to DIR/preds and DIR/gts and exit")
+    parser.add_argument("--version", action="version", version=_version())
+    return parser
+
+
+def _version():
+    import segmetrics
+
+    return f"segmetrics {segmetrics.__version__}"
+
+
+def _format(stats):
+    if stats["mean"] is None:
+        return "-"
+    return f"{stats['mean']:.4f} ({stats['std']:.4f})"
+
+
+def summary_table(summary):
+    """A short human-readable table of the summary: mean (std) per label and metric."""
+    metrics = summary["metrics"]
+    rows = [["label", *metrics]]
+    for label, per_metric in summary["per_label"].items():
+        rows.append([label, *(_format(per_metric[m]) for m in metrics)])
+    rows.append(["all", *(_format(summary["all_labels"][m]) for m in metrics)])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+             for row in rows]
+    counts = ", ".join(f"{status} {n}" for status, n in summary["status_counts"].items() if n)
+    return "\n".join([f"{summary['n_cases']} cases; rows: {counts}; mean (std) per label:",
+                      *lines])
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"segmetrics-eval: warning: {message}", file=sys.stderr)
+
+
+def main(argv=None):
+    """Run ``segmetrics-eval``; returns the exit code."""
+    from segmetrics.evaluate import UsageError, evaluate_folder
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.make_demo:
+        from segmetrics.demo import make_demo_folder
+
+        paths = make_demo_folder(args.make_demo)
+        print(f"demo data written: {paths[0]} and {paths[1]}")
+        return EXIT_OK
+    if args.pred_dir is None or args.gt_dir is None:
+        parser.print_usage(sys.stderr)
+        print("segmetrics-eval: error: give a prediction folder and a ground-truth folder "
+              "(or --make-demo DIR)", file=sys.stderr)
+        return EXIT_USAGE
+    command_line = ["segmetrics-eval", *(sys.argv[1:] if argv is None else argv)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = _show_warning
+        try:
+            result = evaluate_folder(
+                args.pred_dir, args.gt_dir, out_dir=args.out, metrics=args.metrics,
+                labels=args.labels, threshold=args.threshold, ignore_index=args.ignore_index,
+                spacing=args.spacing, nsd_tolerance=args.nsd_tolerance, colormap=args.colormap,
+                strip_suffixes=args.strip_suffix, pattern=args.pattern, preset=args.preset,
+                both_empty=args.both_empty, zero_division=args.zero_division, jobs=args.jobs,
+                resume=args.resume, overwrite=args.overwrite,
+                progress=not args.quiet and sys.stderr.isatty(), command_line=command_line,
+            )
+        except UsageError as exc:
+            print(f"segmetrics-eval: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            print(f"segmetrics-eval: interrupted; the finished cases are in "
+                  f"{os.path.join(args.out, 'metrics.csv')}: rerun with --resume",
+                  file=sys.stderr)
+            return EXIT_INTERRUPTED
+    summary = result.summary
+    if not args.quiet:
+        print(summary_table(summary))
+        print(f"written: {os.path.join(args.out, 'metrics.csv')}, "
+              f"{os.path.join(args.out, 'summary.json')}")
+    failed = summary["status_counts"]["error"] + summary["status_counts"]["missing"]
+    if failed:
+        failures = {}
+        for record in result.records:
+            if record.status in ("error", "missing"):
+                failures.setdefault(record.case, f"{record.status}: {record.error}")
+        print(f"segmetrics-eval: {len(failures)} cases failed or were missing (they are in "
+              "metrics.csv with their status and error):", file=sys.stderr)
+        for case, reason in list(failures.items())[:10]:
+            print(f"  {case}: {reason}", file=sys.stderr)
+        if len(failures) > 10:
+            print(f"  ... and {len(failures) - 10} more", file=sys.stderr)
+        return EXIT_CASES_FAILED
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,454 @@
+"""Reading segmentation masks and volumes, with their spacing, as integer label maps.
+
+One entry point, :func:`read_mask`, turns a file into a :class:`Mask`: an
+integer label array plus the physical spacing (and, for NIfTI, the
+orientation) stored with it. The file format is chosen by extension:
+
+============================  ===================  ===========================
+extension                     reader               spacing from
+============================  ===================  ===========================
+``.nii``, ``.nii.gz``         nibabel              the header (``zooms``)
+``.npy``, ``.npz``            NumPy                ``spacing=`` (else 1)
+``.png``, ``.bmp``            Pillow               ``spacing=`` (else 1)
+``.tif``, ``.tiff``           tifffile (3D pages)  ``spacing=`` (else 1)
+``.jpg``, ``.jpeg``           Pillow               ``spacing=`` (else 1)
+``.nrrd``, ``.nhdr``          pynrrd               the header
+``.mha``, ``.mhd``            SimpleITK            the header
+============================  ===================  ===========================
+
+The readers are optional dependencies (``pip install segmetrics[io]``) and
+are imported only when a file of their format is read.
+
+Mask encodings (the same labels come back whichever tool wrote the file):
+
+* greyscale values are labels; a 2D image holding only {0, 255} (or {0, 65535}
+  in 16 bits) is a binary mask and reads as label 1 (ISIC style);
+* palette images: the palette *indices* are the labels (PASCAL VOC);
+* 1-bit images read as 0/1; RGB(A) images whose three colour channels are equal
+  read as greyscale (alpha is ignored);
+* RGB images with colours need a ``colormap`` (colour -> label), else
+  :class:`MaskError`;
+* floating arrays holding only whole numbers are labels; any other floating
+  array is a probability map and needs ``threshold`` (foreground is
+  ``value >= threshold``);
+* JPEG is lossy: it is refused unless ``threshold`` is given, and then warns.
+"""
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "MASK_EXTENSIONS", "Mask", "MaskError", "parse_colormap", "read_mask", "split_extension",
+]
+
+#: Extensions recognised as masks, longest first so ``.nii.gz`` wins over ``.gz``.
+MASK_EXTENSIONS = (
+    ".nii.gz", ".nii", ".npy", ".npz", ".png", ".bmp", ".tiff", ".tif",
+    ".jpeg", ".jpg", ".nrrd", ".nhdr", ".mha", ".mhd",
+)
+_IMAGE_EXTENSIONS = (".png", ".bmp", ".tiff", ".tif", ".jpeg", ".jpg")
+_JPEG_EXTENSIONS = (".jpeg", ".jpg")
+
+
+class MaskError(ValueError):
+    """A file cannot be read as a mask; the message names the file and the reason."""
+
+
+class Mask(NamedTuple):
+    """A label map and where it sits in space.
+
+    Attributes
+    ----------
+    labels : ndarray of int
+        Non-negative integer labels (uint8, uint16, int32 or int64).
+    spacing : tuple of float or None
+        Physical size of a voxel along each array axis; None when the file
+        stores none (PNG, NumPy, TIFF) and none was given.
+    direction : ndarray or None
+        Direction cosines (NIfTI, NRRD, MHA), None otherwise.
+    origin : ndarray or None
+        Physical position of the first voxel, None when the format has none.
+    """
+
+    labels: np.ndarray
+    spacing: tuple
+    direction: object = None
+    origin: object = None
+
+
+class _Raw(NamedTuple):
+    """What a format reader returns before decoding: values and how to read them."""
+
+    array: np.ndarray
+    kind: str  # "grey", "palette", "rgb", "volume"
+    spacing: object = None
+    direction: object = None
+    origin: object = None
+
+
+def split_extension(name):
+    """Split a file name into ``(stem, extension)`` with ``.nii.gz`` as one extension.
+
+    Returns ``(name, "")`` when the extension is not a mask extension.
+
+    Examples
+    --------
+    >>> split_extension("case_01.nii.gz")
+    ('case_01', '.nii.gz')
+    >>> split_extension("ISIC_0000000_segmentation.PNG")
+    ('ISIC_0000000_segmentation', '.png')
+    """
+    lower = name.lower()
+    for ext in MASK_EXTENSIONS:
+        if lower.endswith(ext) and len(name) > len(ext):
+            return name[: -len(ext)], ext
+    return name, ""
+
+
+def _require(module, extra_hint):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MaskError(
+            f"reading this file needs the {module!r} package: install it with "
+            f"`pip install {extra_hint}`"
+        ) from None
+
+
+def _read_pillow(path):
+    image_module = _require("PIL.Image", "segmetrics[io]")
+    with image_module.open(path) as image:
+        image.load()
+        mode = image.mode
+        if mode == "1":
+            return _Raw(np.asarray(image, dtype=np.uint8), "grey")
+        if mode in ("P", "PA"):
+            # Palette indices are the labels; never expand the palette.
+            indices = image.getchannel(0) if mode == "PA" else image
+            return _Raw(np.array(indices, dtype=np.uint8), "palette")
+        if mode in ("L", "LA"):
+            return _Raw(np.array(image.getchannel(0)), "grey")
+        if mode.startswith("I"):
+            return _Raw(np.array(image), "grey")
+        if mode == "F":
+            return _Raw(np.array(image), "grey")
+        if mode in ("RGB", "RGBA", "RGBX"):
+            return _Raw(np.array(image)[..., :3], "rgb")
+        raise MaskError(f"image mode {mode!r} is not a mask encoding segmetrics reads")
+
+
+def _read_tiff(path):
+    tifffile = _require("tifffile", "segmetrics[io]")
+    with tifffile.TiffFile(path) as tif:
+        series = tif.series[0]
+        array = series.asarray()
+        axes = series.axes
+        photometric = getattr(tif.pages[0], "photometric", None)
+    palette = photometric is not None and int(photometric) == 3
+    if "S" in axes:
+        samples = axes.index("S")
+        array = np.moveaxis(array, samples, -1)
+        if array.shape[-1] == 1:
+            return _Raw(array[..., 0], "grey")
+        if array.shape[-1] in (3, 4):
+            return _Raw(array[..., :3], "rgb")
+        if array.shape[-1] == 2:  # grey + alpha
+            return _Raw(array[..., 0], "grey")
+        raise MaskError(f"TIFF with {array.shape[-1]} samples per pixel is not a mask encoding")
+    return _Raw(array, "palette" if palette else "grey")
+
+
+def _read_nifti(path):
+    nibabel = _require("nibabel", "segmetrics[io]")
+    image = nibabel.load(path)
+    array = np.asanyarray(image.dataobj)
+    while array.ndim > 3 and array.shape[-1] == 1:  # (x, y, z, 1): a 3D label map
+        array = array[..., 0]
+    zooms = tuple(float(z) for z in image.header.get_zooms()[: array.ndim])
+    affine = np.asarray(image.affine, dtype=np.float64)
+    spatial = min(array.ndim, 3)
+    scale = np.linalg.norm(affine[:3, :spatial], axis=0)
+    scale[scale == 0] = 1.0
+    direction = affine[:3, :spatial] / scale
+    return _Raw(array, "volume", zooms, direction, affine[:3, 3].copy())
+
+
+def _read_nrrd(path):
+    nrrd = _require("nrrd", "segmetrics[io] (pynrrd)")
+    array, header = nrrd.read(str(path))
+    spacing = direction = origin = None
+    if "space directions" in header and header["space directions"] is not None:
+        directions = np.asarray(
+            [d for d in header["space directions"] if d is not None and not np.any(np.isnan(d))],
+            dtype=np.float64,
+        )
+        if directions.size:
+            spacing = tuple(float(s) for s in np.linalg.norm(directions, axis=1))
+            direction = directions / np.where(np.asarray(spacing) == 0, 1, spacing)[:, None]
+    elif "spacings" in header:
+        spacing = tuple(float(s) for s in header["spacings"])
+    if "space origin" in header:
+        origin = np.asarray(header["space origin"], dtype=np.float64)
+    return _Raw(array, "volume", spacing, direction, origin)
+
+
+def _read_itk(path):
+    sitk = _require("SimpleITK", "SimpleITK")
+    image = sitk.ReadImage(str(path))
+    array = sitk.GetArrayFromImage(image)  # axes reversed: (z, y, x)
+    ndim = image.GetDimension()
+    spacing = tuple(float(s) for s in reversed(image.GetSpacing()))
+    direction = np.asarray(image.GetDirection(), dtype=np.float64).reshape(ndim, ndim)
+    origin = np.asarray(image.GetOrigin(), dtype=np.float64)
+    return _Raw(array, "volume", spacing, direction, origin)
+
+
+def _read_numpy(path):
+    loaded = np.load(path, allow_pickle=False)
+    if isinstance(loaded, np.ndarray):
+        return _Raw(loaded, "volume")
+    with loaded:
+        names = loaded.files
+        if len(names) != 1:
+            raise MaskError(
+                f".npz must hold exactly one array; found {len(names)} ({', '.join(names)})"
+            )
+        return _Raw(loaded[names[0]], "volume")
+
+
+_READERS = {
+    ".nii.gz": _read_nifti, ".nii": _read_nifti,
+    ".npy": _read_numpy, ".npz": _read_numpy,
+    ".png": _read_pillow, ".bmp": _read_pillow, ".jpg": _read_pillow, ".jpeg": _read_pillow,
+    ".tif": _read_tiff, ".tiff": _read_tiff,
+    ".nrrd": _read_nrrd, ".nhdr": _read_nrrd,
+    ".mha": _read_itk, ".mhd": _read_itk,
+}
+
+
+def parse_colormap(text):
+    """Parse a colour -> label table: a JSON file, JSON text or ``"1=255,0,0;2=0,255,0"``.
+
+    JSON takes the form ``{"1": [255, 0, 0], "2": [0, 255, 0]}``. Black maps to
+    0 unless the table says otherwise.
+
+    Returns
+    -------
+    dict
+        ``{(r, g, b): label}``.
+
+    Examples
+    --------
+    >>> parse_colormap("1=255,0,0; 2=0,255,0")
+    {(0, 0, 0): 0, (255, 0, 0): 1, (0, 255, 0): 2}
+    """
+    if isinstance(text, dict):
+        entries = text
+    elif os.path.isfile(text):
+        entries = json.loads(Path(text).read_text())
+    elif text.lstrip().startswith("{"):
+        entries = json.loads(text)
+    else:
+        entries = {}
+        for item in filter(None, (part.strip() for part in text.split(";"))):
+            label, sep, colour = item.partition("=")
+            if not sep:
+                raise ValueError(f"colormap entries look like '1=255,0,0'; got {item!r}")
+            entries[label.strip()] = [c.strip() for c in colour.split(",")]
+    table = {(0, 0, 0): 0}
+    for label, colour in entries.items():
+        try:
+            rgb = tuple(int(c) for c in colour)
+            label = int(label)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"colormap entries map a label to an R,G,B colour; got {label!r}: {colour!r}"
+            ) from None
+        if len(rgb) != 3 or not all(0 <= c <= 255 for c in rgb) or label < 0:
+            raise ValueError(
+                f"colormap entries map a label >= 0 to three values in 0..255; "
+                f"got {label!r}: {colour!r}"
+            )
+        table[rgb] = label
+    return table
+
+
+def _decode_rgb(rgb, colormap):
+    """RGB to labels: equal channels are greyscale, else the colour table decides."""
+    if np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2]):
+        return rgb[..., 0], "grey"
+    if colormap is None:
+        colours = np.unique(rgb.reshape(-1, 3), axis=0)
+        shown = ", ".join(str(tuple(int(v) for v in c)) for c in colours[:4])
+        raise MaskError(
+            f"RGB mask with colours ({shown}{', ...' if len(colours) > 4 else ''}): "
+            "pass --colormap (colormap=) to say which colour is which label"
+        )
+    channels = rgb.astype(np.uint32)
+    packed = (channels[..., 0] << 16) | (channels[..., 1] << 8) | channels[..., 2]
+    keys = np.array([(r << 16) | (g << 8) | b for r, g, b in colormap], dtype=np.uint32)
+    values = np.array(list(colormap.values()), dtype=np.int64)
+    order = np.argsort(keys)
+    keys, values = keys[order], values[order]
+    position = np.clip(np.searchsorted(keys, packed), 0, keys.size - 1)
+    unknown = keys[position] != packed
+    if unknown.any():
+        bad = rgb[unknown][0]
+        raise MaskError(
+            f"colour {tuple(int(v) for v in bad)} ({int(unknown.sum())} pixels) "
+            "is not in the colormap"
+        )
+    labels = values[position]
+    dtype = np.uint8 if labels.max(initial=0) < 256 else np.int64
+    return labels.astype(dtype), "labels"
+
+
+def _as_labels(array, *, threshold, source):
+    """Integer labels from an int, bool or float array; floats need whole values or a threshold."""
+    if array.dtype.kind == "b":
+        return array.astype(np.uint8)
+    if array.dtype.kind == "f":
+        if threshold is not None:
+            if np.isnan(array).any():
+                raise MaskError("probability map holds NaN; it cannot be thresholded")
+            return (array >= threshold).astype(np.uint8)
+        finite = np.isfinite(array).all()
+        if finite and np.array_equal(array, np.round(array)) and array.min(initial=0) >= 0:
+            top = array.max(initial=0)
+            dtype = np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int64
+            return array.astype(dtype)
+        raise MaskError(
+            f"{source} holds non-integer floating values (a probability map?): "
+            "pass --threshold (threshold=) to binarise it"
+        )
+    if array.dtype.kind == "i":
+        if array.size and array.min() < 0:
+            raise MaskError(f"{source} holds negative values; labels must be >= 0")
+        return array
+    if array.dtype.kind == "u":
+        return array
+    raise MaskError(f"{source} has dtype {array.dtype}, which does not hold labels")
+
+
+def _binary_0_255(labels):
+    """A 0/255 (or 0/65535) greyscale image is a binary mask: label 1."""
+    if labels.dtype not in (np.uint8, np.uint16):
+        return labels
+    top = 255 if labels.dtype == np.uint8 else 65535
+    if labels.max(initial=0) != top:
+        return labels
+    values = np.unique(labels)
+    if values.size <= 2 and values[0] in (0, top):
+        return (labels == top).astype(np.uint8)
+    return labels
+
+
+def read_mask(path, *, threshold=None, colormap=None, spacing=None, binarize_above=None):
+    """Read a mask or label volume as integer labels with its spacing.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file whose extension is one of :data:`MASK_EXTENSIONS`.
+    threshold : float, optional
+        Binarise probability maps (non-integer floats) and JPEG images:
+        foreground is ``value >= threshold``, in the file's own units.
+        Integer label maps are not affected.
+    colormap : dict or str, optional
+        Colour -> label table for coloured RGB masks (see :func:`parse_colormap`).
+    spacing : sequence of float, optional
+        Physical voxel size per array axis; overrides the file's spacing.
+    binarize_above : float, optional
+        Read the raw greyscale values and return ``value > binarize_above``
+        as 0/1 (the ISIC convention, ``> 128``). Takes precedence over the
+        label rules.
+
+    Returns
+    -------
+    Mask
+
+    Raises
+    ------
+    MaskError
+        If the file cannot be read or decoded; the message says why.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.npy")
+    >>> np.save(path, np.array([[0, 2], [1, 0]], dtype=np.uint8))
+    >>> read_mask(path, spacing=(0.5, 0.5)).labels.tolist()
+    [[0, 2], [1, 0]]
+    """
+    path = Path(path)
+    _, ext = split_extension(path.name)
+    if ext not in _READERS:
+        raise MaskError(f"{path.name}: unknown mask extension; expected one of {MASK_EXTENSIONS}")
+    if isinstance(colormap, str):
+        colormap = parse_colormap(colormap)
+    try:
+        raw = _READERS[ext](path)
+    except MaskError as exc:
+        raise MaskError(f"{path.name}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file
+        raise MaskError(
+            f"{path.name}: cannot read the file ({type(exc).__name__}: {exc})") from None
+    try:
+        labels = _decode(raw, ext, threshold=threshold, colormap=colormap,
+                         binarize_above=binarize_above)
+    except MaskError as exc:
+        raise MaskError(f"{path.name}: {exc}") from None
+    if labels.ndim < 1 or labels.size == 0:
+        raise MaskError(f"{path.name}: the mask is empty (shape {labels.shape})")
+    labels = np.ascontiguousarray(labels)
+    if spacing is not None:
+        spacing = tuple(float(s) for s in spacing)
+        if len(spacing) != labels.ndim:
+            raise MaskError(
+                f"{path.name}: spacing has {len(spacing)} values but the mask has "
+                f"{labels.ndim} axes (shape {labels.shape})"
+            )
+    else:
+        spacing = raw.spacing
+    return Mask(labels, spacing, raw.direction, raw.origin)
+
+
+def _decode(raw, ext, *, threshold, colormap, binarize_above):
+    array, kind = raw.array, raw.kind
+    if binarize_above is not None:
+        if kind == "rgb":
+            array, kind = _decode_rgb(array, None)
+        return (array > binarize_above).astype(np.uint8)
+    if ext in _JPEG_EXTENSIONS:
+        if threshold is None:
+            raise MaskError(
+                "JPEG is lossy and changes mask values at edges: save masks as PNG, "
+                "or pass --threshold (threshold=) to binarise it"
+            )
+        warnings.warn(f"JPEG mask binarised at {threshold}: JPEG compression alters mask edges",
+                      UserWarning, stacklevel=3)
+        if kind == "rgb":
+            array = array.mean(axis=-1)
+        return (array >= threshold).astype(np.uint8)
+    if kind == "rgb":
+        try:
+            array, kind = _decode_rgb(array, colormap)
+        except MaskError as exc:
+            if ext not in (".tif", ".tiff"):
+                raise
+            raise MaskError(
+                f"{exc}. The TIFF says RGB: tifffile stores arrays of shape (3, Y, X) or "
+                "(Y, X, 3) as RGB unless written with photometric='minisblack'"
+            ) from None
+        if kind == "labels":
+            return array
+    labels = _as_labels(array, threshold=threshold, source="the mask")
+    if kind == "grey" and ext in _IMAGE_EXTENSIONS:
+        labels = _binary_0_255(labels)
+    return labels
