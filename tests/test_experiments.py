@@ -152,6 +152,14 @@ def test_report_unet_has_the_reports_parameter_count():
     assert models.count_parameters(models.UNet.report(in_channels=1)) == 31_031_685
 
 
+def test_unet_heads():
+    keras = models.UNet(3, 1, width=4, depth=2)
+    plain = models.UNet(3, 1, width=4, depth=2, head="plain")
+    assert models.count_parameters(keras) - models.count_parameters(plain) == (4 * 2 * 9 + 2) + 3 - 5
+    with pytest.raises(ValueError, match="head must be"):
+        models.UNet(head="linear")
+
+
 @pytest.mark.parametrize("head", losses.HEADS)
 @pytest.mark.parametrize("name", list(losses.LOSSES))
 def test_every_registered_loss_trains_both_heads(name, head):

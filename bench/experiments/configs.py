@@ -53,7 +53,7 @@ TINY = GridConfig(
 
 QUICK = GridConfig(
     name="quick", size=64, epochs=10, batch_size=8, lr=1e-3, seeds=(0, 1, 2),
-    unet=dict(width=8, depth=4, batch_norm=True, dropout=0.0),
+    unet=dict(width=8, depth=4, batch_norm=True, dropout=0.0, head="plain"),
     fcdensenet=dict(down_layers=(2, 2, 2, 2), bottleneck_layers=2, growth=8, first_channels=16,
                     dropout=0.0),
     head_losses=("dice", "ce"),
@@ -61,7 +61,7 @@ QUICK = GridConfig(
 
 MEDIUM = GridConfig(
     name="medium", size=128, epochs=30, batch_size=8, lr=3e-4, seeds=(0, 1, 2),
-    unet=dict(width=32, depth=4, batch_norm=True, dropout=0.0),
+    unet=dict(width=32, depth=4, batch_norm=True, dropout=0.0, head="plain"),
     fcdensenet=dict(config="fcdensenet56", dropout=0.2),
     notes="one GPU: FC-DenseNet56 and a width-32 U-Net at 128x128 (not run yet)")
 

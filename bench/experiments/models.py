@@ -7,7 +7,8 @@ softmax head (background, lesion). The activation itself is applied by the loss
 * :class:`UNet` follows the Keras U-Net the report used (zhixuhao/unet: 3x3
   convolutions with "same" padding, max pooling, nearest upsampling followed by a
   2x2 convolution, dropout 0.5 on the two deepest levels, a 3x3 convolution to 2
-  channels and a 1x1 convolution as head). ``UNet.report()`` is that network:
+  channels with ReLU and a 1x1 convolution as head; ``head="plain"`` is a single
+  1x1 convolution instead). ``UNet.report()`` is that network:
   width 64, depth 4, 31,031,685 parameters for a one-channel input (31,032,837
   for RGB: the report's count matches a grayscale input although its table says
   RGB). ``width`` and ``depth`` make it narrower or shallower; ``batch_norm`` adds
@@ -69,6 +70,10 @@ class UNet(nn.Module):
         Batch normalisation after every convolution of the encoder and decoder.
     dropout : float
         Dropout on the two deepest levels (0.5 in the report's network).
+    head : {"keras", "plain"}
+        "keras": the report's 3x3 convolution to 2 channels, ReLU, then 1x1 (a
+        two-unit ReLU bottleneck: when both units die the output is constant,
+        which happens at initialisation for some seeds); "plain": one 1x1 convolution.
 
     Examples
     --------
@@ -77,7 +82,7 @@ class UNet(nn.Module):
     """
 
     def __init__(self, in_channels=3, out_channels=1, *, width=64, depth=4, batch_norm=False,
-                 dropout=0.5):
+                 dropout=0.5, head="keras"):
         super().__init__()
         if depth < 1 or width < 1:
             raise ValueError(f"depth and width must be >= 1; got depth={depth}, width={width}")
@@ -97,12 +102,18 @@ class UNet(nn.Module):
                                          *_conv(2 * c, c, 2, batch_norm)))
             self.merge.append(nn.Sequential(*_conv(2 * c, c, 3, batch_norm),
                                             *_conv(c, c, 3, batch_norm)))
-        self.head = nn.Sequential(*_conv(width, 2, 3, False), nn.Conv2d(2, out_channels, 1))
+        if head == "keras":
+            self.head = nn.Sequential(*_conv(width, 2, 3, False), nn.Conv2d(2, out_channels, 1))
+        elif head == "plain":
+            self.head = nn.Conv2d(width, out_channels, 1)
+        else:
+            raise ValueError(f"head must be 'keras' or 'plain'; got {head!r}")
 
     @classmethod
     def report(cls, in_channels=3, out_channels=1):
         """The report's U-Net: width 64, depth 4, no batch norm, dropout 0.5."""
-        return cls(in_channels, out_channels, width=64, depth=4, batch_norm=False, dropout=0.5)
+        return cls(in_channels, out_channels, width=64, depth=4, batch_norm=False, dropout=0.5,
+                   head="keras")
 
     def forward(self, x):
         _check_side(x, 2 ** self.depth, "UNet")
