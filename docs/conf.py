@@ -16,5 +16,5 @@ myst_enable_extensions = ["dollarmath"]
 myst_heading_anchors = 3
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_static/**.md"]  # result tables that pages include
 html_theme = "alabaster"
