@@ -30,12 +30,41 @@ def check_not_empty(array, name):
         raise ValueError(f"{name} is empty (shape {array.shape}); the metric is undefined")
 
 
-def check_label_dtype(array, name):
-    """Bool or integer labels; a float array gets a hint about ``threshold``."""
+def check_label_dtype(array, name, float_hint=None):
+    """Bool or integer values; a float array is refused with ``float_hint`` as the fix.
+
+    By default the hint is ``threshold=`` for ``pred`` and ``.astype(int)`` for others.
+    """
     if array.dtype.kind == "f":
-        hint = (" pass threshold= to binarise a probability map" if name == "pred"
-                else " ground truth must hold labels: convert it with .astype(int)")
-        raise TypeError(f"{name} must have a bool or integer dtype; got {array.dtype}:{hint}")
+        if float_hint is None:
+            float_hint = ("pass threshold= to binarise a probability map" if name == "pred"
+                          else "ground truth must hold labels: convert it with .astype(int)")
+        raise TypeError(f"{name} must have a bool or integer dtype; got {array.dtype}: "
+                        f"{float_hint}")
+
+
+def values_found(array, name):
+    """``"name holds the values {...}"`` (at most eight), for error messages."""
+    values = np.unique(array)
+    shown = ", ".join(map(str, values[:8])) + (", ..." if values.size > 8 else "")
+    return f"{name} holds the values {{{shown}}}"
+
+
+def refuse_non_binary(arrays, what, fixes):
+    """Raise the ``ValueError`` for masks that are not 0/1, naming the values of each array.
+
+    ``arrays`` maps argument names to the offending arrays; ``fixes`` says what to do.
+    """
+    found = "; ".join(values_found(array, name) for name, array in arrays.items())
+    raise ValueError(f"{what} need masks of 0/1 or bool values, but {found}. {fixes}")
+
+
+def check_confidence(confidence):
+    """A coverage level strictly between 0 and 1."""
+    confidence = check_real(confidence, "confidence")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1); got {confidence}")
+    return confidence
 
 
 def check_probability_dtype(array, name):
@@ -127,12 +156,3 @@ def check_spacing(spacing, ndim):
             raise ValueError(f"each spacing value must be > 0; got {value}")
         checked.append(value)
     return tuple(checked)
-
-
-def check_mask_dtype(array, name):
-    """Bool or integer masks for distance metrics; a float array gets a binarising hint."""
-    if array.dtype.kind == "f":
-        raise TypeError(
-            f"{name} must have a bool or integer dtype; got {array.dtype}: binarise a "
-            f"probability map first (e.g. {name} >= 0.5) or convert labels with .astype(int)"
-        )

@@ -35,15 +35,15 @@ from segmetrics._backends import backend_name, check_backend, kernels
 from segmetrics._validate import (
     as_array,
     check_choice,
+    check_label_dtype,
     check_labels,
-    check_mask_dtype,
     check_not_empty,
     check_real,
     check_same_shape,
     check_spacing,
     fits_dtype,
+    refuse_non_binary,
 )
-from segmetrics.overlap import _values_hint
 
 __all__ = [
     "SurfaceDistances", "assd", "euclidean_distance_transform", "hausdorff", "hd95",
@@ -347,18 +347,10 @@ def _checked_masks(pred, gt):
     if not 1 <= pred.ndim <= 3:
         raise ValueError(f"distance metrics take 1-D, 2-D or 3-D arrays; got {pred.ndim}-D "
                          f"arrays of shape {pred.shape}")
-    check_mask_dtype(pred, "pred")
-    check_mask_dtype(gt, "gt")
+    for array, name in ((pred, "pred"), (gt, "gt")):
+        check_label_dtype(array, name, f"binarise a probability map first (e.g. {name} >= 0.5) "
+                                       "or convert labels with .astype(int)")
     return pred, gt
-
-
-def _refuse_non_binary(pred, gt):
-    found = "; ".join(_values_hint(a, n) for a, n in ((pred, "pred"), (gt, "gt")))
-    raise ValueError(
-        f"distance metrics need masks of 0/1 or bool values, but {found}. "
-        "Binarise a 0/255 mask with `mask > 0`, or pass labels=[...] to score a label map "
-        "per label"
-    )
 
 
 def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto"):
@@ -398,7 +390,9 @@ def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto"):
         p_found, p_bits, *p_box = module.mask_bbox(p_scan)
         g_found, g_bits, *g_box = module.mask_bbox(g_scan)
         if (p_bits | g_bits) & ~1:
-            _refuse_non_binary(pred, gt)
+            refuse_non_binary({"pred": pred, "gt": gt}, "distance metrics",
+                              "Binarise a 0/255 mask with `mask > 0`, or pass labels=[...] to "
+                              "score a label map per label")
         return pair(_unpermute_box(p_box, p_memory) if p_found else None,
                     _unpermute_box(g_box, g_memory) if g_found else None, 1)
     p_boxes = _label_boxes(module, p_scan, p_memory, labels)

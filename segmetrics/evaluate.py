@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 
 from segmetrics import from_counts as _formulas
-from segmetrics._validate import check_int, check_real
+from segmetrics._validate import check_confidence, check_int, check_real
 
 __all__ = [
     "DEFAULT_METRICS", "DISTANCE_METRICS", "METRICS", "OVERLAP_METRICS", "PRESETS", "STATUSES",
@@ -1012,10 +1012,7 @@ def _summary_document(records, settings, *, both_empty, preset, pred_dir, gt_dir
 
 
 def _check_bootstrap(confidence, n_resamples, seed):
-    confidence = check_real(confidence, "confidence")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie in (0, 1); got {confidence}")
-    return {"confidence": confidence,
+    return {"confidence": check_confidence(confidence),
             "n_resamples": check_int(n_resamples, "n_resamples", minimum=0),
             "seed": check_int(seed, "seed", minimum=0)}
 

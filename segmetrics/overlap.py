@@ -13,7 +13,6 @@ from segmetrics import from_counts as _formulas
 from segmetrics._backends import backend_name, check_backend, kernels
 from segmetrics._validate import (
     as_array,
-    check_int,
     check_label_dtype,
     check_labels,
     check_not_empty,
@@ -22,6 +21,8 @@ from segmetrics._validate import (
     check_real,
     check_same_shape,
     fits_dtype,
+    refuse_non_binary,
+    values_found,
 )
 from segmetrics.from_counts import Counts
 
@@ -50,21 +51,6 @@ def _ignore_args(ignore_index, gt_dtype):
     if ignore_index is None or not fits_dtype(ignore_index, gt_dtype):
         return False, 0
     return True, ignore_index
-
-
-def _values_hint(array, name):
-    values = np.unique(array)
-    shown = ", ".join(map(str, values[:8])) + (", ..." if values.size > 8 else "")
-    return f"{name} holds the values {{{shown}}}"
-
-
-def _refuse_non_binary(pred, gt, names):
-    found = "; ".join(_values_hint(a, n) for a, n in zip((pred, gt), names) if a is not None)
-    raise ValueError(
-        f"binary metrics need masks of 0/1 or bool values, but {found}. "
-        "Binarise a 0/255 mask with `mask > 0`, pass threshold= for a probability map, "
-        "or pass labels=[...] to score a label map per label"
-    )
 
 
 def binary_counts(pred, gt, *, threshold=None, ignore_index=None, backend="auto"):
@@ -128,7 +114,10 @@ def binary_counts(pred, gt, *, threshold=None, ignore_index=None, backend="auto"
     if threshold is not None and sum(r[5] for r in results):
         raise ValueError("pred holds NaN values; a probability map with NaN cannot be thresholded")
     if value_bits & ~1:
-        _refuse_non_binary(pred if threshold is None else None, gt, ("pred", "gt"))
+        arrays = {"gt": gt} if threshold is not None else {"pred": pred, "gt": gt}
+        refuse_non_binary(arrays, "binary metrics",
+                          "Binarise a 0/255 mask with `mask > 0`, pass threshold= for a "
+                          "probability map, or pass labels=[...] to score a label map per label")
     return Counts(tp=n_both, fp=n_pred - n_both, fn=n_gt - n_both,
                   tn=n_valid - n_pred - n_gt + n_both)
 
@@ -186,7 +175,7 @@ def confusion_matrix(pred, gt, *, num_classes=None, ignore_index=None, backend="
         expected = f"[0, {num_classes})" if num_classes is not None else "non-negative"
         raise ValueError(
             f"{n_bad} voxels hold labels that are not {expected}: "
-            f"{_values_hint(pred, 'pred')}; {_values_hint(gt, 'gt')}"
+            f"{values_found(pred, 'pred')}; {values_found(gt, 'gt')}"
         )
     if num_classes is None:
         confusion = _trim_to_present_labels(confusion)
@@ -226,10 +215,10 @@ def _coded_pairs(pairs, labels, has_ignore, ignore):
 def _sparse_label_counts(pred, gt, labels, ignore_index, backend):
     """One-vs-rest counts of a few labels of a map whose labels are too large for a dense table."""
     has_ignore, ignore = _ignore_args(ignore_index, gt.dtype)
-    valid_gt = gt[gt != ignore] if has_ignore else gt
-    if pred.min() < 0 or valid_gt.min(initial=0) < 0:
-        raise ValueError(f"labels must be non-negative: {_values_hint(pred, 'pred')}; "
-                         f"{_values_hint(gt, 'gt')}")
+    gt_min = gt.min(where=gt != ignore, initial=0) if has_ignore else gt.min()
+    if pred.min() < 0 or gt_min < 0:
+        raise ValueError(f"labels must be non-negative: {values_found(pred, 'pred')}; "
+                         f"{values_found(gt, 'gt')}")
     module = kernels(backend)
     dtype = _layout.kernel_label_dtype(pred.dtype, gt.dtype)
     keys = np.unique(np.array([label for label in labels if fits_dtype(label, dtype)], dtype=dtype))
@@ -246,7 +235,7 @@ def _label_bound(pred, gt, dtype, has_ignore, ignore):
     """An upper bound on the counted labels, so the kernel's table holds them all."""
     if dtype.itemsize == 1:
         return 256 if dtype.kind == "u" else 128
-    gt_max = gt[gt != ignore].max(initial=0) if has_ignore else gt.max()
+    gt_max = gt.max(where=gt != ignore, initial=0) if has_ignore else gt.max()
     return int(max(pred.max(), gt_max, 0)) + 1
 
 

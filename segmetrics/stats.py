@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from segmetrics._validate import check_int, check_real
+from segmetrics._validate import check_confidence, check_int
 
 __all__ = ["bootstrap_mean_ci", "PairedComparison", "paired_comparison"]
 
@@ -46,9 +46,7 @@ def bootstrap_mean_ci(values, *, confidence=0.95, n_resamples=10_000, seed=0):
     True
     """
     values = _finite_scores(values, "values")
-    confidence = check_real(confidence, "confidence")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie in (0, 1); got {confidence}")
+    confidence = check_confidence(confidence)
     n_resamples = check_int(n_resamples, "n_resamples", minimum=1)
     if values.size < 2:
         return float("nan"), float("nan")
