@@ -61,8 +61,8 @@ _SAMPLE_MIN_QUERIES = 4096
 # Sampled runs of queries used to estimate the search cost.
 _SAMPLE_RUNS = 256
 _SAMPLE_RUN = 4  # the Cython/Numba kernels' SAMPLE_RUN
-# A direction's search is split across threads from this many queries.
-_PARALLEL_MIN_QUERIES = 20000
+# A direction's search is split into slabs for the threads from this many queries.
+_PARALLEL_MIN_QUERIES = 10000
 # ... and boundaries are extracted in two threads from boxes this large together.
 _PARALLEL_MIN_VOXELS = 1 << 21
 _executor = None
@@ -260,53 +260,97 @@ def _directed_by_edt(module, query, target, spacing):
 
 def _directed(module, query, target, spacing, ndim, method):
     """Distance from each boundary voxel of ``query`` to the nearest of ``target``."""
-    if query.size == 0:
-        return np.empty(0, dtype=np.float64)
-    if target.size == 0:
-        return np.full(query.size, np.inf)
+    return _directed_sets(module, [(query, target)], spacing, ndim, method)[0]
+
+
+def _directed_sets(module, pairs, spacing, ndim, method):
+    """:func:`_directed` of each ``(query, target)`` pair, the searches sharing the threads.
+
+    A pair whose sampled search would cost more than a distance transform, or
+    whose search runs over twice that budget, is measured by the transform.
+    """
+    results = [None] * len(pairs)
+    searches = []
+    for index, (query, target) in enumerate(pairs):
+        if query.size == 0:
+            results[index] = np.empty(0, dtype=np.float64)
+        elif target.size == 0:
+            results[index] = np.full(query.size, np.inf)
+        else:
+            budget = _search_budget(module, query, target, spacing, ndim, method)
+            if budget is not None:
+                searches.append((index, query, target, budget))
+    for (index, query, target, _), out in zip(searches, _run_searches(module, searches, spacing)):
+        results[index] = out
+    for index, (query, target) in enumerate(pairs):
+        if results[index] is None:
+            results[index] = _directed_by_edt(module, query, target, spacing)
+    return results
+
+
+def _search_budget(module, query, target, spacing, ndim, method):
+    """Probes the search may spend (0: no limit), or None when the transform is cheaper."""
+    if method == "edt":
+        return None
+    if method == "search":
+        return 0
     edt_cost = _edt_cost(query, target, ndim)
-    out = np.empty(query.size, dtype=np.float64)
-    if method == "auto" and query.size >= _SAMPLE_MIN_QUERIES:
+    if query.size >= _SAMPLE_MIN_QUERIES:
         every = max(1, query.size // (_SAMPLE_RUNS * _SAMPLE_RUN))
-        probes = _search(module, query, target, spacing, out, every, 0)  # out as scratch
-        estimate = probes * every * _SAMPLE_RUN / (_SAMPLE_RUN - 1)
-        if estimate > edt_cost:
-            method = "edt"
-    if method != "edt":
-        budget = 0 if method == "search" else max(int(2 * edt_cost), 1)
-        if _search_in_chunks(module, query, target, spacing, out, budget):
-            return out
-    return _directed_by_edt(module, query, target, spacing)
+        scratch = np.empty(query.size, dtype=np.float64)
+        probes = _search(module, query, target, spacing, scratch, every, 0)
+        if probes * every * _SAMPLE_RUN / (_SAMPLE_RUN - 1) > edt_cost:
+            return None
+    return max(int(2 * edt_cost), 1)
 
 
-def _search_in_chunks(module, query, target, spacing, out, budget):
-    """The row search over slabs of query planes in parallel; False if over ``budget``.
+def _run_searches(module, searches, spacing):
+    """The row search of each ``(index, query, target, budget)``; None where over budget.
 
-    A slab's ``row_ptr`` keeps indexing the whole ``cols`` and ``out``, and its
+    Large searches are split into slabs of query planes, and the slabs of every
+    search go to one thread pool, so both directions keep all threads busy. A
+    slab's ``row_ptr`` keeps indexing the whole ``cols`` and ``out``, and its
     origin moves to its first plane, so the slabs write disjoint parts of ``out``.
     """
+    outs = [np.empty(query.size, dtype=np.float64) for _, query, _, _ in searches]
     threads = _layout._thread_count()
+    parallel = threads > 1 and backend_name(module) != "numpy"
+    total = sum(query.size for _, query, _, _ in searches)
+    tasks = []
+    for number, (_, query, target, budget) in enumerate(searches):
+        slabs = 1
+        if parallel and query.size >= _PARALLEL_MIN_QUERIES:
+            slabs = max(1, round(4 * threads * query.size / total))
+        for slab in _slabs(query, slabs):
+            share = 0 if budget == 0 else max(1, budget * int(slab.row_ptr[-1] - slab.row_ptr[0]) // query.size)
+            tasks.append((number, slab, target, outs[number], share))
+
+    def run(task):
+        number, slab, target, out, share = task
+        return number, _search(module, slab, target, spacing, out, 1, share)
+
+    if parallel and len(tasks) > 1:
+        global _chunk_executor
+        if _chunk_executor is None:
+            _chunk_executor = ThreadPoolExecutor(threads, thread_name_prefix="segmetrics-search")
+        spent = list(_chunk_executor.map(run, tasks))
+    else:
+        spent = [run(task) for task in tasks]
+    over = {number for number, probes in spent if probes < 0}
+    return [None if number in over else out for number, out in enumerate(outs)]
+
+
+def _slabs(query, count):
+    """``query`` as up to ``count`` slabs of whole planes with about equal voxel counts."""
     n0, n1 = query.shape[0], query.shape[1]
-    if (threads < 2 or query.size < _PARALLEL_MIN_QUERIES or n0 < 2
-            or backend_name(module) == "numpy"):
-        return _search(module, query, target, spacing, out, 1, budget) >= 0
-    global _chunk_executor
-    if _chunk_executor is None:
-        _chunk_executor = ThreadPoolExecutor(threads, thread_name_prefix="segmetrics-search")
-    # Slabs of about equal query counts, a few per thread to balance uneven planes.
+    if count < 2 or n0 < 2:
+        return [query]
     plane_ends = query.row_ptr[n1::n1]
-    cuts = np.searchsorted(plane_ends, np.linspace(0, query.size, 4 * threads + 1)[1:-1])
+    cuts = np.searchsorted(plane_ends, np.linspace(0, query.size, count + 1)[1:-1])
     bounds = np.unique(np.concatenate(([0], np.minimum(cuts + 1, n0), [n0])))
-
-    def run(lo, hi):
-        row_ptr = query.row_ptr[lo * n1:hi * n1 + 1]
-        slab = _Boundary(query.origin + (lo, 0, 0), (hi - lo, n1, query.shape[2]), row_ptr,
-                         query.cols)
-        share = 0 if budget == 0 else max(1, budget * int(row_ptr[-1] - row_ptr[0]) // query.size)
-        return _search(module, slab, target, spacing, out, 1, share)
-
-    spent = list(_chunk_executor.map(run, bounds[:-1], bounds[1:]))
-    return min(spent) >= 0
+    return [_Boundary(query.origin + (lo, 0, 0), (hi - lo, n1, query.shape[2]),
+                      query.row_ptr[lo * n1:hi * n1 + 1], query.cols)
+            for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
 def _c_order(distances, boundary, axes, shape):
@@ -377,26 +421,29 @@ def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto"):
             lambda: _boundary(module, g3, value, _permute_box(g_box, axes), ndim, full))
         p_to_g, g_to_p = _both_directions(module, pb, gb, spacing3, ndim, method)
         if permuted:
-            p_to_g = _c_order(p_to_g, pb, axes, pred.shape)
-            pb = None  # frees its rows before the second reordering's temporaries
-            g_to_p = _c_order(g_to_p, gb, axes, pred.shape)
+            p_to_g, g_to_p = _in_two_threads(
+                module, p_to_g.size + g_to_p.size >= _PARALLEL_MIN_QUERIES,
+                lambda: _c_order(p_to_g, pb, axes, pred.shape),
+                lambda: _c_order(g_to_p, gb, axes, pred.shape))
         return SurfaceDistances(p_to_g, g_to_p, spacing)
 
     # Bounding boxes are found walking memory order, whatever the search's axes.
     p_memory, g_memory = _memory_axes(pred), _memory_axes(gt)
     p_scan = _oriented(_kernel_view(pred), p_memory)
     g_scan = _oriented(_kernel_view(gt), g_memory)
+    large = pred.size >= _PARALLEL_MIN_VOXELS
     if labels is None:
-        p_found, p_bits, *p_box = module.mask_bbox(p_scan)
-        g_found, g_bits, *g_box = module.mask_bbox(g_scan)
+        (p_found, p_bits, *p_box), (g_found, g_bits, *g_box) = _in_two_threads(
+            module, large, lambda: module.mask_bbox(p_scan), lambda: module.mask_bbox(g_scan))
         if (p_bits | g_bits) & ~1:
             refuse_non_binary({"pred": pred, "gt": gt}, "distance metrics",
                               "Binarise a 0/255 mask with `mask > 0`, or pass labels=[...] to "
                               "score a label map per label")
         return pair(_unpermute_box(p_box, p_memory) if p_found else None,
                     _unpermute_box(g_box, g_memory) if g_found else None, 1)
-    p_boxes = _label_boxes(module, p_scan, p_memory, labels)
-    g_boxes = _label_boxes(module, g_scan, g_memory, labels)
+    p_boxes, g_boxes = _in_two_threads(
+        module, large, lambda: _label_boxes(module, p_scan, p_memory, labels),
+        lambda: _label_boxes(module, g_scan, g_memory, labels))
     return [pair(p_boxes.get(label), g_boxes.get(label), label) for label in labels]
 
 
@@ -441,9 +488,8 @@ def _in_two_threads(module, large, first, second):
 
 
 def _both_directions(module, pb, gb, spacing3, ndim, method):
-    """Both directed sets; each searches its query slabs in parallel."""
-    return (_directed(module, pb, gb, spacing3, ndim, method),
-            _directed(module, gb, pb, spacing3, ndim, method))
+    """Both directed sets, their searches sharing the threads."""
+    return _directed_sets(module, [(pb, gb), (gb, pb)], spacing3, ndim, method)
 
 
 def _label_boxes(module, volume, axes, labels):
