@@ -218,6 +218,17 @@ def test_hd95_deepmind(benchmark, case, request):
 
 
 @pytest.mark.parametrize("case", CASES)
+def test_hd95_segmetrics_surfel(benchmark, case, request):
+    """DeepMind's definition (surface="surfel") in the group of DeepMind's own package."""
+    surface_distance = _peer("surface_distance")
+    pred, gt, spacing = request.getfixturevalue(case)
+    benchmark.group = f"hd95-{case}"
+    value = benchmark(segmetrics.hd95, pred, gt, spacing=spacing, surface="surfel")
+    d = surface_distance.compute_surface_distances(gt, pred, spacing_mm=spacing)
+    assert value == pytest.approx(surface_distance.compute_robust_hausdorff(d, 95), rel=1e-12)
+
+
+@pytest.mark.parametrize("case", CASES)
 def test_hd95_medpy(benchmark, case, request):
     binary = _peer("medpy.metric.binary")
     pred, gt, spacing = request.getfixturevalue(case)

@@ -24,13 +24,17 @@ Nothing the size of the input volume is allocated (except a native-byte-order
 copy of a byte-swapped input): memory scales with the boundary sizes and, for
 the fallback, with the joint bounding box. Percentiles use ``np.percentile``,
 which selects with ``np.partition`` rather than sorting.
+
+``surface="surfel"`` measures DeepMind's surface elements instead (points on
+the grid of voxel corners, weighted by area; :mod:`segmetrics._surfel`): they
+form boundary sets of the same row-wise kind, searched the same way.
 """
 import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from segmetrics import _layout
+from segmetrics import _layout, _surfel
 from segmetrics._backends import backend_name, check_backend, kernels
 from segmetrics._validate import (
     as_array,
@@ -52,6 +56,7 @@ __all__ = [
 
 CONNECTIVITIES = ("face", "full")
 HD_MODES = ("max", "pooled")
+SURFACES = ("voxel", "surfel")
 
 # Search cost model, in probe units (an empty row visited costs 1, a row with
 # a binary search 2): one envelope pass costs about this much per voxel.
@@ -82,6 +87,12 @@ class SurfaceDistances:
         The same from ``gt`` to ``pred``.
     spacing : tuple of float
         The physical voxel size per axis the distances were measured with.
+    pred_weights, gt_weights : ndarray of float64 or None
+        None for ``surface="voxel"`` (every boundary voxel counts once). For
+        ``surface="surfel"`` the distances run between surface elements (points
+        on the grid of voxel corners, in C order of the corners) and these are
+        their contour lengths (2-D) or surface areas (3-D), aligned with
+        ``pred_to_gt`` and ``gt_to_pred``; every metric is then weighted by them.
 
     Notes
     -----
@@ -90,16 +101,19 @@ class SurfaceDistances:
     percentiles and ASSD, and 0 for the surface Dice.
     """
 
-    __slots__ = ("gt_to_pred", "pred_to_gt", "spacing")
+    __slots__ = ("gt_to_pred", "gt_weights", "pred_to_gt", "pred_weights", "spacing")
 
-    def __init__(self, pred_to_gt, gt_to_pred, spacing):
+    def __init__(self, pred_to_gt, gt_to_pred, spacing, pred_weights=None, gt_weights=None):
         self.pred_to_gt = pred_to_gt
         self.gt_to_pred = gt_to_pred
         self.spacing = tuple(float(s) for s in spacing)
+        self.pred_weights = pred_weights
+        self.gt_weights = gt_weights
 
     def __repr__(self):
+        surfel = "" if self.pred_weights is None else ", surface='surfel'"
         return (f"SurfaceDistances(n_pred_boundary={self.pred_to_gt.size}, "
-                f"n_gt_boundary={self.gt_to_pred.size}, spacing={self.spacing})")
+                f"n_gt_boundary={self.gt_to_pred.size}, spacing={self.spacing}{surfel})")
 
     def _empty_value(self, one_empty):
         """NaN, ``one_empty`` or None (both masks have a boundary)."""
@@ -116,7 +130,8 @@ class SurfaceDistances:
         ``percentile=None`` gives the largest directed distance. Otherwise
         ``hd_mode="max"`` gives the larger of the two directed percentiles and
         ``"pooled"`` the percentile of both sets together, with NumPy's
-        linear interpolation.
+        linear interpolation; with surfel weights, DeepMind's area-weighted
+        percentile (the first distance whose cumulative area share reaches it).
         """
         percentile = _check_percentile(percentile)
         check_choice(hd_mode, "hd_mode", HD_MODES)
@@ -126,6 +141,13 @@ class SurfaceDistances:
         a, b = self.pred_to_gt, self.gt_to_pred
         if percentile is None:
             return float(max(a.max(), b.max()))
+        if self.pred_weights is not None:
+            wa, wb = self.pred_weights, self.gt_weights
+            if hd_mode == "pooled":
+                return _surfel.weighted_percentile(np.concatenate((a, b)),
+                                                   np.concatenate((wa, wb)), percentile)
+            return max(_surfel.weighted_percentile(a, wa, percentile),
+                       _surfel.weighted_percentile(b, wb, percentile))
         if hd_mode == "pooled":
             return float(np.percentile(np.concatenate((a, b)), percentile))
         return float(max(np.percentile(a, percentile), np.percentile(b, percentile)))
@@ -135,19 +157,33 @@ class SurfaceDistances:
         return self.hausdorff(95.0, hd_mode)
 
     def assd(self):
-        """Average symmetric surface distance: the mean of both directed sets pooled."""
+        """Average symmetric surface distance: the mean of both directed sets pooled.
+
+        With surfel weights, the area-weighted mean of both sets pooled.
+        """
         empty = self._empty_value(math.inf)
         if empty is not None:
             return empty
+        if self.pred_weights is not None:
+            wa, wb = self.pred_weights, self.gt_weights
+            total = np.dot(self.pred_to_gt, wa) + np.dot(self.gt_to_pred, wb)
+            return float(total / (wa.sum() + wb.sum()))
         return float(np.concatenate((self.pred_to_gt, self.gt_to_pred)).mean())
 
     def surface_dice(self, tolerance):
-        """Normalised surface Dice: the share of both boundaries within ``tolerance``."""
+        """Normalised surface Dice: the share of both boundaries within ``tolerance``.
+
+        With surfel weights, the share of both surfaces' area.
+        """
         tolerance = check_real(tolerance, "tolerance", minimum=0.0)
         empty = self._empty_value(0.0)
         if empty is not None:
             return empty
         a, b = self.pred_to_gt, self.gt_to_pred
+        if self.pred_weights is not None:
+            wa, wb = self.pred_weights, self.gt_weights
+            close = wa[a <= tolerance].sum() + wb[b <= tolerance].sum()
+            return float(close / (wa.sum() + wb.sum()))
         close = np.count_nonzero(a <= tolerance) + np.count_nonzero(b <= tolerance)
         return float(close / (a.size + b.size))
 
@@ -217,11 +253,15 @@ class _Boundary:
                 self.cols.astype(np.int64) + self.origin[2])
 
 
+def _no_boundary():
+    return _Boundary((0, 0, 0), (1, 1, 1), np.zeros(2, dtype=np.int64),
+                     np.empty(0, dtype=np.int32))
+
+
 def _boundary(module, volume, value, box, ndim, full):
     """The boundary of ``volume == value`` inside ``box = (lo0, hi0, lo1, hi1, lo2, hi2)``."""
     if box is None:
-        return _Boundary((0, 0, 0), (1, 1, 1), np.zeros(2, dtype=np.int64),
-                         np.empty(0, dtype=np.int32))
+        return _no_boundary()
     lo0, hi0, lo1, hi1, lo2, hi2 = box
     view = volume[lo0:hi0, lo1:hi1, lo2:hi2]
     row_ptr, cols = module.boundary_rows(view, view.dtype.type(value), ndim, full)
@@ -397,13 +437,20 @@ def _checked_masks(pred, gt):
     return pred, gt
 
 
-def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto"):
+def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto", surface="voxel"):
     """Validated inputs -> one SurfaceDistances (binary) or a list (labels)."""
     check_backend(backend)
     full = _check_connectivity(connectivity)
+    surfel = check_choice(surface, "surface", SURFACES) == "surfel"
+    if surfel and full:
+        raise ValueError("connectivity applies to surface='voxel' only (surfels lie between "
+                         "voxels); got connectivity='full' with surface='surfel'")
     if labels is not None:
         labels = check_labels(labels)
     pred, gt = _checked_masks(pred, gt)
+    if surfel and pred.ndim == 1:
+        raise ValueError(f"surface='surfel' takes 2-D or 3-D arrays (DeepMind's surface "
+                         f"elements have no 1-D form); got 1-D arrays of shape {pred.shape}")
     spacing = check_spacing(spacing, pred.ndim)
     module = kernels(backend)
     ndim = pred.ndim
@@ -414,6 +461,9 @@ def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto"):
     spacing3 = np.array((1.0,) * (3 - ndim) + tuple(spacing[a] for a in axes), dtype=np.float64)
 
     def pair(p_box, g_box, value):
+        if surfel:
+            return _surfel_pair(module, pred, gt, p_box, g_box, value, spacing, spacing3, axes,
+                                method)
         large = _box_size(p_box) + _box_size(g_box) >= _PARALLEL_MIN_VOXELS
         pb, gb = _in_two_threads(
             module, large,
@@ -445,6 +495,44 @@ def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto"):
         module, large, lambda: _label_boxes(module, p_scan, p_memory, labels),
         lambda: _label_boxes(module, g_scan, g_memory, labels))
     return [pair(p_boxes.get(label), g_boxes.get(label), label) for label in labels]
+
+
+def _surfel_pair(module, pred, gt, p_box, g_box, value, spacing, spacing3, axes, method):
+    """Both directed sets between surface elements, with their areas (``surface="surfel"``).
+
+    The surface points of each mask form a boundary set on the grid of voxel
+    corners (corner ``c`` between voxels ``c - 1`` and ``c``), measured with the
+    same spacing and the same exact search as boundary voxels.
+    """
+    table = _surfel.area_table(spacing)
+    (pb, p_order, p_weights), (gb, g_order, g_weights) = (
+        _surfel_boundary(volume, value, box, axes, table)
+        for volume, box in ((pred, p_box), (gt, g_box)))
+    p_to_g, g_to_p = _both_directions(module, pb, gb, spacing3, pred.ndim, method)
+    return SurfaceDistances(_in_c_order(p_to_g, p_order), _in_c_order(g_to_p, g_order), spacing,
+                            p_weights, g_weights)
+
+
+def _surfel_boundary(volume, value, box, axes, table):
+    """``(boundary, order, weights)`` of the surface points of ``volume == value`` in ``box``."""
+    if box is None:
+        return _no_boundary(), None, np.empty(0, dtype=np.float64)
+    positions, codes = _surfel.surface_points(volume, value, box)
+    shape = [hi - lo + 1 for lo, hi in box]  # corners of the box
+    row_ptr, cols, order = _surfel.rows(positions, shape, axes)
+    lead = 3 - volume.ndim
+    boundary = _Boundary((0,) * lead + tuple(box[a][0] for a in axes),
+                         (1,) * lead + tuple(shape[a] for a in axes), row_ptr, cols)
+    return boundary, order, table[codes]
+
+
+def _in_c_order(values, order):
+    """Values found in row order, back in C order of the points (``order`` from rows)."""
+    if order is None:
+        return values
+    out = np.empty_like(values)
+    out[order] = values
+    return out
 
 
 def _memory_axes(array):
@@ -527,7 +615,15 @@ _SHARED_TAIL = """
         the 2 ndim face neighbours (``"face"``) or all 3^ndim - 1 neighbours
         (``"full"``, a thicker boundary); outside the image is background.
     backend : {"auto", "cython", "numba", "numpy"}
-        Kernel implementation; all give the same distances to float64 rounding."""
+        Kernel implementation; all give the same distances to float64 rounding.
+    surface : {"voxel", "surfel"}
+        ``"voxel"`` (default): distances between boundary voxels, each counting
+        once. ``"surfel"``: between the surface elements of DeepMind's
+        surface-distance package, points on the grid of voxel corners each
+        weighted by its contour length (2-D) or surface area (3-D); percentiles,
+        ASSD and NSD are then area-weighted and equal DeepMind's to float
+        rounding (see the conventions page). 2-D and 3-D only, with
+        ``connectivity="face"``."""
 
 
 def _documented(function):
@@ -538,14 +634,16 @@ def _documented(function):
 
 @_documented
 def surface_distances(pred, gt, *, spacing=None, labels=None, connectivity="face",
-                      backend="auto"):
+                      backend="auto", surface="voxel"):
     r"""Directed surface distances of two masks, computed once for every distance metric.
 
     For each boundary voxel of ``pred`` the Euclidean distance (between voxel
     centres, in physical units, float64) to the nearest boundary voxel of
     ``gt``, and the other way round. Every value equals
     ``scipy.ndimage.distance_transform_edt(~boundary_gt, sampling=spacing)``
-    at that voxel, to float64 rounding.
+    at that voxel, to float64 rounding. With ``surface="surfel"`` the same
+    between surface elements on the corner grid, with their areas in
+    ``pred_weights`` and ``gt_weights``.
 
     Parameters
     ----------{shared}{shared_tail}
@@ -571,8 +669,17 @@ def surface_distances(pred, gt, *, spacing=None, labels=None, connectivity="face
     (array([6.]), array([6.]))
     >>> d.hausdorff(), d.assd(), d.surface_dice(5.0)
     (6.0, 6.0, 0.0)
+
+    Between DeepMind's surface elements, the four corners of each pixel, each
+    weighted by a contour length of half the pixel diagonal:
+
+    >>> s = surface_distances(pred, gt, spacing=(1.0, 2.0), surface="surfel")
+    >>> s.pred_to_gt, s.pred_weights
+    (array([6., 4., 6., 4.]), array([1.11803399, 1.11803399, 1.11803399, 1.11803399]))
+    >>> s.hausdorff(), s.assd(), s.surface_dice(5.0)
+    (6.0, 5.0, 0.5)
     """
-    return _compute(pred, gt, spacing, labels, connectivity, backend)
+    return _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
 
 
 def _per_label(result, metric):
@@ -583,7 +690,7 @@ def _per_label(result, metric):
 
 @_documented
 def hausdorff(pred, gt, *, spacing=None, percentile=None, labels=None, hd_mode="max",
-              connectivity="face", backend="auto"):
+              connectivity="face", backend="auto", surface="voxel"):
     r"""Hausdorff distance between the boundaries of two masks, or a percentile of it.
 
     .. math::
@@ -594,7 +701,10 @@ def hausdorff(pred, gt, *, spacing=None, percentile=None, labels=None, hd_mode="
     With ``percentile=q`` the maxima become q-th percentiles (NumPy's linear
     interpolation): ``hd_mode="max"`` takes the larger of the two directed
     percentiles (MONAI, DeepMind surface-distance, MetricsReloaded),
-    ``"pooled"`` the percentile of both directed sets together (medpy).
+    ``"pooled"`` the percentile of both directed sets together (medpy). With
+    ``surface="surfel"`` the percentiles are DeepMind's area-weighted ones
+    (``compute_robust_hausdorff``: the first distance whose cumulative area
+    share reaches q / 100, no interpolation).
 
     Both masks empty gives NaN; exactly one empty gives ``inf``.
 
@@ -626,17 +736,18 @@ def hausdorff(pred, gt, *, spacing=None, percentile=None, labels=None, hd_mode="
     """
     percentile = _check_percentile(percentile)
     check_choice(hd_mode, "hd_mode", HD_MODES)
-    result = _compute(pred, gt, spacing, labels, connectivity, backend)
+    result = _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
     return _per_label(result, lambda r: r.hausdorff(percentile, hd_mode))
 
 
 @_documented
 def hd95(pred, gt, *, spacing=None, labels=None, hd_mode="max", connectivity="face",
-         backend="auto"):
+         backend="auto", surface="voxel"):
     r"""95th-percentile Hausdorff distance: :func:`hausdorff` with ``percentile=95``.
 
     ``hd_mode="max"`` gives :math:`\max(P_{95}(d_{P \to G}), P_{95}(d_{G \to P}))`;
-    ``"pooled"`` gives :math:`P_{95}` of both directed sets together. Both masks
+    ``"pooled"`` gives :math:`P_{95}` of both directed sets together;
+    ``surface="surfel"`` weights them by area as DeepMind does. Both masks
     empty gives NaN; exactly one empty gives ``inf``.
 
     Parameters
@@ -657,12 +768,13 @@ def hd95(pred, gt, *, spacing=None, labels=None, hd_mode="max", connectivity="fa
     5.0
     """
     check_choice(hd_mode, "hd_mode", HD_MODES)
-    result = _compute(pred, gt, spacing, labels, connectivity, backend)
+    result = _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
     return _per_label(result, lambda r: r.hd95(hd_mode))
 
 
 @_documented
-def assd(pred, gt, *, spacing=None, labels=None, connectivity="face", backend="auto"):
+def assd(pred, gt, *, spacing=None, labels=None, connectivity="face", backend="auto",
+         surface="voxel"):
     r"""Average symmetric surface distance.
 
     .. math::
@@ -670,6 +782,10 @@ def assd(pred, gt, *, spacing=None, labels=None, connectivity="face", backend="a
         ASSD = \frac{\sum_{p \in \partial P} d(p, \partial G)
                      + \sum_{g \in \partial G} d(g, \partial P)}{|\partial P| + |\partial G|}
 
+    With ``surface="surfel"`` every term and count is weighted by its surface
+    element's area: the area-weighted mean of both directed sets pooled.
+    DeepMind's ``compute_average_surface_distance`` returns the two directed
+    means instead; ours is their average weighted by the two surface areas.
     Both masks empty gives NaN; exactly one empty gives ``inf``.
 
     Parameters
@@ -687,13 +803,13 @@ def assd(pred, gt, *, spacing=None, labels=None, connectivity="face", backend="a
     >>> assd(pred, gt)
     2.3333333333333335
     """
-    result = _compute(pred, gt, spacing, labels, connectivity, backend)
+    result = _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
     return _per_label(result, SurfaceDistances.assd)
 
 
 @_documented
 def surface_dice(pred, gt, *, tolerance, spacing=None, labels=None, connectivity="face",
-                 backend="auto"):
+                 backend="auto", surface="voxel"):
     r"""Normalised surface Dice (NSD) at tolerance :math:`\tau`.
 
     .. math::
@@ -702,8 +818,10 @@ def surface_dice(pred, gt, *, tolerance, spacing=None, labels=None, connectivity
                          + |\{g \in \partial G : d(g, \partial P) \le \tau\}|}
                         {|\partial P| + |\partial G|}
 
-    counted over boundary voxels (not DeepMind's area-weighted surface
-    elements). Both masks empty gives NaN; exactly one empty gives 0.
+    counted over boundary voxels; with ``surface="surfel"``, DeepMind's
+    area-weighted form (``compute_surface_dice_at_tolerance``), the counts
+    replaced by the areas of the surface elements. Both masks empty gives NaN;
+    exactly one empty gives 0.
 
     Parameters
     ----------{shared}
@@ -728,7 +846,7 @@ def surface_dice(pred, gt, *, tolerance, spacing=None, labels=None, connectivity
     0.6666666666666666
     """
     tolerance = check_real(tolerance, "tolerance", minimum=0.0)
-    result = _compute(pred, gt, spacing, labels, connectivity, backend)
+    result = _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
     return _per_label(result, lambda r: r.surface_dice(tolerance))
 
 

@@ -85,3 +85,34 @@ def euclidean_distance_transform(mask, spacing=None):
     if not mask.any():
         return np.full(mask.shape, np.inf)
     return ndimage.distance_transform_edt(mask == 0, sampling=spacing)
+
+
+def surfel_codes(mask):
+    """DeepMind's neighbour code of every voxel corner (shape + 1 per axis).
+
+    The corner between voxels ``c - 1`` and ``c`` sums, over its ``2**ndim``
+    voxels at offsets ``o`` (0 for ``c - 1``, 1 for ``c``), ``2**(2**ndim - 1 -
+    int("o_0 o_1 ...", 2))`` for each foreground voxel; outside is background.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    ndim = mask.ndim
+    padded = np.pad(mask.astype(np.int64), 1)
+    weights = (2 ** np.arange(2 ** ndim)[::-1]).reshape((2,) * ndim)
+    codes = np.zeros(tuple(n + 1 for n in mask.shape), dtype=np.int64)
+    for offset in np.ndindex(*weights.shape):
+        codes += weights[offset] * padded[tuple(slice(o, o + n + 1)
+                                                for o, n in zip(offset, mask.shape))]
+    return codes
+
+
+def surfel_distances(pred, gt, spacing=None):
+    """``(pred_to_gt, gt_to_pred, pred_codes, gt_codes)`` between surface points.
+
+    Surface points are corners whose code is neither all-0 nor all-1, in C order
+    of the corner grid; distances by SciPy's EDT on that grid.
+    """
+    spacing = (1.0,) * np.ndim(pred) if spacing is None else spacing
+    full = 2 ** (2 ** np.ndim(pred)) - 1
+    cp, cg = surfel_codes(pred), surfel_codes(gt)
+    sp, sg = (cp > 0) & (cp < full), (cg > 0) & (cg < full)
+    return directed(sp, sg, spacing), directed(sg, sp, spacing), cp[sp], cg[sg]

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import segmetrics
-from segmetrics import distance
+from segmetrics import _surfel, distance
 from segmetrics._backends import available_backends
 
 EPS = np.finfo(np.float64).eps
@@ -301,6 +301,139 @@ def test_labels_absent_and_out_of_dtype():
         math.isnan(segmetrics.surface_dice(pred, gt, tolerance=0, labels=[2])[0])
 
 
+# ---------------------------------------------------------------- surface="surfel"
+
+@FAST
+@given(data=mask_pairs(ndims=(2, 3)), how=st.sampled_from(("C", "F", "reversed", "strided")),
+       backend=st.sampled_from(BACKENDS), method=st.sampled_from(METHODS),
+       dtype=st.sampled_from((bool, np.uint8, ">i4")))
+def test_surfel_distances_match_scipy(data, how, backend, method, dtype):
+    """Surface points on the corner grid, in C order, their distances and their weights."""
+    pred, gt, spacing = data
+    a, b, pred_codes, gt_codes = oracle.surfel_distances(pred, gt, spacing)
+    p = layout(pred.astype(dtype), how)
+    g = layout(gt.astype(dtype), how)
+    got = distance._compute(p, g, spacing, None, "face", backend, method=method,
+                            surface="surfel")
+    assert_distances(got.pred_to_gt, a)
+    assert_distances(got.gt_to_pred, b)
+    table = _surfel.area_table(spacing)
+    np.testing.assert_array_equal(got.pred_weights, table[pred_codes])
+    np.testing.assert_array_equal(got.gt_weights, table[gt_codes])
+
+
+def test_surfel_area_table_facts():
+    """Lengths and areas of the simplest cells, and complements sharing a surface."""
+    s0, s1 = 0.5, 3.0
+    lengths = _surfel.area_table((s0, s1))
+    half_diagonal = 0.5 * math.sqrt(s0 * s0 + s1 * s1)
+    assert lengths[0] == lengths[15] == 0.0
+    assert lengths[0b0001] == lengths[0b1000] == lengths[0b0111] == half_diagonal
+    assert lengths[0b0011] == s1 and lengths[0b0101] == s0  # a row, a column of two voxels
+    assert lengths[0b0110] == 2 * half_diagonal  # diagonal voxels are cut off one by one
+    areas = _surfel.area_table((1.0, 1.0, 1.0))
+    assert areas[0] == areas[255] == 0.0
+    assert areas[1] == pytest.approx(math.sqrt(3) / 8, rel=RTOL)  # one corner voxel
+    assert areas[0b11110000] == 1.0  # four voxels on one side: a unit square
+    assert areas[0b11000000] == pytest.approx(math.sqrt(2) / 2, rel=RTOL)
+    for spacing in ((1.0, 1.0, 1.0), (0.8, 1.1, 2.5)):
+        areas = _surfel.area_table(spacing)
+        np.testing.assert_allclose(areas, areas[::-1], rtol=RTOL)  # code ^ 255: same surface
+    assert _surfel.area_table((2.0, 1.0, 1.0))[0b11110000] == 1.0  # a face across axis 0
+    assert _surfel.area_table((1.0, 2.0, 3.0))[0b11110000] == 6.0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_surfel_analytic_cases(backend):
+    s0, s1 = 0.7, 1.9
+    rect = np.zeros((8, 9), dtype=bool)
+    rect[2:5, 1:8] = True  # 3 x 7 voxels
+    d = segmetrics.surface_distances(rect, rect, spacing=(s0, s1), surface="surfel",
+                                     backend=backend)
+    perimeter = 2 * 2 * s0 + 2 * 6 * s1 + 2 * math.sqrt(s0 * s0 + s1 * s1)  # corners chamfered
+    assert d.pred_weights.sum() == pytest.approx(perimeter, rel=1e-14)
+    assert d.hausdorff() == d.assd() == 0.0 and d.surface_dice(0.0) == 1.0
+    box = np.zeros((6, 7, 8), dtype=bool)
+    a, b, c = 3, 4, 5
+    box[1:1 + a, 2:2 + b, 1:1 + c] = True
+    d = segmetrics.surface_distances(box, box, surface="surfel", backend=backend)
+    faces = 2 * ((a - 1) * (b - 1) + (b - 1) * (c - 1) + (a - 1) * (c - 1))
+    edges = 4 * (a - 1 + b - 1 + c - 1) * math.sqrt(2) / 2
+    assert d.gt_weights.sum() == pytest.approx(faces + edges + math.sqrt(3), rel=1e-14)
+    # two single voxels 5 apart along the last axis: corners 4 and 5 apart, equal areas
+    pred = np.zeros((2, 2, 8), dtype=bool)
+    gt = pred.copy()
+    pred[0, 0, 0] = gt[0, 0, 5] = True
+    d = segmetrics.surface_distances(pred, gt, spacing=(1.0, 1.0, 2.0), surface="surfel",
+                                     backend=backend)
+    np.testing.assert_array_equal(d.pred_to_gt, [10, 8] * 4)  # C order of the 8 corners
+    assert (d.hausdorff(), d.hd95(), d.hausdorff(50), d.assd()) == (10.0, 10.0, 8.0, 9.0)
+    assert d.surface_dice(8.0) == 0.5
+    assert segmetrics.hd95(pred, gt, spacing=(1.0, 1.0, 2.0), surface="surfel") == 10.0
+
+
+def test_weighted_percentile():
+    values = np.array([3.0, 1.0, 2.0, 2.0])
+    weights = np.array([1.0, 1.0, 1.0, 1.0])
+    percentile = _surfel.weighted_percentile
+    assert [percentile(values, weights, p) for p in (0, 25, 26, 50, 75, 76, 100)] == [
+        1, 1, 2, 2, 2, 3, 3]  # the first value whose cumulative share reaches p / 100
+    heavy = np.array([1.0, 1.0, 1.0, 5.0])
+    assert percentile(values, heavy, 87) == 2.0 and percentile(values, heavy, 88) == 3.0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_surfel_empty_mask_rules(backend):
+    empty = np.zeros((5, 6, 2), dtype=bool)
+    one = empty.copy()
+    one[2, 3, 1] = True
+    kwargs = {"surface": "surfel", "backend": backend}
+    both = segmetrics.surface_distances(empty, empty, **kwargs)
+    assert both.pred_weights.size == both.gt_weights.size == 0
+    for value in (both.hausdorff(), both.hd95(), both.assd(), both.surface_dice(1.0),
+                  segmetrics.assd(empty, empty, **kwargs)):
+        assert math.isnan(value)
+    for pred, gt in ((empty, one), (one, empty)):
+        d = segmetrics.surface_distances(pred, gt, **kwargs)
+        assert d.hausdorff() == d.hd95() == d.hausdorff(50, "pooled") == d.assd() == math.inf
+        assert d.surface_dice(100.0) == 0.0
+        assert segmetrics.surface_dice(pred, gt, tolerance=3.0, **kwargs) == 0.0
+    d = segmetrics.surface_distances(one, empty, **kwargs)
+    np.testing.assert_array_equal(d.pred_to_gt, [np.inf] * 8)
+    assert d.gt_to_pred.shape == d.gt_weights.shape == (0,)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), ndim=st.sampled_from((2, 3)),
+       backend=st.sampled_from(BACKENDS), labels=st.lists(st.integers(0, 5), min_size=1,
+                                                          max_size=3))
+def test_surfel_label_maps_match_per_label_masks(seed, ndim, backend, labels):
+    rng = np.random.default_rng(seed)
+    shape = tuple(rng.integers(2, 8, size=ndim))
+    pred = rng.integers(0, 4, size=shape).astype(np.uint16)
+    gt = rng.integers(0, 5, size=shape).astype(np.uint16)
+    spacing = tuple(rng.uniform(0.3, 3.0, size=ndim))
+    results = segmetrics.surface_distances(pred, gt, spacing=spacing, labels=labels,
+                                           backend=backend, surface="surfel")
+    for label, result in zip(labels, results):
+        one = segmetrics.surface_distances(pred == label, gt == label, spacing=spacing,
+                                           surface="surfel")
+        np.testing.assert_array_equal(result.pred_to_gt, one.pred_to_gt)
+        np.testing.assert_array_equal(result.gt_weights, one.gt_weights)
+    hd95 = segmetrics.hd95(pred, gt, spacing=spacing, labels=labels, surface="surfel")
+    np.testing.assert_array_equal(hd95, [r.hd95() for r in results])
+    nsd = segmetrics.surface_dice(pred, gt, tolerance=1.0, spacing=spacing, labels=labels,
+                                  surface="surfel")
+    np.testing.assert_array_equal(nsd, [r.surface_dice(1.0) for r in results])
+
+
+def test_voxel_mode_has_no_weights():
+    d = segmetrics.surface_distances(MASK, MASK)
+    assert d.pred_weights is None and d.gt_weights is None
+    assert "surfel" not in repr(d)
+    assert "surface='surfel'" in repr(segmetrics.surface_distances(MASK, MASK, surface="surfel"))
+
+
 # ---------------------------------------------------------------- bad inputs
 
 MASK = np.zeros((4, 5), dtype=bool)
@@ -324,6 +457,9 @@ MASK[1:3, 1:4] = True
     ({"percentile": float("nan")}, ValueError, "percentile"),
     ({"percentile": "95"}, TypeError, "percentile"),
     ({"backend": "cuda"}, ValueError, "backend"),
+    ({"surface": "mesh"}, ValueError, "surface"),
+    ({"surface": None}, ValueError, "surface"),
+    ({"surface": "surfel", "connectivity": "full"}, ValueError, "connectivity"),
     ({"labels": []}, ValueError, "labels"),
     ({"labels": [-1]}, ValueError, "label"),
 ])
@@ -351,6 +487,8 @@ def test_bad_masks():
         segmetrics.hausdorff(np.bool_(True), np.bool_(True))
     with pytest.raises(TypeError, match="dtype"):
         segmetrics.hausdorff(np.array(["a"]), np.array(["b"]))
+    with pytest.raises(ValueError, match="2-D or 3-D"):
+        segmetrics.hausdorff(np.ones(3, bool), np.ones(3, bool), surface="surfel")
 
 
 def test_tolerance_checks():
