@@ -470,11 +470,10 @@ def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto", su
             lambda: _boundary(module, p3, value, _permute_box(p_box, axes), ndim, full),
             lambda: _boundary(module, g3, value, _permute_box(g_box, axes), ndim, full))
         p_to_g, g_to_p = _both_directions(module, pb, gb, spacing3, ndim, method)
-        if permuted:
-            p_to_g, g_to_p = _in_two_threads(
-                module, p_to_g.size + g_to_p.size >= _PARALLEL_MIN_QUERIES,
-                lambda: _c_order(p_to_g, pb, axes, pred.shape),
-                lambda: _c_order(g_to_p, gb, axes, pred.shape))
+        if permuted:  # one after the other: their sort temporaries are the peak memory
+            p_to_g = _c_order(p_to_g, pb, axes, pred.shape)
+            pb = None  # frees its rows before the second reordering's temporaries
+            g_to_p = _c_order(g_to_p, gb, axes, pred.shape)
         return SurfaceDistances(p_to_g, g_to_p, spacing)
 
     # Bounding boxes are found walking memory order, whatever the search's axes.
