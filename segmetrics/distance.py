@@ -362,7 +362,8 @@ def _run_searches(module, searches, spacing):
         if parallel and query.size >= _PARALLEL_MIN_QUERIES:
             slabs = max(1, round(4 * threads * query.size / total))
         for slab in _slabs(query, slabs):
-            share = 0 if budget == 0 else max(1, budget * int(slab.row_ptr[-1] - slab.row_ptr[0]) // query.size)
+            queries = int(slab.row_ptr[-1] - slab.row_ptr[0])
+            share = 0 if budget == 0 else max(1, budget * queries // query.size)
             tasks.append((number, slab, target, outs[number], share))
 
     def run(task):
