@@ -36,7 +36,7 @@ def _int_list(text):
 
 def _add_scoring_options(parser):
     """Options shared by ``segmetrics-eval`` and ``segmetrics-eval compare``."""
-    from segmetrics.evaluate import DEFAULT_METRICS, METRICS, PRESETS
+    from segmetrics.evaluate import DEFAULT_METRICS, METRICS, PRESETS, SURFACES
 
     parser.add_argument("-o", "--out", default="segmetrics-out",
                         help="output folder (default: %(default)s)")
@@ -53,6 +53,11 @@ def _add_scoring_options(parser):
     parser.add_argument("--nsd-tolerance", type=float, default=1.0,
                         help="normalised surface Dice tolerance, physical units "
                              "(default: %(default)s)")
+    parser.add_argument("--surface", choices=SURFACES, default="voxel",
+                        help="surface of the distance metrics: voxel (boundary voxels) or "
+                             "surfel (DeepMind surface-distance's area-weighted surface "
+                             "elements on the voxel-corner grid, 2-D/3-D only; to reproduce "
+                             "its numbers) (default: %(default)s)")
     parser.add_argument("--colormap",
                         help="colour->label table for RGB masks: a JSON file or "
                              "'1=255,0,0;2=0,255,0'")
@@ -181,6 +186,7 @@ def _options(args, command_line):
         "zero_division": args.zero_division, "jobs": args.jobs, "overwrite": args.overwrite,
         "confidence": args.confidence, "n_resamples": args.bootstrap_resamples,
         "command_line": command_line, "progress": not args.quiet and sys.stderr.isatty(),
+        "surface": args.surface,
     }
 
 

@@ -136,7 +136,7 @@ def compare_folders(pred_dir_a, pred_dir_b, gt_dir, *, out_dir=None, **options):
         ``summary.json``), ``comparison.csv`` and ``comparison.json`` go.
     **options
         Passed to :func:`segmetrics.evaluate_folder` for both models
-        (``metrics``, ``labels``, ``both_empty``, ``confidence``,
+        (``metrics``, ``labels``, ``surface``, ``both_empty``, ``confidence``,
         ``n_resamples``, ``seed``, ``jobs``, ``client``, ...).
 
     Returns

@@ -35,11 +35,11 @@ from typing import NamedTuple
 import numpy as np
 
 from segmetrics import from_counts as _formulas
-from segmetrics._validate import check_confidence, check_int, check_real
+from segmetrics._validate import check_choice, check_confidence, check_int, check_real
 
 __all__ = [
     "DEFAULT_METRICS", "DISTANCE_METRICS", "METRICS", "OVERLAP_METRICS", "PRESETS", "STATUSES",
-    "Case", "Evaluation", "Record", "UsageError", "evaluate_folder", "match_cases",
+    "SURFACES", "Case", "Evaluation", "Record", "UsageError", "evaluate_folder", "match_cases",
     "score_case", "summarize",
 ]
 
@@ -50,6 +50,8 @@ OVERLAP_METRICS = (
 DISTANCE_METRICS = ("hd", "hd95", "assd", "nsd")
 METRICS = OVERLAP_METRICS + DISTANCE_METRICS
 DEFAULT_METRICS = ("dice", "jaccard", "hd95", "assd", "nsd")
+#: Surfaces of the distance metrics (``surface`` of :func:`segmetrics.surface_distances`).
+SURFACES = ("voxel", "surfel")
 STATUSES = ("ok", "both_empty", "empty_pred", "empty_gt", "missing", "error")
 #: Statuses whose values enter the summary (both_empty too with ``both_empty="include"``).
 _SCORED = ("ok", "empty_pred", "empty_gt", "missing")
@@ -73,6 +75,22 @@ DEFINITIONS = {
     "hd95": "95th percentile Hausdorff distance, physical units",
     "assd": "average symmetric surface distance, physical units",
     "nsd": "normalised surface Dice at tolerance nsd_tolerance (physical units)",
+}
+
+#: What ``surface="surfel"`` adds to the definitions of the distance metrics.
+_SURFEL_DEFINITIONS = {
+    "hd": "; between the surface elements of DeepMind's surface-distance (points on the "
+          "voxel-corner grid)",
+    "hd95": "; area-weighted (DeepMind's weighted percentile, larger of the two directed "
+            "95th percentiles) over the surface elements of DeepMind's surface-distance "
+            "(points on the voxel-corner grid weighted by contour length (2-D) or surface "
+            "area (3-D))",
+    "assd": "; area-weighted mean of both directed sets over the surface elements of "
+            "DeepMind's surface-distance (points on the voxel-corner grid weighted by "
+            "contour length (2-D) or surface area (3-D))",
+    "nsd": "; area-weighted over the surface elements of DeepMind's surface-distance "
+           "(points on the voxel-corner grid weighted by contour length (2-D) or surface "
+           "area (3-D))",
 }
 
 #: Named option sets; the options a preset fixes override the caller's.
@@ -148,6 +166,7 @@ class _Settings:
     tversky_alpha: float
     tversky_beta: float
     spacing_tolerance: float
+    surface: str = "voxel"
 
 
 class _CaseResult(NamedTuple):
@@ -330,7 +349,8 @@ def _distance_values(pred, gt, spacing, labels, settings):
         if ignored.any():
             pred = np.where(ignored, 0, pred)
             gt = np.where(ignored, 0, gt)
-    distances = surface_distances(pred, gt, spacing=spacing, labels=list(labels))
+    distances = surface_distances(pred, gt, spacing=spacing, labels=list(labels),
+                                  surface=settings.surface)
     getters = {
         "hd": lambda d: d.hausdorff(),
         "hd95": lambda d: d.hd95(),
@@ -514,6 +534,24 @@ def _read_previous(out_dir, metrics):
             records.extend(case_records)
             kept_state[case] = entry
     return records, kept_state
+
+
+def _check_resumed_surface(out_dir, state, settings):
+    """Refuse to resume distance metrics scored with the other ``surface`` (no mixed rows).
+
+    Each case's state records the surface it was scored with; a state without
+    one predates the option and was scored between voxels.
+    """
+    if not any(m in DISTANCE_METRICS for m in settings.metrics):
+        return
+    earlier = sorted({entry.get("surface", "voxel") for entry in state.values()})
+    other = [surface for surface in earlier if surface != settings.surface]
+    if other:
+        raise UsageError(
+            f"--resume: the cases in {out_dir / CSV_NAME} were scored with --surface "
+            f"{', '.join(other)}, but these options give --surface {settings.surface}; "
+            "rerun with the same --surface or without --resume"
+        )
 
 
 # ---------------------------------------------------------------- summary
@@ -737,7 +775,8 @@ def _check_metrics(metrics):
 
 
 def _settings(metrics, labels, threshold, colormap, spacing, ignore_index, nsd_tolerance,
-              zero_division, binarize_above, tversky_alpha, tversky_beta, spacing_tolerance):
+              zero_division, binarize_above, tversky_alpha, tversky_beta, spacing_tolerance,
+              surface="voxel"):
     from segmetrics.io import parse_colormap
 
     try:
@@ -762,11 +801,12 @@ def _settings(metrics, labels, threshold, colormap, spacing, ignore_index, nsd_t
         tversky_alpha = check_real(tversky_alpha, "tversky_alpha", minimum=0.0)
         tversky_beta = check_real(tversky_beta, "tversky_beta", minimum=0.0)
         spacing_tolerance = check_real(spacing_tolerance, "spacing_tolerance", minimum=0.0)
+        surface = check_choice(surface, "surface", SURFACES)
     except (TypeError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     return _Settings(metrics, labels, threshold, colormap, spacing, ignore_index, nsd_tolerance,
                      zero_division, binarize_above, tversky_alpha, tversky_beta,
-                     spacing_tolerance)
+                     spacing_tolerance, surface)
 
 
 def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, labels=None,
@@ -775,7 +815,7 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
                     both_empty="skip", zero_division=math.nan, tversky_alpha=0.5,
                     tversky_beta=0.5, spacing_tolerance=1e-3, jobs=1, resume=False,
                     overwrite=False, progress=False, command_line=None, client=None,
-                    confidence=0.95, n_resamples=10_000, seed=0):
+                    confidence=0.95, n_resamples=10_000, seed=0, surface="voxel"):
     """Score every prediction in a folder against its ground truth.
 
     Parameters
@@ -844,6 +884,14 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
         Bootstrap resamples (default 10000); 0 leaves the intervals out.
     seed : int
         Seed of the bootstrap (same seed and values: same interval).
+    surface : {"voxel", "surfel"}
+        Surface definition of the distance metrics, the ``surface`` of
+        :func:`segmetrics.surface_distances`: ``"voxel"`` (default) between
+        boundary voxels; ``"surfel"`` between DeepMind surface-distance's
+        area-weighted surface elements on the voxel-corner grid, to reproduce
+        numbers computed with that package (2-D and 3-D masks only: a 1-D case
+        becomes an ``error`` row). ``--resume`` refuses to continue a run
+        scored with the other one.
 
     Returns
     -------
@@ -889,7 +937,7 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
     metrics = _check_metrics(metrics)
     settings = _settings(metrics, labels, threshold, colormap, spacing, ignore_index,
                          nsd_tolerance, zero_division, binarize_above, tversky_alpha,
-                         tversky_beta, spacing_tolerance)
+                         tversky_beta, spacing_tolerance, surface)
     cases, unmatched = match_cases(pred_dir, gt_dir, strip_suffixes=strip_suffixes,
                                    pattern=pattern)
     if unmatched:
@@ -905,6 +953,7 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
         out.mkdir(parents=True, exist_ok=True)
         if resume:
             kept_records, state = _read_previous(out, metrics)
+            _check_resumed_surface(out, state, settings)
         elif (out / CSV_NAME).exists() and not overwrite:
             raise UsageError(f"{out / CSV_NAME} exists: pass --resume to continue that run "
                              "or --overwrite to replace it")
@@ -922,7 +971,8 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
     def on_result(result):
         entry = {"case": result.name, "n_voxels": result.n_voxels, "diagonal": result.diagonal,
                  "present": list(result.present), "n_rows": len(result.records),
-                 "missing": cases_by_name[result.name].pred is None}
+                 "missing": cases_by_name[result.name].pred is None,
+                 "surface": settings.surface}
         results[result.name] = result
         state[result.name] = entry
         if writer is not None:
@@ -969,6 +1019,10 @@ def _summary_document(records, settings, *, both_empty, preset, pred_dir, gt_dir
     definitions = {m: DEFINITIONS[m] for m in metrics}
     if "nsd" in definitions:
         definitions["nsd"] += f" = {settings.nsd_tolerance}"
+    if settings.surface == "surfel":
+        for m in DISTANCE_METRICS:
+            if m in definitions:
+                definitions[m] += _SURFEL_DEFINITIONS[m]
     if "tversky" in definitions:
         definitions["tversky"] += (f" with alpha = {settings.tversky_alpha}, "
                                    f"beta = {settings.tversky_beta}")
@@ -988,6 +1042,7 @@ def _summary_document(records, settings, *, both_empty, preset, pred_dir, gt_dir
             "ignore_index": settings.ignore_index,
             "spacing": settings.spacing,
             "nsd_tolerance": settings.nsd_tolerance,
+            "surface": settings.surface,
             "zero_division": settings.zero_division,
             "tversky_alpha": settings.tversky_alpha,
             "tversky_beta": settings.tversky_beta,

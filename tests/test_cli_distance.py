@@ -75,3 +75,115 @@ def test_inf_replaced_by_the_image_diagonal(folder, tmp_path):
     finite = [value(r, "hd") for (c, lab), r in rows.items() if lab == "2" and c != "ct_empty"]
     assert stats["mean"] == pytest.approx(np.mean(finite + [diagonal]), rel=1e-12)
     assert "diagonal" in summary["aggregation"]["inf"]
+
+
+def _expected(pred, gt, label, surface, tolerance):
+    (d,) = segmetrics.surface_distances(pred, gt, spacing=STORED, labels=[label],
+                                        surface=surface)
+    return {"hd": d.hausdorff(), "hd95": d.hd95(), "assd": d.assd(),
+            "nsd": d.surface_dice(tolerance)}
+
+
+def _assert_rows_equal_library(rows, arrays, surface, tolerance):
+    """CSV rows (dicts) or Records hold the library's values of every distance metric."""
+    assert rows
+    for row in rows:
+        if isinstance(row, dict):
+            case, label, got = row["case"], int(row["label"]), {m: value(row, m) for m in DISTANCE}
+        else:
+            case, label, got = row.case, row.label, row.values
+        expected = _expected(*arrays[case], label, surface, tolerance)
+        for metric, number in expected.items():
+            assert got[metric] == float(number) or (
+                math.isnan(got[metric]) and math.isnan(number)), (row, metric)
+
+
+def test_surfel_equals_library(folder, tmp_path):
+    root, arrays = folder
+    out = tmp_path / "out"
+    done = run_cli(root / "preds", root / "gts", "-o", out, "--metrics", ",".join(DISTANCE),
+                   "--nsd-tolerance", "1.5", "--surface", "surfel", "-q", "-j", "2")
+    assert done.returncode == 0, done.stderr
+    rows = read_csv(out / "metrics.csv")
+    _assert_rows_equal_library(rows, arrays, "surfel", 1.5)
+    voxel = {(r["case"], r["label"]): _expected(*arrays[r["case"]], int(r["label"]), "voxel", 1.5)
+             for r in rows}
+    assert any(value(r, "assd") != voxel[(r["case"], r["label"])]["assd"] for r in rows
+               if r["status"] == "ok")  # the option reached the library
+    summary = read_summary(out / "summary.json")
+    assert summary["options"]["surface"] == "surfel"
+    assert summary["options"]["nsd_tolerance"] == 1.5
+    assert list(summary["options"]).index("surface") == (
+        list(summary["options"]).index("nsd_tolerance") + 1)
+    for metric in ("hd95", "assd", "nsd"):
+        assert "area-weighted" in summary["definitions"][metric]
+    assert "surface elements" in summary["definitions"]["hd"]
+
+
+def test_evaluate_folder_surface(folder):
+    from segmetrics.evaluate import UsageError
+
+    root, arrays = folder
+    surfel = segmetrics.evaluate_folder(root / "preds", root / "gts", metrics=DISTANCE,
+                                        nsd_tolerance=1.5, surface="surfel", n_resamples=0)
+    _assert_rows_equal_library(surfel.records, arrays, "surfel", 1.5)
+    assert surfel.summary["options"]["surface"] == "surfel"
+    default = segmetrics.evaluate_folder(root / "preds", root / "gts", metrics=DISTANCE,
+                                         nsd_tolerance=1.5, n_resamples=0)
+    _assert_rows_equal_library(default.records, arrays, "voxel", 1.5)
+    assert default.summary["options"]["surface"] == "voxel"
+    assert "area-weighted" not in default.summary["definitions"]["assd"]
+    with pytest.raises(UsageError, match="surface must be one of 'voxel', 'surfel'"):
+        segmetrics.evaluate_folder(root / "preds", root / "gts", surface="mesh")
+
+
+def test_surface_settings_pickle():
+    import pickle
+
+    from segmetrics import evaluate
+
+    settings = evaluate._settings(("hd",), (1,), None, None, None, None, 1.0, 0.0, None, 0.5,
+                                  0.5, 1e-3, "surfel")
+    assert pickle.loads(pickle.dumps(settings)) == settings
+    assert evaluate._settings(("hd",), (1,), None, None, None, None, 1.0, float("nan"), None,
+                              0.5, 0.5, 1e-3).surface == "voxel"
+
+
+def test_cli_rejects_unknown_surface(folder, tmp_path):
+    root, _ = folder
+    done = run_cli(root / "preds", root / "gts", "-o", tmp_path / "out", "--surface", "mesh",
+                   "-q")
+    assert done.returncode == 2 and "--surface" in done.stderr and "surfel" in done.stderr
+
+
+def test_surfel_1d_case_is_an_error_row(tmp_path):
+    preds, gts = make_folders(tmp_path)
+    np.save(preds / "line.npy", np.array([0, 1, 1, 0, 0], dtype=np.uint8))
+    np.save(gts / "line.npy", np.array([0, 1, 1, 1, 0], dtype=np.uint8))
+    result = segmetrics.evaluate_folder(preds, gts, metrics=["dice", "hd"], surface="surfel",
+                                        n_resamples=0)
+    (record,) = result.records
+    assert record.status == "error" and "2-D or 3-D" in record.error
+    voxel = segmetrics.evaluate_folder(preds, gts, metrics=["dice", "hd"], n_resamples=0)
+    assert voxel.records[0].status == "ok" and voxel.records[0].values["hd"] == 1.0
+
+
+def test_resume_refuses_the_other_surface(folder, tmp_path):
+    root, arrays = folder
+    out = tmp_path / "out"
+    args = (root / "preds", root / "gts", "-o", out, "--metrics", "hd95", "-q", "-j", "1")
+    done = run_cli(*args)
+    assert done.returncode == 0, done.stderr
+    before = (out / "metrics.csv").read_bytes()
+    done = run_cli(*args, "--resume", "--surface", "surfel")
+    assert done.returncode == 2 and "--surface" in done.stderr and "--resume" in done.stderr
+    assert (out / "metrics.csv").read_bytes() == before
+    done = run_cli(*args, "--resume", "--surface", "voxel")
+    assert done.returncode == 0, done.stderr
+    assert (out / "metrics.csv").read_bytes() == before
+    # overlap metrics only: the surface does not matter
+    out2 = tmp_path / "out2"
+    overlap = (root / "preds", root / "gts", "-o", out2, "--metrics", "dice", "-q", "-j", "1")
+    assert run_cli(*overlap).returncode == 0
+    done = run_cli(*overlap, "--resume", "--surface", "surfel")
+    assert done.returncode == 0, done.stderr

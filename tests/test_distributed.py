@@ -92,6 +92,17 @@ def test_evaluate_folder_on_a_cluster_equals_the_local_run(folder, local, client
     assert {"ok", "missing", "error", "empty_pred"} <= statuses
 
 
+def test_surfel_on_a_cluster_equals_the_local_run(folder, client):
+    options = dict(metrics=["hd95", "assd", "nsd"], surface="surfel", n_resamples=0)
+    local_run = evaluate.evaluate_folder(folder / "preds", folder / "gts", jobs=1, **options)
+    run = evaluate.evaluate_folder(folder / "preds", folder / "gts", client=client, **options)
+    assert run.records == local_run.records
+    assert run.summary["options"]["surface"] == "surfel"
+    voxel = evaluate.evaluate_folder(folder / "preds", folder / "gts", jobs=1,
+                                     **{**options, "surface": "voxel"})
+    assert [r.values for r in voxel.records] != [r.values for r in run.records]
+
+
 def test_cli_scheduler_equals_the_local_cli(folder, cluster, client, tmp_path):
     outputs = {}
     for name, engine in (("local", ["-j", "1"]), ("dask", ["--scheduler", cluster.address])):
