@@ -22,6 +22,7 @@ Statuses of a (case, label) row:
     orientation mismatch); ``error`` holds the message and every metric is NaN.
 """
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -536,21 +537,47 @@ def _read_previous(out_dir, metrics):
     return records, kept_state
 
 
-def _check_resumed_surface(out_dir, state, settings):
-    """Refuse to resume distance metrics scored with the other ``surface`` (no mixed rows).
+def _scoring_options(settings):
+    """The options that change a case's values, as JSON values, recorded with each case
+    for ``--resume`` (``metrics`` are checked by the CSV columns; a case scored for
+    other ``labels`` is rescored)."""
+    options = dataclasses.asdict(settings)
+    del options["metrics"], options["labels"]
+    return {name: _jsonable(value) for name, value in options.items()}
 
-    Each case's state records the surface it was scored with; a state without
-    one predates the option and was scored between voxels.
+
+def _jsonable(value):
+    """``value`` as JSON types: a mapping (the colormap) becomes sorted ``[key, value]`` pairs."""
+    if isinstance(value, dict):
+        return sorted([_jsonable(k), _jsonable(v)] for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _check_resumed_options(out_dir, state, settings):
+    """Refuse to resume a run whose cases were scored with other options (no mixed rows).
+
+    Each case's state records the options it was scored with. A state written
+    before options were recorded holds at most ``surface`` (absent: voxel), and
+    only that is compared.
     """
-    if not any(m in DISTANCE_METRICS for m in settings.metrics):
-        return
-    earlier = sorted({entry.get("surface", "voxel") for entry in state.values()})
-    other = [surface for surface in earlier if surface != settings.surface]
-    if other:
+    current = _scoring_options(settings)
+    changed = set()
+    for entry in state.values():
+        earlier = entry.get("options", {"surface": entry.get("surface", "voxel")})
+        changed.update(name for name, value in earlier.items()
+                       if json.dumps(current.get(name)) != json.dumps(value))  # NaN == NaN
+    if "surface" in changed and not any(m in DISTANCE_METRICS for m in settings.metrics):
+        changed.discard("surface")
+    if changed:
+        listed = ", ".join(f"--{name.replace('_', '-')} (now {current.get(name)!r})"
+                           for name in sorted(changed))
         raise UsageError(
-            f"--resume: the cases in {out_dir / CSV_NAME} were scored with --surface "
-            f"{', '.join(other)}, but these options give --surface {settings.surface}; "
-            "rerun with the same --surface or without --resume"
+            f"--resume: the cases in {out_dir / CSV_NAME} were scored with other values of "
+            f"{listed}; rerun with the same options or without --resume"
         )
 
 
@@ -953,7 +980,7 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
         out.mkdir(parents=True, exist_ok=True)
         if resume:
             kept_records, state = _read_previous(out, metrics)
-            _check_resumed_surface(out, state, settings)
+            _check_resumed_options(out, state, settings)
         elif (out / CSV_NAME).exists() and not overwrite:
             raise UsageError(f"{out / CSV_NAME} exists: pass --resume to continue that run "
                              "or --overwrite to replace it")
@@ -968,11 +995,13 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
     bar = _progress_bar(progress, len(cases), len(cases) - len(todo))
     emitted = set()
 
+    options = _scoring_options(settings)
+
     def on_result(result):
         entry = {"case": result.name, "n_voxels": result.n_voxels, "diagonal": result.diagonal,
                  "present": list(result.present), "n_rows": len(result.records),
                  "missing": cases_by_name[result.name].pred is None,
-                 "surface": settings.surface}
+                 "options": options}
         results[result.name] = result
         state[result.name] = entry
         if writer is not None:

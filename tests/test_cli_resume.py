@@ -71,6 +71,26 @@ def test_resume_refuses_other_metrics(folder, tmp_path):
     assert done.returncode == 2 and "--resume" in done.stderr
 
 
+@pytest.mark.parametrize("changed, flag", [
+    (("--zero-division", "0"), "--zero-division"),
+    (("--threshold", "0.5"), "--threshold"),
+    (("--spacing", "0.5,0.5"), "--spacing"),
+])
+def test_resume_refuses_other_scoring_options(folder, tmp_path, changed, flag):
+    """Rows scored with other options are never mixed with new ones."""
+    root, _ = folder
+    out = tmp_path / "out"
+    args = (root / "preds", root / "gts", "-o", out, "--metrics", "dice,jaccard", "-q", "-j", "1")
+    assert run_cli(*args).returncode == 0
+    before = (out / "metrics.csv").read_bytes()
+    done = run_cli(*args, *changed, "--resume")
+    assert done.returncode == 2 and flag in done.stderr and "--resume" in done.stderr
+    assert (out / "metrics.csv").read_bytes() == before
+    done = run_cli(*args, "--resume")
+    assert done.returncode == 0, done.stderr
+    assert (out / "metrics.csv").read_bytes() == before
+
+
 def test_killed_run_leaves_a_valid_csv_and_resume_completes_it(folder, tmp_path):
     root, reference = folder
     out = tmp_path / "out"
