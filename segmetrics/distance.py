@@ -101,23 +101,49 @@ class SurfaceDistances:
     percentiles and ASSD, and 0 for the surface Dice.
     """
 
-    __slots__ = ("gt_to_pred", "gt_weights", "pred_to_gt", "pred_weights", "spacing")
+    __slots__ = ("_c_order", "_gt_to_pred", "_pred_to_gt", "gt_weights", "pred_weights",
+                 "spacing")
 
     def __init__(self, pred_to_gt, gt_to_pred, spacing, pred_weights=None, gt_weights=None):
-        self.pred_to_gt = pred_to_gt
-        self.gt_to_pred = gt_to_pred
+        self._pred_to_gt = pred_to_gt
+        self._gt_to_pred = gt_to_pred
+        self._c_order = None
         self.spacing = tuple(float(s) for s in spacing)
         self.pred_weights = pred_weights
         self.gt_weights = gt_weights
 
+    @classmethod
+    def _in_search_order(cls, pred_to_gt, gt_to_pred, spacing, c_order):
+        """Distances in the order the search found them; ``c_order(pred_to_gt, gt_to_pred)``
+        puts them in C order, on first access to the attributes (the Hausdorff distance,
+        its percentiles and NSD do not depend on the order, and never pay for it)."""
+        distances = cls(pred_to_gt, gt_to_pred, spacing)
+        distances._c_order = c_order
+        return distances
+
+    def _in_c_order(self):
+        if self._c_order is not None:
+            c_order, self._c_order = self._c_order, None
+            self._pred_to_gt, self._gt_to_pred = c_order(self._pred_to_gt, self._gt_to_pred)
+
+    @property
+    def pred_to_gt(self):
+        self._in_c_order()
+        return self._pred_to_gt
+
+    @property
+    def gt_to_pred(self):
+        self._in_c_order()
+        return self._gt_to_pred
+
     def __repr__(self):
         surfel = "" if self.pred_weights is None else ", surface='surfel'"
-        return (f"SurfaceDistances(n_pred_boundary={self.pred_to_gt.size}, "
-                f"n_gt_boundary={self.gt_to_pred.size}, spacing={self.spacing}{surfel})")
+        return (f"SurfaceDistances(n_pred_boundary={self._pred_to_gt.size}, "
+                f"n_gt_boundary={self._gt_to_pred.size}, spacing={self.spacing}{surfel})")
 
     def _empty_value(self, one_empty):
         """NaN, ``one_empty`` or None (both masks have a boundary)."""
-        n_pred, n_gt = self.pred_to_gt.size, self.gt_to_pred.size
+        n_pred, n_gt = self._pred_to_gt.size, self._gt_to_pred.size
         if n_pred == 0 and n_gt == 0:
             return math.nan
         if n_pred == 0 or n_gt == 0:
@@ -138,7 +164,7 @@ class SurfaceDistances:
         empty = self._empty_value(math.inf)
         if empty is not None:
             return empty
-        a, b = self.pred_to_gt, self.gt_to_pred
+        a, b = self._pred_to_gt, self._gt_to_pred  # any order
         if percentile is None:
             return float(max(a.max(), b.max()))
         if self.pred_weights is not None:
@@ -179,7 +205,7 @@ class SurfaceDistances:
         empty = self._empty_value(0.0)
         if empty is not None:
             return empty
-        a, b = self.pred_to_gt, self.gt_to_pred
+        a, b = self._pred_to_gt, self._gt_to_pred  # any order
         if self.pred_weights is not None:
             wa, wb = self.pred_weights, self.gt_weights
             close = wa[a <= tolerance].sum() + wb[b <= tolerance].sum()
@@ -310,16 +336,19 @@ def _directed_sets(module, pairs, spacing, ndim, method):
     whose search runs over twice that budget, is measured by the transform.
     """
     results = [None] * len(pairs)
-    searches = []
+    measured = []
     for index, (query, target) in enumerate(pairs):
         if query.size == 0:
             results[index] = np.empty(0, dtype=np.float64)
         elif target.size == 0:
             results[index] = np.full(query.size, np.inf)
         else:
-            budget = _search_budget(module, query, target, spacing, ndim, method)
-            if budget is not None:
-                searches.append((index, query, target, budget))
+            measured.append((index, query, target))
+    budgets = _map(module, lambda pair: _search_budget(module, pair[1], pair[2], spacing, ndim,
+                                                       method), measured)
+    searches = [(index, query, target, budget)
+                for (index, query, target), budget in zip(measured, budgets)
+                if budget is not None]
     for (index, query, target, _), out in zip(searches, _run_searches(module, searches, spacing)):
         results[index] = out
     for index, (query, target) in enumerate(pairs):
@@ -370,15 +399,21 @@ def _run_searches(module, searches, spacing):
         number, slab, target, out, share = task
         return number, _search(module, slab, target, spacing, out, 1, share)
 
-    if parallel and len(tasks) > 1:
-        global _chunk_executor
-        if _chunk_executor is None:
-            _chunk_executor = ThreadPoolExecutor(threads, thread_name_prefix="segmetrics-search")
-        spent = list(_chunk_executor.map(run, tasks))
-    else:
-        spent = [run(task) for task in tasks]
+    spent = _map(module, run, tasks)
     over = {number for number, probes in spent if probes < 0}
     return [None if number in over else out for number, out in enumerate(outs)]
+
+
+def _map(module, function, items):
+    """``[function(item) for item in items]``, on the search threads when the kernels
+    release the GIL and there is more than one item."""
+    threads = _layout._thread_count()
+    if threads < 2 or len(items) < 2 or backend_name(module) == "numpy":
+        return [function(item) for item in items]
+    global _chunk_executor
+    if _chunk_executor is None:
+        _chunk_executor = ThreadPoolExecutor(threads, thread_name_prefix="segmetrics-search")
+    return list(_chunk_executor.map(function, items))
 
 
 def _slabs(query, count):
@@ -471,11 +506,11 @@ def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto", su
             lambda: _boundary(module, p3, value, _permute_box(p_box, axes), ndim, full),
             lambda: _boundary(module, g3, value, _permute_box(g_box, axes), ndim, full))
         p_to_g, g_to_p = _both_directions(module, pb, gb, spacing3, ndim, method)
-        if permuted:  # one after the other: their sort temporaries are the peak memory
-            p_to_g = _c_order(p_to_g, pb, axes, pred.shape)
-            pb = None  # frees its rows before the second reordering's temporaries
-            g_to_p = _c_order(g_to_p, gb, axes, pred.shape)
-        return SurfaceDistances(p_to_g, g_to_p, spacing)
+        if not permuted:
+            return SurfaceDistances(p_to_g, g_to_p, spacing)
+        return SurfaceDistances._in_search_order(
+            p_to_g, g_to_p, spacing, lambda a, b: (_c_order(a, pb, axes, pred.shape),
+                                                   _c_order(b, gb, axes, pred.shape)))
 
     # Bounding boxes are found walking memory order, whatever the search's axes.
     p_memory, g_memory = _memory_axes(pred), _memory_axes(gt)
