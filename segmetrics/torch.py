@@ -21,6 +21,7 @@ Example:
 torch.Size([2, 3, 4, 4])
 """
 import dataclasses
+import functools
 import inspect
 
 import torch
@@ -93,6 +94,17 @@ class _CachedSegLossFunction(torch.autograd.Function):
         return grad, None, None, None, None
 
 
+def _signature_once(function_class):
+    """``Function.apply`` binds its arguments to ``inspect.signature(forward)`` on every
+    call; give ``forward`` its signature once so that is not recomputed each time."""
+    function_class.forward.__signature__ = inspect.signature(function_class.forward)
+    return function_class
+
+
+_signature_once(SegLossFunction)
+_signature_once(_CachedSegLossFunction)
+
+
 def apply_loss(loss, input, target, **params):
     """Evaluate the neutral ``loss`` (e.g. :func:`segmetrics.losses.dice_loss`) with autograd.
 
@@ -116,10 +128,15 @@ def apply_loss(loss, input, target, **params):
         xp = _common.namespace(input)
         input = _common.activate(xp, _common.astype(xp, input, _common.compute_dtype(
             xp, input.dtype)), spec.activation)
-        spec = dataclasses.replace(spec, activation=None)
+        spec = _without_activation(spec)
     if hasattr(spec, "forward_cached") and torch.is_grad_enabled() and input.requires_grad:
         return _CachedSegLossFunction.apply(input, g, m, aux, spec)[0]
     return SegLossFunction.apply(input, g, m, aux, spec)
+
+
+@functools.lru_cache(maxsize=256)
+def _without_activation(spec):
+    return dataclasses.replace(spec, activation=None)
 
 
 def _module(name, loss, summary):
