@@ -152,6 +152,23 @@ def test_focal_gradients_finite_in_float32_for_extreme_logits():
     assert torch.isfinite(loss) and torch.isfinite(x.grad).all()
 
 
+@pytest.mark.parametrize("module", [smt.FocalLoss(), smt.FocalLoss(gamma=0.5, alpha=0.25),
+                                    smt.WeightedCrossEntropyLoss(), smt.CrossEntropyLoss()])
+def test_float32_first_order_path_matches_float64(module):
+    rng = np.random.default_rng(16)
+    x64 = torch.tensor(logits(rng, shape=(2, 3, 16, 16), scale=8.0))
+    g = torch.from_numpy(targets(rng, "soft", shape=(2, 3, 16, 16)))
+    x = x64.float().requires_grad_()
+    loss = module(x, g.float())
+    loss.backward()
+    x64 = x.detach().double().requires_grad_()
+    reference = module(x64, g)
+    reference.backward()
+    assert loss.item() == pytest.approx(reference.item(), rel=1e-6)
+    torch.testing.assert_close(x.grad.double(), x64.grad, rtol=1e-4,
+                               atol=1e-6 * float(x64.grad.abs().max()))
+
+
 @pytest.mark.parametrize("device", DEVICES)
 def test_runs_on_the_tensor_device(device):
     rng = np.random.default_rng(15)
