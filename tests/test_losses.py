@@ -406,8 +406,9 @@ def test_focal_first_order_path_is_finite_and_exact_in_float32():
 
 
 def test_sigmoid_and_its_logs_keep_full_relative_precision_in_float32():
-    from segmetrics.losses.pixel import _sigmoid_and_logs
     import array_api_compat.numpy as xp
+
+    from segmetrics.losses.pixel import _sigmoid_and_logs
     x = np.linspace(-100, 100, 200001).astype(np.float32)
     x64 = x.astype(np.float64)
     p = 1 / (1 + np.exp(-x64))
