@@ -65,7 +65,7 @@ class SegLossFunction(torch.autograd.Function):
 
 class _CachedSegLossFunction(torch.autograd.Function):
     """As :class:`SegLossFunction`, keeping what the forward pass computed on the way
-    (the per-cell derivatives of a region loss, the unit gradient of a per-element
+    (the per-cell derivatives of a region loss, the summed gradient of a per-element
     loss) for a first-order backward. A backward that is itself differentiated
     (``create_graph=True``) recomputes everything from the saved inputs instead."""
 
@@ -129,9 +129,22 @@ def apply_loss(loss, input, target, **params):
         input = _common.activate(xp, _common.astype(xp, input, _common.compute_dtype(
             xp, input.dtype)), spec.activation)
         spec = _without_activation(spec)
+    g, m = _layout_like(g, input), _layout_like(m, input)
     if hasattr(spec, "forward_cached") and torch.is_grad_enabled() and input.requires_grad:
         return _CachedSegLossFunction.apply(input, g, m, aux, spec)[0]
     return SegLossFunction.apply(input, g, m, aux, spec)
+
+
+def _layout_like(array, like):
+    """``array`` with the memory layout (strides) of ``like`` when both have its shape.
+
+    A target in another layout (e.g. ``one_hot(labels).permute(0, 3, 1, 2)``) makes every
+    elementwise kernel mix layouts, and the gradient built from it inherits its strides,
+    which softmax's backward then copies; one copy of the target up front is cheaper.
+    """
+    if array is None or array.shape != like.shape or array.stride() == like.stride():
+        return array
+    return torch.empty_like(like, dtype=array.dtype).copy_(array)
 
 
 @functools.lru_cache(maxsize=256)

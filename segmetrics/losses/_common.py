@@ -156,7 +156,8 @@ def prepare(xp, input, target, mask, ignore_index):
         labels = xp.reshape(target, (batch, 1) + spatial)
         classes = xp.reshape(xp.arange(channels, dtype=labels.dtype, device=dev),
                              (1, channels) + (1,) * len(spatial))
-        g = xp.astype(labels == classes, ct)
+        # through uint8: PyTorch's direct bool-to-float cast is unvectorized, three times slower
+        g = xp.astype(xp.astype(labels == classes, xp.uint8), ct)
         if ignore_index is not None:
             valid = labels != ignore_index
     else:

@@ -366,8 +366,10 @@ def focal_loss(input, target, *, alpha=None, gamma=2.0, mask=None, ignore_index=
               + (1-\alpha)(1-g_i)\, p_i^\gamma \log(1-p_i)]
 
     the report's equation 11 corrected (its focusing factors used :math:`g`,
-    and its inner minus sign rewarded false positives). The powers are
-    computed as :math:`\exp(\gamma \log\sigma(\pm x))`, so the loss and
+    and its inner minus sign rewarded false positives). The logarithms come
+    from the logits, and the powers are computed as
+    :math:`\exp(\gamma \log\sigma(\pm x))` (by multiplication for an integer
+    :math:`\gamma` in the first-order backward), so the loss and
     :math:`\partial FL/\partial x_i = -[\alpha g_i (1-p_i)^\gamma ((1-p_i) - \gamma p_i \log p_i)
     + (1-\alpha)(1-g_i) p_i^\gamma (\gamma (1-p_i)\log(1-p_i) - p_i)]/N`
     are finite for :math:`\gamma < 1` and logits of :math:`\pm 100`.
