@@ -81,7 +81,7 @@ class PixelSpec:
     The binary losses (``bce`` and ``focal``) share one per-element form: with
     :math:`p = \sigma(x)`, :math:`q = 1 - p`,
     :math:`L = w_+ g\, q^\gamma (-\log p) + w_- (1 - g)\, p^\gamma (-\log q)`
-    (:math:`\gamma = 0` for cross-entropy) and
+    (:math:`\gamma = 0` for the binary cross-entropy) and
     :math:`\partial L/\partial x = w_- (1 - g) D_- - w_+ g D_+`, where
     :math:`D_+ = q^\gamma (q - \gamma p \log p)` and
     :math:`D_- = p^\gamma (p - \gamma q \log q)`.
@@ -135,7 +135,7 @@ class PixelSpec:
         both can be differentiated again; the powers are ``exp(gamma * log)``."""
         log_p, log_q = log_sigmoid(xp, xc), log_sigmoid(xp, -xc)
         w_pos, w_neg = self._term_weights(xp, g, m, xc)
-        g_pos, g_neg = w_pos * g, w_neg * (1.0 - g)
+        g_pos, g_neg = _times(g, w_pos), _times(1.0 - g, w_neg)
         gamma = self.gamma
         focus_pos = xp.exp(gamma * log_q) if gamma else 1.0            # q^gamma
         focus_neg = xp.exp(gamma * log_p) if gamma else 1.0            # p^gamma
