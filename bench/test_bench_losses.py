@@ -6,7 +6,9 @@ come from one run; each benchmark checks its result against the float64 referenc
 Run: ``pytest bench/test_bench_losses.py --benchmark-only``; ``python bench/report.py``
 turns its JSON into the tables of docs/benchmarks.md (autograd has the 'floor' role).
 """
+import itertools
 import os
+import time
 
 import numpy as np
 import pytest
@@ -87,6 +89,17 @@ def _sync():
 ROLES = {"segmetrics": "ours", "autograd": "floor", "monai": "peer"}
 
 
+def _warm_up(step, seconds=0.5):
+    """Run ``step`` for ``seconds`` (at least twice): a fresh process needs about half a
+    second of this work before its times settle, which would otherwise penalise
+    whichever benchmark comes first."""
+    start = time.perf_counter()
+    for count in itertools.count():
+        step()
+        if count >= 1 and time.perf_counter() - start > seconds:
+            return
+
+
 @pytest.mark.parametrize("impl", IMPLEMENTATIONS)
 @pytest.mark.parametrize("loss", LOSSES)
 def test_forward_backward(benchmark, loss, impl):
@@ -103,8 +116,7 @@ def test_forward_backward(benchmark, loss, impl):
         _sync()
         return value.detach(), xg.grad
 
-    for _ in range(2):                                    # warm up
-        step()
+    _warm_up(step)
     value, grad = benchmark(step)
     expected_value, expected_grad = _reference(loss, x, g)
     assert value.item() == pytest.approx(expected_value, rel=1e-4)

@@ -21,6 +21,7 @@ Example:
 torch.Size([2, 3, 4, 4])
 """
 import dataclasses
+import functools
 import inspect
 
 import torch
@@ -64,7 +65,7 @@ class SegLossFunction(torch.autograd.Function):
 
 class _CachedSegLossFunction(torch.autograd.Function):
     """As :class:`SegLossFunction`, keeping what the forward pass computed on the way
-    (the per-cell derivatives of a region loss, the unit gradient of a per-element
+    (the per-cell derivatives of a region loss, the summed gradient of a per-element
     loss) for a first-order backward. A backward that is itself differentiated
     (``create_graph=True``) recomputes everything from the saved inputs instead."""
 
@@ -93,6 +94,17 @@ class _CachedSegLossFunction(torch.autograd.Function):
         return grad, None, None, None, None
 
 
+def _signature_once(function_class):
+    """``Function.apply`` binds its arguments to ``inspect.signature(forward)`` on every
+    call; give ``forward`` its signature once so that is not recomputed each time."""
+    function_class.forward.__signature__ = inspect.signature(function_class.forward)
+    return function_class
+
+
+_signature_once(SegLossFunction)
+_signature_once(_CachedSegLossFunction)
+
+
 def apply_loss(loss, input, target, **params):
     """Evaluate the neutral ``loss`` (e.g. :func:`segmetrics.losses.dice_loss`) with autograd.
 
@@ -116,10 +128,28 @@ def apply_loss(loss, input, target, **params):
         xp = _common.namespace(input)
         input = _common.activate(xp, _common.astype(xp, input, _common.compute_dtype(
             xp, input.dtype)), spec.activation)
-        spec = dataclasses.replace(spec, activation=None)
+        spec = _without_activation(spec)
+    g, m = _layout_like(g, input), _layout_like(m, input)
     if hasattr(spec, "forward_cached") and torch.is_grad_enabled() and input.requires_grad:
         return _CachedSegLossFunction.apply(input, g, m, aux, spec)[0]
     return SegLossFunction.apply(input, g, m, aux, spec)
+
+
+def _layout_like(array, like):
+    """``array`` with the memory layout (strides) of ``like`` when both have its shape.
+
+    A target in another layout (e.g. ``one_hot(labels).permute(0, 3, 1, 2)``) makes every
+    elementwise kernel mix layouts, and the gradient built from it inherits its strides,
+    which softmax's backward then copies; one copy of the target up front is cheaper.
+    """
+    if array is None or array.shape != like.shape or array.stride() == like.stride():
+        return array
+    return torch.empty_like(like, dtype=array.dtype).copy_(array)
+
+
+@functools.lru_cache(maxsize=256)
+def _without_activation(spec):
+    return dataclasses.replace(spec, activation=None)
 
 
 def _module(name, loss, summary):

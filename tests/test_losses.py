@@ -373,6 +373,52 @@ def test_loss_docstring_examples_run(module):
 
 
 @pytest.mark.parametrize("name", sorted(ALL))
+def test_cached_path_on_array_api_strict_arrays(name, rng):
+    """The first-order path updates fresh temporaries in place: with the standard's
+    in-place operators, on arrays that allow nothing else."""
+    xps = pytest.importorskip("array_api_strict")
+    function = ALL[name][0]
+    x, params = inputs_for(name, logits(rng, scale=3.0))
+    g_prep, m, aux, spec = function.prepare(x, targets(rng, "soft"), mask=random_mask(rng),
+                                            **params)
+    strict = [None if a is None else xps.asarray(a) for a in (x, g_prep, m, aux)]
+    value, cache = spec.forward_cached(*strict)
+    grad = spec.backward_cached(*strict, cache, 0.7)
+    assert float(value) == pytest.approx(float(spec.forward(x, g_prep, m, aux)), rel=1e-12)
+    np.testing.assert_allclose(np.from_dlpack(grad), spec.backward(x, g_prep, m, aux, 0.7),
+                               rtol=1e-10, atol=1e-15)
+
+
+def test_focal_first_order_path_is_finite_and_exact_in_float32():
+    x = np.array([[[100.0, -100.0, 100.0, -100.0, 0.0, 20.0, -20.0, 3.0]]], dtype=np.float32)
+    g = np.array([[[1.0, 0.0, 0.0, 1.0, 1.0, 0.3, 0.7, 0.5]]], dtype=np.float32)
+    for gamma in (0.0, 0.25, 2.0):
+        g_prep, m, aux, spec = L.focal_loss.prepare(x, g, gamma=gamma, alpha=0.25)
+        value, cache = spec.forward_cached(x, g_prep, m, aux)
+        grad = spec.backward_cached(x, g_prep, m, aux, cache, np.float32(1))
+        assert grad.dtype == np.float32 and np.all(np.isfinite(grad)) and np.isfinite(value)
+        x64, g64 = x.astype(np.float64), g.astype(np.float64)
+        spec64 = L.focal_loss.prepare(x64, g64, gamma=gamma, alpha=0.25)[3]
+        assert float(value) == pytest.approx(float(spec64.forward(x64, g64, None, None)),
+                                             rel=1e-6)
+        np.testing.assert_allclose(grad, spec64.backward(x64, g64, None, None, 1.0),
+                                   rtol=1e-5, atol=1e-30)
+
+
+def test_sigmoid_and_its_logs_keep_full_relative_precision_in_float32():
+    import array_api_compat.numpy as xp
+
+    from segmetrics.losses.pixel import _sigmoid_and_logs
+    x = np.linspace(-100, 100, 200001).astype(np.float32)
+    x64 = x.astype(np.float64)
+    p = 1 / (1 + np.exp(-x64))
+    expected = (p, 1 / (1 + np.exp(x64)), np.logaddexp(0, -x64), np.logaddexp(0, x64))
+    for got, want in zip(_sigmoid_and_logs(xp, x), expected):
+        normal = want > np.finfo(np.float32).tiny
+        np.testing.assert_allclose(got[normal], want[normal], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
 def test_first_order_cached_backward_equals_the_recomputing_backward(name, rng):
     function = ALL[name][0]
     x, params = inputs_for(name, logits(rng, scale=3.0))

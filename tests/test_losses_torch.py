@@ -152,6 +152,36 @@ def test_focal_gradients_finite_in_float32_for_extreme_logits():
     assert torch.isfinite(loss) and torch.isfinite(x.grad).all()
 
 
+@pytest.mark.parametrize("module", [smt.FocalLoss(), smt.FocalLoss(gamma=0.5, alpha=0.25),
+                                    smt.WeightedCrossEntropyLoss(), smt.CrossEntropyLoss()])
+def test_float32_first_order_path_matches_float64(module):
+    rng = np.random.default_rng(16)
+    x64 = torch.tensor(logits(rng, shape=(2, 3, 16, 16), scale=8.0))
+    g = torch.from_numpy(targets(rng, "soft", shape=(2, 3, 16, 16)))
+    x = x64.float().requires_grad_()
+    loss = module(x, g.float())
+    loss.backward()
+    x64 = x.detach().double().requires_grad_()
+    reference = module(x64, g)
+    reference.backward()
+    assert loss.item() == pytest.approx(reference.item(), rel=1e-6)
+    torch.testing.assert_close(x.grad.double(), x64.grad, rtol=1e-4,
+                               atol=1e-6 * float(x64.grad.abs().max()))
+
+
+def test_permuted_targets_give_the_same_result_in_the_input_layout():
+    rng = np.random.default_rng(17)
+    x = torch.tensor(logits(rng, shape=(2, 3, 5, 4)), requires_grad=True)
+    labels = torch.from_numpy(targets(rng, "labels", shape=(2, 3, 5, 4)))
+    permuted = torch.nn.functional.one_hot(labels, 3).permute(0, 3, 1, 2).double()
+    for module in (smt.DiceLoss(activation="softmax"), smt.FocalLoss()):
+        (expected,) = torch.autograd.grad(module(x, permuted.contiguous()), x)
+        loss = module(x, permuted)
+        (grad,) = torch.autograd.grad(loss, x)
+        torch.testing.assert_close(grad, expected, rtol=1e-12, atol=1e-15)
+        assert grad.stride() == x.stride()
+
+
 @pytest.mark.parametrize("device", DEVICES)
 def test_runs_on_the_tensor_device(device):
     rng = np.random.default_rng(15)

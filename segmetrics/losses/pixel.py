@@ -12,15 +12,17 @@ from dataclasses import dataclass
 
 from segmetrics._validate import check_real
 from segmetrics.losses._common import (
-    astype,
+    activate,
     as_constant,
+    astype,
     channel_weights,
     check_class_weight,
     compute_dtype,
+    log_sigmoid,
+    log_softmax,
     loss_function,
     namespace,
     prepare,
-    log_sigmoid,
 )
 
 __all__ = ["weighted_cross_entropy_loss", "cross_entropy_loss", "focal_loss"]
@@ -30,18 +32,68 @@ def _channel_vector(xp, values, like):
     return xp.reshape(as_constant(xp, values, like), (1, len(values)) + (1,) * (like.ndim - 2))
 
 
+def _sigmoid_and_logs(xp, x):
+    """``p = sigmoid(x)``, ``q = sigmoid(-x)``, ``-log p`` and ``-log q``, each to full
+    relative precision for any finite ``x``, from two sigmoid passes and one ``log1p``.
+
+    For values only: the clipped terms have the wrong derivative at ``x = 0``, so the
+    differentiable path uses :func:`log_sigmoid` instead.
+    """
+    q, neg_log_p = _sigmoid_and_positive_part(xp, -x)
+    p, neg_log_q = _sigmoid_and_positive_part(xp, x)
+    log_big = _log_sigmoid_of_abs(xp, p, q)
+    neg_log_p -= log_big                        # -log p = max(-x, 0) - log sigmoid(|x|)
+    neg_log_q -= log_big
+    return p, q, neg_log_p, neg_log_q
+
+
+def _sigmoid_and_positive_part(xp, v):
+    return activate(xp, v, "sigmoid"), xp.clip(v, min=0.0)
+
+
+def _log_sigmoid_of_abs(xp, p, q):
+    """log sigmoid(|x|) = log(1 - sigmoid(-|x|)), from ``p`` and ``q``."""
+    small = xp.minimum(p, q)
+    small *= -1.0
+    return xp.log1p(small)
+
+
+def _power(xp, base, neg_log_base, gamma):
+    """``base ** gamma``: by multiplication for an integer ``gamma``, else as
+    ``exp(-gamma * neg_log_base)``."""
+    if float(gamma).is_integer():
+        return base ** gamma
+    return xp.exp(neg_log_base * -gamma)
+
+
+def _times(array, *factors):
+    """``array`` times those ``factors`` that are neither ``None`` nor the float 1."""
+    for factor in factors:
+        if factor is not None and not (isinstance(factor, float) and factor == 1.0):
+            array = array * factor
+    return array
+
+
 @dataclass(frozen=True)
 class PixelSpec:
-    """Validated, hashable parameters of a per-element loss and its maths."""
+    r"""Validated, hashable parameters of a per-element loss and its maths.
+
+    The binary losses (``bce`` and ``focal``) share one per-element form: with
+    :math:`p = \sigma(x)`, :math:`q = 1 - p`,
+    :math:`L = w_+ g\, q^\gamma (-\log p) + w_- (1 - g)\, p^\gamma (-\log q)`
+    (:math:`\gamma = 0` for the binary cross-entropy) and
+    :math:`\partial L/\partial x = w_- (1 - g) D_- - w_+ g D_+`, where
+    :math:`D_+ = q^\gamma (q - \gamma p \log p)` and
+    :math:`D_- = p^\gamma (p - \gamma q \log q)`.
+    """
 
     kind: str
     weights: tuple
     pos_weight: object = None      # float, or None: (N - G)/G per channel from the target
     alpha: object = None
-    gamma: float = 2.0
+    gamma: float = 0.0
 
-    def _state(self, x, g, m):
-        xp = namespace(x, g, m)
+    def _state(self, xp, x, g, m):
         xc = astype(xp, x, compute_dtype(xp, x.dtype))
         pixels = float(math.prod(x.shape[2:]) * x.shape[0])
         uniform = all(w == 1.0 for w in self.weights)
@@ -57,7 +109,7 @@ class PixelSpec:
         else:
             keep = [1.0 if w_c != 0 else 0.0 for w_c in self.weights]
             count = xp.sum(m * _channel_vector(xp, keep, xc))
-        return xp, xc, valid, count
+        return xc, valid, count
 
     def _positive_weight(self, xp, g, m, like):
         if self.pos_weight is not None:
@@ -70,79 +122,112 @@ class PixelSpec:
         ratio = (total - positives) / xp.where(positives > 0, positives, xp.ones_like(positives))
         return xp.where(positives > 0, ratio, xp.ones_like(ratio))
 
-    def _terms(self, xp, xc, g, m, gradient, differentiable=True):
-        """``(u, du)``: the per-element loss terms are ``-u`` (before masking and the
-        1/N mean) and, when asked, their derivatives with respect to the logits ``-du``.
-        With ``differentiable=False`` the result need not be differentiable again, which
-        allows a few cheaper operations (powers of probabilities that may be 0)."""
-        if self.kind == "cross_entropy":
-            top = xp.max(xc, axis=1, keepdims=True)
-            shifted = xc - top
-            log_sum = xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
-            log_soft = shifted - log_sum
-            return g * log_soft, (xp.exp(log_soft) if gradient else None)   # finished later
-        log_p, log_q = log_sigmoid(xp, xc), log_sigmoid(xp, -xc)
+    def _term_weights(self, xp, g, m, like):
+        """``(w_+, w_-)``: floats, or per-channel arrays for ``pos_weight='auto'``."""
         if self.kind == "bce":
-            pw = self._positive_weight(xp, g, m, xc)
-            g_pos = g if isinstance(pw, float) and pw == 1.0 else pw * g
-            g_neg = 1.0 - g
-            u = g_pos * log_p + g_neg * log_q
-            if not gradient:
-                return u, None
-            return u, g_pos * xp.exp(log_q) - g_neg * xp.exp(log_p)
-        gamma = self.gamma
-        g_pos = g if self.alpha is None else self.alpha * g
-        g_neg = 1.0 - g if self.alpha is None else (1.0 - self.alpha) * (1.0 - g)
-        if gradient:
-            p, q = xp.exp(log_p), xp.exp(log_q)                       # q = 1 - p, accurate
-        if not gamma:
-            focus_pos = focus_neg = None
-        elif gradient and not differentiable:
-            focus_pos, focus_neg = q ** gamma, p ** gamma
-        else:
-            focus_pos = xp.exp(gamma * log_q)                          # (1 - p)^gamma
-            focus_neg = xp.exp(gamma * log_p)                          # p^gamma
-        t_pos = log_p if focus_pos is None else focus_pos * log_p
-        t_neg = log_q if focus_neg is None else focus_neg * log_q
-        u = g_pos * t_pos + g_neg * t_neg
-        if not gradient:
-            return u, None
-        d_pos = q - gamma * (p * log_p) if gamma else q
-        d_neg = gamma * (q * log_q) - p if gamma else -p
-        if focus_pos is not None:
-            d_pos = focus_pos * d_pos
-            d_neg = focus_neg * d_neg
-        return u, g_pos * d_pos + g_neg * d_neg
+            return self._positive_weight(xp, g, m, like), 1.0
+        if self.alpha is None:
+            return 1.0, 1.0
+        return self.alpha, 1.0 - self.alpha
 
-    def _finish(self, xp, x, g, valid, count, du, scale):
-        if self.kind == "cross_entropy":
-            weighted = g if valid is None else valid * g
-            du = weighted - du * xp.sum(weighted, axis=1, keepdims=True)
-        elif valid is not None:
-            du = du * valid
-        return astype(xp, du * (-scale / count), x.dtype)
+    def _binary_terms(self, xp, xc, g, m, gradient):
+        """Per-element ``L`` and (when asked) ``dL/dx`` as plain expressions, so that
+        both can be differentiated again; the powers are ``exp(gamma * log)``."""
+        log_p, log_q = log_sigmoid(xp, xc), log_sigmoid(xp, -xc)
+        w_pos, w_neg = self._term_weights(xp, g, m, xc)
+        g_pos, g_neg = _times(g, w_pos), _times(1.0 - g, w_neg)
+        gamma = self.gamma
+        focus_pos = xp.exp(gamma * log_q) if gamma else 1.0            # q^gamma
+        focus_neg = xp.exp(gamma * log_p) if gamma else 1.0            # p^gamma
+        loss = -(g_pos * focus_pos * log_p + g_neg * focus_neg * log_q)
+        if not gradient:
+            return loss, None
+        p, q = xp.exp(log_p), xp.exp(log_q)
+        d_pos = q - gamma * (p * log_p) if gamma else q
+        d_neg = p - gamma * (q * log_q) if gamma else p
+        return loss, g_neg * focus_neg * d_neg - g_pos * focus_pos * d_pos
+
+    def _binary_fused(self, xp, xc, g, m, valid):
+        """The summed loss and its gradient, first order only: the same formulas as
+        :meth:`_binary_terms`, with one ``log1p`` and in-place updates of fresh
+        temporaries instead of a new array per operation."""
+        loss_neg, loss_pos, grad_neg, grad_pos = self._focused_terms(xp, xc)
+        w_pos, w_neg = self._term_weights(xp, g, m, xc)
+        g_pos = _times(g, w_pos, valid)
+        g_neg = _times(1.0 - g, w_neg, valid)
+        grad_neg *= g_neg
+        grad_pos *= g_pos
+        grad_neg -= grad_pos
+        loss_neg *= g_neg
+        loss_pos *= g_pos
+        loss_neg += loss_pos
+        return xp.sum(loss_neg), grad_neg
+
+    def _focused_terms(self, xp, xc):
+        """Fresh arrays ``(L_-, L_+, D_-, D_+)``: the unweighted per-element losses of a
+        negative and a positive target, and the derivatives of ``L_-`` and ``-L_+``."""
+        p, q, loss_pos, loss_neg = _sigmoid_and_logs(xp, xc)    # -log p, -log q so far
+        gamma = self.gamma
+        if not gamma:
+            return loss_neg, loss_pos, p, q
+        focus_pos = _power(xp, q, loss_neg, gamma)              # q^gamma
+        focus_neg = _power(xp, p, loss_pos, gamma)              # p^gamma
+        loss_pos *= focus_pos
+        loss_neg *= focus_neg
+        focus_pos *= q
+        focus_neg *= p
+        grad_pos, grad_neg = p, q       # p and q are not needed again: reuse their memory
+        grad_pos *= loss_pos                                    # D_+ = gamma p L_+ + q^(gamma+1)
+        grad_pos *= gamma
+        grad_pos += focus_pos
+        grad_neg *= loss_neg                                    # D_- = gamma q L_- + p^(gamma+1)
+        grad_neg *= gamma
+        grad_neg += focus_neg
+        return loss_neg, loss_pos, grad_neg, grad_pos
+
+    def _cross_entropy(self, xp, xc, g, valid, gradient):
+        """The summed loss and (when asked) its gradient ``s sum_c(w g) - w g``."""
+        log_soft = log_softmax(xp, xc)
+        weighted = g if valid is None else valid * g
+        loss = -xp.sum(weighted * log_soft)
+        if not gradient:
+            return loss, None
+        return loss, xp.exp(log_soft) * xp.sum(weighted, axis=1, keepdims=True) - weighted
 
     def forward(self, x, g, m, aux):
-        xp, xc, valid, count = self._state(x, g, m)
-        u, _ = self._terms(xp, xc, g, m, False)
-        return -xp.sum(u if valid is None else valid * u) / count
+        xp = namespace(x, g, m)
+        xc, valid, count = self._state(xp, x, g, m)
+        if self.kind == "cross_entropy":
+            return self._cross_entropy(xp, xc, g, valid, False)[0] / count
+        loss, _ = self._binary_terms(xp, xc, g, m, False)
+        return xp.sum(loss if valid is None else valid * loss) / count
 
     def backward(self, x, g, m, aux, grad_out):
-        xp, xc, valid, count = self._state(x, g, m)
-        _, du = self._terms(xp, xc, g, m, True)
-        return self._finish(xp, x, g, valid, count, du, grad_out)
+        xp = namespace(x, g, m)
+        xc, valid, count = self._state(xp, x, g, m)
+        if self.kind == "cross_entropy":
+            _, grad = self._cross_entropy(xp, xc, g, valid, True)
+        else:
+            _, grad = self._binary_terms(xp, xc, g, m, True)
+            grad = grad if valid is None else grad * valid
+        return astype(xp, grad * (grad_out / count), x.dtype)
 
     def forward_cached(self, x, g, m, aux):
-        """The loss and its gradient for a unit upstream gradient, from one pass
-        (for :meth:`backward_cached`, a first-order-only backward)."""
-        xp, xc, valid, count = self._state(x, g, m)
-        u, du = self._terms(xp, xc, g, m, True, differentiable=False)
-        loss = -xp.sum(u if valid is None else valid * u) / count
-        return loss, (self._finish(xp, x, g, valid, count, du, 1.0),)
+        """The loss, and its summed gradient with ``1/N`` for :meth:`backward_cached`
+        (a first-order-only backward), from one pass."""
+        xp = namespace(x, g, m)
+        xc, valid, count = self._state(xp, x, g, m)
+        if self.kind == "cross_entropy":
+            total, grad = self._cross_entropy(xp, xc, g, valid, True)
+        else:
+            total, grad = self._binary_fused(xp, xc, g, m, valid)
+        return total / count, (grad, as_constant(xp, 1.0, xc) / count)
 
     def backward_cached(self, x, g, m, aux, cache, grad_out):
-        """dL/dx from the cached unit gradient; not differentiable again."""
-        return cache[0] * grad_out
+        """dL/dx from the cached summed gradient; not differentiable again."""
+        xp = namespace(x, g, m)
+        grad, inverse_count = cache
+        return astype(xp, grad * (grad_out * inverse_count), x.dtype)
 
 
 def _build(kind, input, target, *, mask, ignore_index, include_background, weight, **extra):
@@ -281,8 +366,10 @@ def focal_loss(input, target, *, alpha=None, gamma=2.0, mask=None, ignore_index=
               + (1-\alpha)(1-g_i)\, p_i^\gamma \log(1-p_i)]
 
     the report's equation 11 corrected (its focusing factors used :math:`g`,
-    and its inner minus sign rewarded false positives). The powers are
-    computed as :math:`\exp(\gamma \log\sigma(\pm x))`, so the loss and
+    and its inner minus sign rewarded false positives). The logarithms come
+    from the logits, and the powers are computed as
+    :math:`\exp(\gamma \log\sigma(\pm x))` (by multiplication for an integer
+    :math:`\gamma` in the first-order backward), so the loss and
     :math:`\partial FL/\partial x_i = -[\alpha g_i (1-p_i)^\gamma ((1-p_i) - \gamma p_i \log p_i)
     + (1-\alpha)(1-g_i) p_i^\gamma (\gamma (1-p_i)\log(1-p_i) - p_i)]/N`
     are finite for :math:`\gamma < 1` and logits of :math:`\pm 100`.

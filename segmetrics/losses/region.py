@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 from segmetrics._validate import check_real
 from segmetrics.losses._common import (
-    astype,
     activate,
     activation_backward,
     as_constant,
+    astype,
     channel_weights,
     check_activation,
     check_bool,
@@ -45,9 +45,9 @@ __all__ = [
 
 
 def _terms_dice(xp, I, P, G, N, s):
-    num = 2.0 * I + s.smooth_nr
     den = P + G + s.smooth_dr
-    return 1.0 - num / den, -2.0 / den, num / (den * den)
+    ratio = (2.0 * I + s.smooth_nr) / den
+    return 1.0 - ratio, -2.0 / den, ratio / den
 
 
 def _terms_jaccard(xp, I, P, G, N, s):
@@ -58,9 +58,12 @@ def _terms_jaccard(xp, I, P, G, N, s):
 
 def _tversky(I, P, G, s):
     c = 1.0 - s.alpha - s.beta
-    num = I + s.smooth_nr
-    den = c * I + s.alpha * P + s.beta * G + s.smooth_dr
-    return (1.0 - num / den, -(den - c * num) / (den * den), s.alpha * num / (den * den))
+    den = s.alpha * P + s.beta * G + s.smooth_dr
+    if c:
+        den = den + c * I
+    ratio = (I + s.smooth_nr) / den
+    d_i = (c * ratio - 1.0) / den if c else -1.0 / den
+    return 1.0 - ratio, d_i, s.alpha * ratio / den
 
 
 def _terms_tversky(xp, I, P, G, N, s):
@@ -151,38 +154,40 @@ class RegionSpec:
     weight_type: str = "square"
     absent: str = "max"
 
-    def _state(self, x, g, m):
-        xp = namespace(x, g, m)
-        xc = astype(xp, x, compute_dtype(xp, x.dtype))
-        p = activate(xp, xc, self.activation)
+    def _state(self, xp, x, g, m):
+        """Probabilities, the loss of every cell, its derivatives with respect to ``I``
+        and ``P``, and what each cell counts in the total."""
+        p = activate(xp, astype(xp, x, compute_dtype(xp, x.dtype)), self.activation)
         axes = reduction_axes(x.ndim, self.batch)
-        pm = p if m is None else p * m
-        gm = g if m is None else g * m
-        sums = (xp.sum(pm * g, axis=axes), xp.sum(pm, axis=axes), xp.sum(gm, axis=axes),
-                valid_count(xp, m, x, axes))
-        cells, d_i, d_p = _TERMS[self.kind](xp, *sums, self)
+        cells, d_i, d_p = _TERMS[self.kind](xp, *_sums(xp, p, g, m, axes), self)
+        return p, cells, d_i, d_p, self._cell_weight(xp, cells, x.shape[0])
+
+    def _cell_weight(self, xp, cells, batch_size):
+        """What each cell's loss counts in the total: a float, or one value per channel."""
+        per_sample = 1.0 if self.batch else 1.0 / batch_size
         if self.kind in _GROUPED:
-            cell_weight = 1.0 if self.batch else 1.0 / x.shape[0]
-        else:
-            w = as_constant(xp, self.weights, cells)
-            cell_weight = w / xp.sum(w)
-            if not self.batch:
-                cell_weight = cell_weight / x.shape[0]
-        return xp, p, cells, d_i, d_p, cell_weight
+            return per_sample
+        if all(w == self.weights[0] for w in self.weights):
+            return per_sample / len(self.weights)
+        total = sum(self.weights)
+        return as_constant(xp, [w / total * per_sample for w in self.weights], cells)
 
     def forward(self, x, g, m, aux):
-        xp, _, cells, _, _, cell_weight = self._state(x, g, m)
-        return xp.sum(cells * cell_weight)
+        xp = namespace(x, g, m)
+        _, cells, _, _, weight = self._state(xp, x, g, m)
+        return xp.sum(cells * weight)
 
     def backward(self, x, g, m, aux, grad_out):
-        xp, p, _, d_i, d_p, cell_weight = self._state(x, g, m)
-        return self._gradient(xp, x, p, g, m, cell_weight * d_i, cell_weight * d_p, grad_out)
+        xp = namespace(x, g, m)
+        p, _, d_i, d_p, weight = self._state(xp, x, g, m)
+        return self._gradient(xp, x, p, g, m, d_i, d_p, weight * grad_out)
 
     def forward_cached(self, x, g, m, aux):
         """The loss and the per-cell partial derivatives (small arrays) for
         :meth:`backward_cached`, a first-order-only backward pass."""
-        xp, _, cells, d_i, d_p, cell_weight = self._state(x, g, m)
-        return xp.sum(cells * cell_weight), (cell_weight * d_i, cell_weight * d_p)
+        xp = namespace(x, g, m)
+        _, cells, d_i, d_p, weight = self._state(xp, x, g, m)
+        return xp.sum(cells * weight), (d_i, d_p)
 
     def backward_cached(self, x, g, m, aux, cache, grad_out):
         """dL/dx from cached per-cell derivatives. Its result is right, but
@@ -192,14 +197,26 @@ class RegionSpec:
         p = None
         if self.activation is not None:
             p = activate(xp, astype(xp, x, compute_dtype(xp, x.dtype)), self.activation)
-        return self._gradient(xp, x, p, g, m, cache[0], cache[1], grad_out)
+        d_i, d_p = cache
+        scale = self._cell_weight(xp, d_i, x.shape[0]) * grad_out
+        return self._gradient(xp, x, p, g, m, d_i, d_p, scale)
 
-    def _gradient(self, xp, x, p, g, m, d_i, d_p, grad_out):
-        grad_p = (expand_cells(xp, d_i * grad_out, x.ndim, self.batch) * g
-                  + expand_cells(xp, d_p * grad_out, x.ndim, self.batch))
+    def _gradient(self, xp, x, p, g, m, d_i, d_p, scale):
+        """dL/dx from the per-cell derivatives times ``scale``: ``g * dL/dI + dL/dP``
+        per element, through the activation."""
+        grad_p = expand_cells(xp, d_i * scale, x.ndim, self.batch) * g
+        grad_p += expand_cells(xp, d_p * scale, x.ndim, self.batch)
         if m is not None:
-            grad_p = grad_p * m
+            grad_p *= m
         return astype(xp, activation_backward(xp, p, grad_p, self.activation), x.dtype)
+
+
+def _sums(xp, p, g, m, axes):
+    """``(I, P, G, N)`` per reduction cell."""
+    pm = p if m is None else p * m
+    gm = g if m is None else g * m
+    return (xp.sum(pm * g, axis=axes), xp.sum(pm, axis=axes), xp.sum(gm, axis=axes),
+            valid_count(xp, m, p, axes))
 
 
 def _build(kind, input, target, *, mask, ignore_index, activation, smooth_nr, smooth_dr, batch,
