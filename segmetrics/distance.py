@@ -344,8 +344,9 @@ def _directed_sets(module, pairs, spacing, ndim, method):
             results[index] = np.full(query.size, np.inf)
         else:
             measured.append((index, query, target))
+    sampled = sum(query.size >= _SAMPLE_MIN_QUERIES for _, query, _ in measured) > 1
     budgets = _map(module, lambda pair: _search_budget(module, pair[1], pair[2], spacing, ndim,
-                                                       method), measured)
+                                                       method), measured, sampled)
     searches = [(index, query, target, budget)
                 for (index, query, target), budget in zip(measured, budgets)
                 if budget is not None]
@@ -399,16 +400,17 @@ def _run_searches(module, searches, spacing):
         number, slab, target, out, share = task
         return number, _search(module, slab, target, spacing, out, 1, share)
 
-    spent = _map(module, run, tasks)
+    spent = _map(module, run, tasks, total >= _PARALLEL_MIN_QUERIES)
     over = {number for number, probes in spent if probes < 0}
     return [None if number in over else out for number, out in enumerate(outs)]
 
 
-def _map(module, function, items):
-    """``[function(item) for item in items]``, on the search threads when the kernels
-    release the GIL and there is more than one item."""
+def _map(module, function, items, worth_threads):
+    """``[function(item) for item in items]``, on the search threads when the work is
+    ``worth_threads``, the kernels release the GIL and there is more than one item."""
     threads = _layout._thread_count()
-    if threads < 2 or len(items) < 2 or backend_name(module) == "numpy":
+    if (not worth_threads or threads < 2 or len(items) < 2
+            or backend_name(module) == "numpy"):
         return [function(item) for item in items]
     global _chunk_executor
     if _chunk_executor is None:
