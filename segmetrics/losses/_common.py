@@ -34,10 +34,18 @@ class Residuals(NamedTuple):
     spec: Any
 
 
+_NAMESPACES = {}  # array types -> namespace: array_namespace looks at types only
+
+
 def namespace(*arrays):
     """The array API namespace shared by the non-``None`` arrays."""
-    import array_api_compat
-    return array_api_compat.array_namespace(*[a for a in arrays if a is not None])
+    arrays = [a for a in arrays if a is not None]
+    types = tuple(type(a) for a in arrays)
+    xp = _NAMESPACES.get(types)
+    if xp is None:
+        import array_api_compat
+        xp = _NAMESPACES[types] = array_api_compat.array_namespace(*arrays)
+    return xp
 
 
 def device_of(x):
