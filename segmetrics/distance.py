@@ -17,8 +17,11 @@ How the directed distances are found (exact in every case):
    Felzenszwalb-Huttenlocher transform of the other boundary on the joint
    bounding box is sampled instead.
 
-The compiled kernels release the GIL, so boundaries are extracted in two
-threads and each direction's search runs over slabs of planes in parallel.
+The compiled kernels release the GIL, so the two masks' bounding boxes and
+boundaries are found in two threads, and the searches of both directions run
+as slabs of planes on one pool of threads. The distances stay in search order
+until ``pred_to_gt`` or ``gt_to_pred`` is read: the Hausdorff distance, its
+percentiles and NSD do not depend on the order and never sort them.
 
 Nothing the size of the input volume is allocated (except a native-byte-order
 copy of a byte-swapped input): memory scales with the boundary sizes and, for
