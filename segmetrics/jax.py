@@ -77,14 +77,15 @@ cross_entropy_loss = _adapt(_losses.cross_entropy_loss)
 
 
 def hausdorff_dt_loss(input, target, *, alpha=2.0, spacing=None, mask=None, ignore_index=None,
-                      activation=None):
+                      activation=None, reduction="mean"):
     """JAX version of :func:`segmetrics.losses.hausdorff_dt_loss`, for ``jit`` and ``grad``.
 
     The distance maps are computed on the host by ``jax.pure_callback`` and
     held constant.
     """
     xp, g, m, spec = _hausdorff.build_spec(input, target, alpha=alpha, spacing=spacing, mask=mask,
-                                           ignore_index=ignore_index, activation=activation)
+                                           ignore_index=ignore_index, activation=activation,
+                                           reduction=reduction)
     ct = compute_dtype(xp, input.dtype)
     p = jax.lax.stop_gradient(activate(xp, xp.astype(input, ct), activation))
 

@@ -12,9 +12,10 @@ import inspect
 import math
 from typing import Any, NamedTuple
 
-from segmetrics._validate import check_int, check_real
+from segmetrics._validate import check_choice, check_int, check_real
 
 ACTIVATIONS = (None, "sigmoid", "softmax")
+REDUCTIONS = ("mean", "sum", "none")
 
 
 class Residuals(NamedTuple):
@@ -78,6 +79,45 @@ def check_input(xp, input):
             f"got shape {tuple(input.shape)}")
     if math.prod(input.shape) == 0:
         raise ValueError(f"input is empty (shape {tuple(input.shape)}); the loss is undefined")
+
+
+def check_reduction(reduction):
+    """``reduction`` if it is 'mean', 'sum' or 'none'; else ``ValueError``."""
+    return check_choice(reduction, "reduction", REDUCTIONS)
+
+
+def upstream(xp, grad_out, shape, like):
+    """``grad_out`` (the upstream gradient of an unreduced loss of ``shape``) as an
+    array of that shape; a number or 0-d array is broadcast (every entry gets it)."""
+    if not hasattr(grad_out, "shape"):
+        grad_out = as_constant(xp, grad_out, like)
+    if tuple(grad_out.shape) != tuple(shape):
+        try:
+            grad_out = xp.broadcast_to(grad_out, tuple(shape))
+        except (ValueError, RuntimeError):
+            raise ValueError(f"grad_out must have the loss's shape {tuple(shape)}; "
+                             f"got {tuple(grad_out.shape)}") from None
+    return grad_out
+
+
+def _channel_slice(ndim, axis, part):
+    index = [slice(None)] * ndim
+    index[axis] = part
+    return tuple(index)
+
+
+def without_background(values, drop, axis):
+    """``values`` without channel 0 (on ``axis``) when ``drop``: how an unreduced loss
+    leaves out the channel that ``include_background=False`` excludes."""
+    return values[_channel_slice(values.ndim, axis, slice(1, None))] if drop else values
+
+
+def with_background(xp, values, drop, axis):
+    """The inverse of :func:`without_background`: a zero channel 0 put back in front."""
+    if not drop:
+        return values
+    zero = xp.zeros_like(values[_channel_slice(values.ndim, axis, slice(0, 1))])
+    return xp.concat([zero, values], axis=axis)
 
 
 def check_smooth(smooth_nr, smooth_dr):

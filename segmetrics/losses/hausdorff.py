@@ -21,11 +21,13 @@ from segmetrics.losses._common import (
     activate,
     activation_backward,
     check_activation,
+    check_reduction,
     compute_dtype,
     device_of,
     loss_function,
     namespace,
     prepare,
+    upstream,
 )
 
 __all__ = ["hausdorff_dt_loss", "distance_field"]
@@ -86,6 +88,7 @@ class HausdorffSpec:
     activation: object
     alpha: float
     spacing: object
+    reduction: str = "mean"
 
     def _state(self, x, g, m, aux):
         xp = namespace(x, g, m, aux)
@@ -98,11 +101,18 @@ class HausdorffSpec:
     def forward(self, x, g, m, aux):
         xp, p, weight, count = self._state(x, g, m, aux)
         diff = p - g
-        return xp.sum(diff * diff * weight) / count
+        if self.reduction == "none":
+            return diff * diff * weight
+        total = xp.sum(diff * diff * weight)
+        return total / count if self.reduction == "mean" else total
 
     def backward(self, x, g, m, aux, grad_out):
         xp, p, weight, count = self._state(x, g, m, aux)
-        grad_p = 2.0 * (p - g) * weight * (grad_out / count)
+        if self.reduction == "mean":
+            grad_out = grad_out / count
+        elif self.reduction == "none":
+            grad_out = upstream(xp, grad_out, tuple(p.shape), p)
+        grad_p = 2.0 * (p - g) * weight * grad_out
         return astype(xp, activation_backward(xp, p, grad_p, self.activation), x.dtype)
 
     def field(self, p, g):
@@ -110,7 +120,8 @@ class HausdorffSpec:
         return distance_field(p, g, alpha=self.alpha, spacing=self.spacing)
 
 
-def build_spec(input, target, *, alpha, spacing, mask, ignore_index, activation):
+def build_spec(input, target, *, alpha, spacing, mask, ignore_index, activation,
+               reduction="mean"):
     """Prepared target, mask and the spec, without the distance field."""
     xp = namespace(input, target, mask)
     g, m = prepare(xp, input, target, mask, ignore_index)
@@ -123,7 +134,7 @@ def build_spec(input, target, *, alpha, spacing, mask, ignore_index, activation)
                              f"got {len(spacing)}")
         if not all(spacing):
             raise ValueError("spacing values must be > 0")
-    return xp, g, m, HausdorffSpec(activation, alpha, spacing)
+    return xp, g, m, HausdorffSpec(activation, alpha, spacing, check_reduction(reduction))
 
 
 def _build(input, target, **params):
@@ -137,7 +148,7 @@ def _build(input, target, **params):
 
 @loss_function(_build)
 def hausdorff_dt_loss(input, target, *, alpha=2.0, spacing=None, mask=None, ignore_index=None,
-                      activation=None):
+                      activation=None, reduction="mean"):
     r"""Hausdorff distance-transform loss (Karimi and Salcudean 2019).
 
     .. math:: L = \frac{1}{N} \sum_i (p_i - g_i)^2 (d_{P,i}^\alpha + d_{G,i}^\alpha)
@@ -165,11 +176,16 @@ def hausdorff_dt_loss(input, target, *, alpha=2.0, spacing=None, mask=None, igno
         Elements whose label equals it are masked out.
     activation : {None, 'sigmoid', 'softmax'}, default None
         Applied to ``input`` first.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        'mean': the sum over the valid elements divided by their number
+        :math:`N`; 'sum': that sum; 'none': the per-element terms.
 
     Returns
     -------
     array
-        0-d loss.
+        0-d for ``reduction='mean'`` or ``'sum'``; with ``'none'`` the
+        per-element terms :math:`(p_i - g_i)^2 (d_{P,i}^\alpha + d_{G,i}^\alpha)`,
+        shape ``(B, C, *spatial)``, 0 at masked or ignored elements.
 
     Examples
     --------

@@ -17,12 +17,16 @@ from segmetrics.losses._common import (
     astype,
     channel_weights,
     check_class_weight,
+    check_reduction,
     compute_dtype,
     log_sigmoid,
     log_softmax,
     loss_function,
     namespace,
     prepare,
+    upstream,
+    with_background,
+    without_background,
 )
 
 __all__ = ["weighted_cross_entropy_loss", "cross_entropy_loss", "focal_loss"]
@@ -92,6 +96,8 @@ class PixelSpec:
     pos_weight: object = None      # float, or None: (N - G)/G per channel from the target
     alpha: object = None
     gamma: float = 0.0
+    reduction: str = "mean"
+    drop_background: bool = False    # include_background=False: 'none' leaves channel 0 out
 
     def _state(self, xp, x, g, m):
         xc = astype(xp, x, compute_dtype(xp, x.dtype))
@@ -147,10 +153,10 @@ class PixelSpec:
         d_neg = p - gamma * (q * log_q) if gamma else p
         return loss, g_neg * focus_neg * d_neg - g_pos * focus_pos * d_pos
 
-    def _binary_fused(self, xp, xc, g, m, valid):
-        """The summed loss and its gradient, first order only: the same formulas as
-        :meth:`_binary_terms`, with one ``log1p`` and in-place updates of fresh
-        temporaries instead of a new array per operation."""
+    def _binary_fused(self, xp, xc, g, m, valid, per_element=False):
+        """The summed loss (the per-element loss with ``per_element``) and its gradient,
+        first order only: the same formulas as :meth:`_binary_terms`, with one ``log1p``
+        and in-place updates of fresh temporaries instead of a new array per operation."""
         loss_neg, loss_pos, grad_neg, grad_pos = self._focused_terms(xp, xc)
         w_pos, w_neg = self._term_weights(xp, g, m, xc)
         g_pos = _times(g, w_pos, valid)
@@ -161,6 +167,8 @@ class PixelSpec:
         loss_neg *= g_neg
         loss_pos *= g_pos
         loss_neg += loss_pos
+        if per_element:
+            return without_background(loss_neg, self.drop_background, 1), grad_neg
         return xp.sum(loss_neg), grad_neg
 
     def _focused_terms(self, xp, xc):
@@ -185,22 +193,46 @@ class PixelSpec:
         grad_neg += focus_neg
         return loss_neg, loss_pos, grad_neg, grad_pos
 
-    def _cross_entropy(self, xp, xc, g, valid, gradient):
-        """The summed loss and (when asked) its gradient ``s sum_c(w g) - w g``."""
+    def _cross_entropy(self, xp, xc, g, valid, gradient, per_element=False):
+        """The summed loss (the per-pixel loss with ``per_element``) and (when asked)
+        its gradient ``s sum_c(w g) - w g``."""
         log_soft = log_softmax(xp, xc)
         weighted = g if valid is None else valid * g
-        loss = -xp.sum(weighted * log_soft)
+        if per_element:
+            loss = -xp.sum(weighted * log_soft, axis=1)
+        else:
+            loss = -xp.sum(weighted * log_soft)
         if not gradient:
             return loss, None
         return loss, xp.exp(log_soft) * xp.sum(weighted, axis=1, keepdims=True) - weighted
 
+    def _upstream(self, xp, grad_out, count, like):
+        """What multiplies the summed loss's gradient ``like``: ``grad_out`` over the
+        count for 'mean', ``grad_out`` for 'sum', and for 'none' ``grad_out`` (of the
+        unreduced loss's shape) broadcast against ``like``."""
+        if self.reduction == "mean":
+            return grad_out / count
+        if self.reduction == "sum":
+            return grad_out
+        shape = tuple(like.shape)
+        if self.kind == "cross_entropy":
+            pixels = upstream(xp, grad_out, shape[:1] + shape[2:], like)
+            return xp.expand_dims(pixels, axis=1)
+        drop = self.drop_background
+        kept = upstream(xp, grad_out, (shape[0], shape[1] - drop) + shape[2:], like)
+        return with_background(xp, kept, drop, 1)
+
     def forward(self, x, g, m, aux):
         xp = namespace(x, g, m)
         xc, valid, count = self._state(xp, x, g, m)
+        none = self.reduction == "none"
         if self.kind == "cross_entropy":
-            return self._cross_entropy(xp, xc, g, valid, False)[0] / count
-        loss, _ = self._binary_terms(xp, xc, g, m, False)
-        return xp.sum(loss if valid is None else valid * loss) / count
+            total = self._cross_entropy(xp, xc, g, valid, False, none)[0]
+        else:
+            loss, _ = self._binary_terms(xp, xc, g, m, False)
+            loss = loss if valid is None else valid * loss
+            total = without_background(loss, self.drop_background, 1) if none else xp.sum(loss)
+        return total / count if self.reduction == "mean" else total
 
     def backward(self, x, g, m, aux, grad_out):
         xp = namespace(x, g, m)
@@ -210,32 +242,40 @@ class PixelSpec:
         else:
             _, grad = self._binary_terms(xp, xc, g, m, True)
             grad = grad if valid is None else grad * valid
-        return astype(xp, grad * (grad_out / count), x.dtype)
+        return astype(xp, grad * self._upstream(xp, grad_out, count, grad), x.dtype)
 
     def forward_cached(self, x, g, m, aux):
         """The loss, and its summed gradient with ``1/N`` for :meth:`backward_cached`
         (a first-order-only backward), from one pass."""
         xp = namespace(x, g, m)
         xc, valid, count = self._state(xp, x, g, m)
+        none = self.reduction == "none"
         if self.kind == "cross_entropy":
-            total, grad = self._cross_entropy(xp, xc, g, valid, True)
+            total, grad = self._cross_entropy(xp, xc, g, valid, True, none)
         else:
-            total, grad = self._binary_fused(xp, xc, g, m, valid)
-        return total / count, (grad, as_constant(xp, 1.0, xc) / count)
+            total, grad = self._binary_fused(xp, xc, g, m, valid, none)
+        if self.reduction == "mean":
+            return total / count, (grad, as_constant(xp, 1.0, xc) / count)
+        return total, (grad, as_constant(xp, 1.0, xc))
 
     def backward_cached(self, x, g, m, aux, cache, grad_out):
         """dL/dx from the cached summed gradient; not differentiable again."""
         xp = namespace(x, g, m)
         grad, inverse_count = cache
+        if self.reduction == "none":
+            return astype(xp, grad * self._upstream(xp, grad_out, None, grad), x.dtype)
         return astype(xp, grad * (grad_out * inverse_count), x.dtype)
 
 
-def _build(kind, input, target, *, mask, ignore_index, include_background, weight, **extra):
+def _build(kind, input, target, *, mask, ignore_index, include_background, weight, reduction,
+           **extra):
     xp = namespace(input, target, mask)
     g, m = prepare(xp, input, target, mask, ignore_index)
     channels = input.shape[1]
     weights = channel_weights(check_class_weight(weight, channels), include_background, channels)
-    return g, m, None, PixelSpec(kind, weights, **extra)
+    drop = not include_background and kind != "cross_entropy"
+    return g, m, None, PixelSpec(kind, weights, **extra, reduction=check_reduction(reduction),
+                                 drop_background=drop)
 
 
 def _build_wce(input, target, *, pos_weight, **params):
@@ -280,18 +320,33 @@ _PARAMETERS = """input : array
         False leaves channel 0 out.
     weight : sequence of float, optional
         One non-negative weight per channel, multiplying that channel's terms
-        (the mean still divides by the number of valid elements)."""
+        (the mean still divides by the number of valid elements).
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        'mean': the sum of the (weighted) per-element losses over the valid
+        elements divided by their number :math:`N`; 'sum': that sum; 'none':
+        the per-element losses (see Returns), 0 at masked or ignored elements."""
+
+_RETURNS_BINARY = """array
+        0-d for ``reduction='mean'`` or ``'sum'``; with ``'none'`` the
+        per-element losses, shape ``(B, C', *spatial)``, :math:`C'` the
+        channels without channel 0 when ``include_background=False``."""
+
+_RETURNS_SOFTMAX = """array
+        0-d for ``reduction='mean'`` or ``'sum'``; with ``'none'`` the
+        per-pixel losses (summed over the channels), shape ``(B, *spatial)``."""
 
 
 def _doc(function):
-    function.__doc__ = function.__doc__.replace("{parameters}", _PARAMETERS)
+    function.__doc__ = (function.__doc__.replace("{parameters}", _PARAMETERS)
+                        .replace("{returns_binary}", _RETURNS_BINARY)
+                        .replace("{returns_softmax}", _RETURNS_SOFTMAX))
     return function
 
 
 @loss_function(_build_wce)
 @_doc
 def weighted_cross_entropy_loss(input, target, *, pos_weight="auto", mask=None, ignore_index=None,
-                                include_background=True, weight=None):
+                                include_background=True, weight=None, reduction="mean"):
     r"""Binary cross-entropy from logits, per channel, with a positive-class weight.
 
     .. math:: L = -\frac{1}{N} \sum_i [w\, g_i \log p_i + (1 - g_i) \log(1 - p_i)],
@@ -311,8 +366,7 @@ def weighted_cross_entropy_loss(input, target, *, pos_weight="auto", mask=None, 
 
     Returns
     -------
-    array
-        0-d loss.
+    {returns_binary}
 
     Examples
     --------
@@ -327,7 +381,7 @@ def weighted_cross_entropy_loss(input, target, *, pos_weight="auto", mask=None, 
 @loss_function(_build_ce)
 @_doc
 def cross_entropy_loss(input, target, *, mask=None, ignore_index=None, include_background=True,
-                       weight=None):
+                       weight=None, reduction="mean"):
     r"""Softmax cross-entropy over the channels, from logits.
 
     .. math:: L = -\frac{1}{N} \sum_i \sum_c w_c\, g_{ci} \log \mathrm{softmax}(x_i)_c
@@ -343,8 +397,7 @@ def cross_entropy_loss(input, target, *, mask=None, ignore_index=None, include_b
 
     Returns
     -------
-    array
-        0-d loss.
+    {returns_softmax}
 
     Examples
     --------
@@ -359,7 +412,7 @@ def cross_entropy_loss(input, target, *, mask=None, ignore_index=None, include_b
 @loss_function(_build_focal)
 @_doc
 def focal_loss(input, target, *, alpha=None, gamma=2.0, mask=None, ignore_index=None,
-               include_background=True, weight=None):
+               include_background=True, weight=None, reduction="mean"):
     r"""Focal loss (Lin et al. 2017) from logits, per channel (sigmoid).
 
     .. math:: FL = -\frac{1}{N} \sum_i [\alpha g_i (1-p_i)^\gamma \log p_i
@@ -385,8 +438,7 @@ def focal_loss(input, target, *, alpha=None, gamma=2.0, mask=None, ignore_index=
 
     Returns
     -------
-    array
-        0-d loss.
+    {returns_binary}
 
     Examples
     --------

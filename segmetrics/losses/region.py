@@ -27,6 +27,7 @@ from segmetrics.losses._common import (
     check_activation,
     check_bool,
     check_class_weight,
+    check_reduction,
     check_smooth,
     compute_dtype,
     expand_cells,
@@ -35,7 +36,10 @@ from segmetrics.losses._common import (
     prepare,
     reduction_axes,
     safe_where,
+    upstream,
     valid_count,
+    with_background,
+    without_background,
 )
 
 __all__ = [
@@ -153,6 +157,8 @@ class RegionSpec:
     gamma: float = 1.0
     weight_type: str = "square"
     absent: str = "max"
+    reduction: str = "mean"
+    drop_background: bool = False    # include_background=False: 'none' leaves channel 0 out
 
     def _state(self, xp, x, g, m):
         """Probabilities, the loss of every cell, its derivatives with respect to ``I``
@@ -172,22 +178,63 @@ class RegionSpec:
         total = sum(self.weights)
         return as_constant(xp, [w / total * per_sample for w in self.weights], cells)
 
+    def _sum_weight(self, xp, like):
+        """What each cell counts in 'sum' and 'none': the class weights scaled to
+        average 1 over the output channels (a float when they are all 1)."""
+        if self.kind in _GROUPED:
+            return 1.0
+        kept = self.weights[1:] if self.drop_background else self.weights
+        if not self.drop_background and all(w == kept[0] for w in kept):
+            return 1.0
+        scale = len(kept) / sum(self.weights)
+        return as_constant(xp, [w * scale for w in self.weights], like)
+
+    def _reduce(self, xp, cells, weight):
+        """The loss from the per-cell losses: 0-d for 'mean' and 'sum', per cell for 'none'."""
+        if self.reduction == "mean":
+            return xp.sum(cells * weight)
+        factor = self._sum_weight(xp, cells)
+        weighted = cells if isinstance(factor, float) else cells * factor
+        if self.reduction == "sum":
+            return xp.sum(weighted)
+        if self.kind in _GROUPED:
+            return weighted[..., 0]          # (B, 1) -> (B,), (1,) -> ()
+        return without_background(weighted, self.drop_background, -1)
+
+    def _scale(self, xp, like, batch_size, grad_out):
+        """The factor of each cell's derivatives in dL/dx: its weight in the reduced loss
+        times the upstream gradient (an array of the cells' shape for 'none')."""
+        if self.reduction == "mean":
+            return self._cell_weight(xp, like, batch_size) * grad_out
+        factor = self._sum_weight(xp, like)
+        if self.reduction == "none":
+            leading = tuple(like.shape[:-1])
+            if self.kind in _GROUPED:
+                grad_out = xp.reshape(upstream(xp, grad_out, leading, like), leading + (1,))
+            else:
+                channels = like.shape[-1] - (1 if self.drop_background else 0)
+                grad_out = with_background(
+                    xp, upstream(xp, grad_out, leading + (channels,), like),
+                    self.drop_background, -1)
+        return factor * grad_out
+
     def forward(self, x, g, m, aux):
         xp = namespace(x, g, m)
         _, cells, _, _, weight = self._state(xp, x, g, m)
-        return xp.sum(cells * weight)
+        return self._reduce(xp, cells, weight)
 
     def backward(self, x, g, m, aux, grad_out):
         xp = namespace(x, g, m)
-        p, _, d_i, d_p, weight = self._state(xp, x, g, m)
-        return self._gradient(xp, x, p, g, m, d_i, d_p, weight * grad_out)
+        p, _, d_i, d_p, _ = self._state(xp, x, g, m)
+        return self._gradient(xp, x, p, g, m, d_i, d_p,
+                              self._scale(xp, d_i, x.shape[0], grad_out))
 
     def forward_cached(self, x, g, m, aux):
         """The loss and the per-cell partial derivatives (small arrays) for
         :meth:`backward_cached`, a first-order-only backward pass."""
         xp = namespace(x, g, m)
         _, cells, d_i, d_p, weight = self._state(xp, x, g, m)
-        return xp.sum(cells * weight), (d_i, d_p)
+        return self._reduce(xp, cells, weight), (d_i, d_p)
 
     def backward_cached(self, x, g, m, aux, cache, grad_out):
         """dL/dx from cached per-cell derivatives. Its result is right, but
@@ -198,7 +245,7 @@ class RegionSpec:
         if self.activation is not None:
             p = activate(xp, astype(xp, x, compute_dtype(xp, x.dtype)), self.activation)
         d_i, d_p = cache
-        scale = self._cell_weight(xp, d_i, x.shape[0]) * grad_out
+        scale = self._scale(xp, d_i, x.shape[0], grad_out)
         return self._gradient(xp, x, p, g, m, d_i, d_p, scale)
 
     def _gradient(self, xp, x, p, g, m, d_i, d_p, scale):
@@ -220,7 +267,7 @@ def _sums(xp, p, g, m, axes):
 
 
 def _build(kind, input, target, *, mask, ignore_index, activation, smooth_nr, smooth_dr, batch,
-           include_background=True, weight=None, **extra):
+           include_background=True, weight=None, reduction="mean", **extra):
     xp = namespace(input, target, mask)
     g, m = prepare(xp, input, target, mask, ignore_index)
     channels = input.shape[1]
@@ -228,7 +275,9 @@ def _build(kind, input, target, *, mask, ignore_index, activation, smooth_nr, sm
     smooth_nr, smooth_dr = check_smooth(smooth_nr, smooth_dr)
     check_bool(batch, "batch")
     weights = channel_weights(check_class_weight(weight, channels), include_background, channels)
-    spec = RegionSpec(kind, activation, smooth_nr, smooth_dr, batch, weights, **extra)
+    spec = RegionSpec(kind, activation, smooth_nr, smooth_dr, batch, weights, **extra,
+                      reduction=check_reduction(reduction),
+                      drop_background=not include_background and kind not in _GROUPED)
     return g, m, None, spec
 
 
@@ -296,25 +345,48 @@ _COMMON_PARAMETERS = """input : array
         Added to the numerator and the denominator (never multiplied into the loss).
     batch : bool, default False
         False: sums per sample and channel, losses averaged over samples.
-        True: sums over the whole batch per channel."""
+        True: sums over the whole batch per channel.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        How the per-cell losses (one per sample and channel, or per channel
+        with ``batch=True``) are combined: their weighted mean, their
+        weighted sum (the mean times the number of cells), or not at all
+        (see Returns)."""
 
 _CHANNEL_PARAMETERS = """include_background : bool, default True
         False gives channel 0 zero weight.
     weight : sequence of float, optional
         One non-negative weight per channel: the loss is the weighted mean of
-        the per-channel losses, :math:`\\sum_c w_c L_c / \\sum_c w_c`."""
+        the per-channel losses, :math:`\\sum_c w_c L_c / \\sum_c w_c`. With
+        ``reduction='sum'`` or ``'none'`` each cell's loss is multiplied by
+        its weight scaled to average 1 over the output channels,
+        :math:`C' w_c / \\sum_k w_k`, so that the 'none' losses sum to the
+        'sum' and average to the 'mean'."""
+
+_RETURNS = """array
+        ``reduction='mean'`` or ``'sum'``: a 0-d array of the input's namespace
+        (float32 for half-precision input). ``'none'``: the weighted per-cell
+        losses, shape ``(B, C')``, or ``(C',)`` with ``batch=True``, where
+        :math:`C'` counts the channels without channel 0 when
+        ``include_background=False``."""
+
+_RETURNS_GROUPED = """array
+        0-d for ``reduction='mean'`` or ``'sum'``; with ``'none'`` one loss per
+        sample, shape ``(B,)`` (0-d with ``batch=True``)."""
 
 
 def _doc(function):
     function.__doc__ = (function.__doc__.replace("{common}", _COMMON_PARAMETERS)
-                        .replace("{channel}", _CHANNEL_PARAMETERS))
+                        .replace("{channel}", _CHANNEL_PARAMETERS)
+                        .replace("{returns}", _RETURNS)
+                        .replace("{returns_grouped}", _RETURNS_GROUPED))
     return function
 
 
 @loss_function(_build_simple("dice"))
 @_doc
 def dice_loss(input, target, *, mask=None, ignore_index=None, activation=None, smooth_nr=1e-5,
-              smooth_dr=1e-5, batch=False, include_background=True, weight=None):
+              smooth_dr=1e-5, batch=False, include_background=True, weight=None,
+              reduction="mean"):
     r"""Soft Dice loss :math:`1 - (2I + s_n)/(P + G + s_d)`.
 
     Gradient: :math:`\partial L/\partial p_i = [(2I + s_n) - 2 g_i (P + G + s_d)]/(P + G + s_d)^2`.
@@ -326,8 +398,7 @@ def dice_loss(input, target, *, mask=None, ignore_index=None, activation=None, s
 
     Returns
     -------
-    array
-        A 0-d array of the input's namespace (float32 for half-precision input).
+    {returns}
 
     Examples
     --------
@@ -345,7 +416,8 @@ def dice_loss(input, target, *, mask=None, ignore_index=None, activation=None, s
 @loss_function(_build_simple("jaccard"))
 @_doc
 def jaccard_loss(input, target, *, mask=None, ignore_index=None, activation=None, smooth_nr=1e-5,
-                 smooth_dr=1e-5, batch=False, include_background=True, weight=None):
+                 smooth_dr=1e-5, batch=False, include_background=True, weight=None,
+                 reduction="mean"):
     r"""Soft Jaccard (IoU) loss :math:`1 - (I + s_n)/U`, :math:`U = P + G - I + s_d`.
 
     Gradient: :math:`\partial L/\partial p_i = [(I + s_n)(1 - g_i) - g_i U]/U^2`.
@@ -357,8 +429,7 @@ def jaccard_loss(input, target, *, mask=None, ignore_index=None, activation=None
 
     Returns
     -------
-    array
-        0-d loss.
+    {returns}
 
     Examples
     --------
@@ -374,7 +445,7 @@ def jaccard_loss(input, target, *, mask=None, ignore_index=None, activation=None
 @_doc
 def tversky_loss(input, target, *, alpha=0.5, beta=0.5, mask=None, ignore_index=None,
                  activation=None, smooth_nr=1e-5, smooth_dr=1e-5, batch=False,
-                 include_background=True, weight=None):
+                 include_background=True, weight=None, reduction="mean"):
     r"""Tversky loss :math:`1 - (I + s_n)/(I + \alpha FP + \beta FN + s_d)`.
 
     :math:`\alpha` weighs false positives and :math:`\beta` false negatives;
@@ -391,8 +462,7 @@ def tversky_loss(input, target, *, alpha=0.5, beta=0.5, mask=None, ignore_index=
 
     Returns
     -------
-    array
-        0-d loss.
+    {returns}
 
     Examples
     --------
@@ -408,7 +478,7 @@ def tversky_loss(input, target, *, alpha=0.5, beta=0.5, mask=None, ignore_index=
 @_doc
 def focal_tversky_loss(input, target, *, alpha=0.5, beta=0.5, gamma=0.75, mask=None,
                        ignore_index=None, activation=None, smooth_nr=1e-5, smooth_dr=1e-5,
-                       batch=False, include_background=True, weight=None):
+                       batch=False, include_background=True, weight=None, reduction="mean"):
     r"""Focal Tversky loss :math:`(1 - T)^\gamma`, :math:`T` the Tversky index.
 
     Abraham and Khan (2019) write the exponent as :math:`1/\gamma` with
@@ -428,8 +498,7 @@ def focal_tversky_loss(input, target, *, alpha=0.5, beta=0.5, gamma=0.75, mask=N
 
     Returns
     -------
-    array
-        0-d loss.
+    {returns}
 
     Examples
     --------
@@ -445,7 +514,8 @@ def focal_tversky_loss(input, target, *, alpha=0.5, beta=0.5, gamma=0.75, mask=N
 @_doc
 def generalized_dice_loss(input, target, *, weight_type="square", absent="max", mask=None,
                           ignore_index=None, activation=None, smooth_nr=1e-5, smooth_dr=1e-5,
-                          batch=False, include_background=True):
+                          batch=False, include_background=True,
+                          reduction="mean"):
     r"""Generalised Dice loss (Sudre et al. 2017), summed over classes before dividing.
 
     .. math:: L = 1 - \frac{2 \sum_c w_c I_c + s_n}{\sum_c w_c (P_c + G_c) + s_d},
@@ -468,8 +538,7 @@ def generalized_dice_loss(input, target, *, weight_type="square", absent="max", 
 
     Returns
     -------
-    array
-        0-d loss.
+    {returns_grouped}
 
     Examples
     --------
@@ -483,7 +552,8 @@ def generalized_dice_loss(input, target, *, weight_type="square", absent="max", 
 @loss_function(_build_kappa)
 @_doc
 def kappa_loss(input, target, *, multiclass=False, mask=None, ignore_index=None, activation=None,
-               smooth_nr=1e-5, smooth_dr=1e-5, batch=False, include_background=True, weight=None):
+               smooth_nr=1e-5, smooth_dr=1e-5, batch=False, include_background=True, weight=None,
+               reduction="mean"):
     r"""One minus Cohen's kappa of the soft confusion table.
 
     Binary, per channel (one-vs-rest), averaged like Dice:
@@ -507,8 +577,9 @@ def kappa_loss(input, target, *, multiclass=False, mask=None, ignore_index=None,
 
     Returns
     -------
-    array
-        0-d loss.
+    {returns}
+        With ``multiclass=True``, as :func:`generalized_dice_loss`: one loss
+        per sample, shape ``(B,)`` (0-d with ``batch=True``).
 
     Examples
     --------
@@ -523,7 +594,8 @@ def kappa_loss(input, target, *, multiclass=False, mask=None, ignore_index=None,
 @loss_function(_build_simple("mcc"))
 @_doc
 def mcc_loss(input, target, *, mask=None, ignore_index=None, activation=None, smooth_nr=1e-5,
-             smooth_dr=1e-5, batch=False, include_background=True, weight=None):
+             smooth_dr=1e-5, batch=False, include_background=True, weight=None,
+             reduction="mean"):
     r"""One minus the Matthews correlation coefficient of the soft table, per channel.
 
     :math:`MCC = (TP\,TN - FP\,FN)/\sqrt{(TP+FP)(TP+FN)(TN+FP)(TN+FN)}
@@ -539,8 +611,7 @@ def mcc_loss(input, target, *, mask=None, ignore_index=None, activation=None, sm
 
     Returns
     -------
-    array
-        0-d loss.
+    {returns}
 
     Examples
     --------
@@ -555,7 +626,7 @@ def mcc_loss(input, target, *, mask=None, ignore_index=None, activation=None, sm
 @_doc
 def kappa_loss_zhang2019(input, target, *, mask=None, ignore_index=None, activation=None,
                          smooth_nr=0.0, smooth_dr=0.0, batch=False, include_background=True,
-                         weight=None):
+                         weight=None, reduction="mean"):
     r"""The kappa loss of the 2019 report's equation 26, for reproducing it.
 
     .. math:: K = 1 - \frac{2I - PG/N + s_n}{P + G - 2I/N + s_d}
@@ -575,8 +646,7 @@ def kappa_loss_zhang2019(input, target, *, mask=None, ignore_index=None, activat
 
     Returns
     -------
-    array
-        0-d loss.
+    {returns}
 
     Examples
     --------
