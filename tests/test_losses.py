@@ -25,48 +25,61 @@ def rng():
     return np.random.default_rng(20261127)
 
 
+REDUCTIONS = ["mean", "sum", "none"]
+
+
 def check_gradient(function, x, g, params, rng):
-    upstream = float(rng.uniform(0.5, 2.0))
+    """The analytic backward against finite differences of ``sum(upstream * loss)``,
+    with a random upstream gradient of the loss's shape (0-d unless reduction='none')."""
     value, residuals = function.forward(x, g, **params)
+    shape = np.shape(value)
+    upstream = rng.uniform(0.5, 2.0, size=shape) if shape else float(rng.uniform(0.5, 2.0))
     analytic = function.backward(residuals, upstream)
-    assert np.isfinite(float(value))
+    assert np.all(np.isfinite(value))
     assert analytic.shape == x.shape and analytic.dtype == x.dtype
-    numeric = finite_difference(lambda v: function(v, g, **params), x, upstream)
-    np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
+    numeric = finite_difference(
+        lambda v: np.sum(np.asarray(function(v, g, **params)) * upstream), x, 1.0)
+    # the differences of an unreduced or summed loss cancel ~N times larger values
+    atol = 1e-8 * max(1.0, float(np.abs(numeric).max()))
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=atol)
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("absent", [False, True], ids=["all-present", "absent-class"])
 @pytest.mark.parametrize("masked", [False, True], ids=["no-mask", "mask"])
 @pytest.mark.parametrize("batch", [False, True], ids=["per-sample", "batch"])
 @pytest.mark.parametrize("target", ["onehot", "soft"])
 @pytest.mark.parametrize("name", sorted(REGION))
-def test_region_gradient_matches_finite_differences(name, target, batch, masked, absent, rng):
+def test_region_gradient_matches_finite_differences(name, target, batch, masked, absent,
+                                                    reduction, rng):
     function = REGION[name][0]
     x, params = inputs_for(name, logits(rng))
     g = targets(rng, target, absent=absent)
-    params.update(batch=batch, mask=random_mask(rng) if masked else None)
+    params.update(batch=batch, mask=random_mask(rng) if masked else None, reduction=reduction)
     check_gradient(function, x, g, params, rng)
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("absent", [False, True], ids=["all-present", "absent-class"])
 @pytest.mark.parametrize("masked", [False, True], ids=["no-mask", "mask"])
 @pytest.mark.parametrize("target", ["onehot", "soft", "labels"])
 @pytest.mark.parametrize("name", sorted(PIXEL))
-def test_pixel_gradient_matches_finite_differences(name, target, masked, absent, rng):
+def test_pixel_gradient_matches_finite_differences(name, target, masked, absent, reduction, rng):
     function = PIXEL[name][0]
     x, params = inputs_for(name, logits(rng, scale=3.0))
     g = targets(rng, target, absent=absent)
-    params.update(mask=random_mask(rng) if masked else None)
+    params.update(mask=random_mask(rng) if masked else None, reduction=reduction)
     check_gradient(function, x, g, params, rng)
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("activation", [None, "sigmoid", "softmax"])
 @pytest.mark.parametrize("name", sorted(n for n in REGION if n != "kappa_multiclass"))
-def test_region_gradient_through_activations_and_options(name, activation, rng):
+def test_region_gradient_through_activations_and_options(name, activation, reduction, rng):
     function, params = REGION[name]
     x = logits(rng)
     x = sigmoid(x) if activation is None else x
-    params = dict(params, activation=activation)
+    params = dict(params, activation=activation, reduction=reduction)
     if "weight_type" not in params and name != "generalized_dice":
         params.update(weight=[0.5, 2.0, 1.0])
     params.update(include_background=False, ignore_index=3, smooth_nr=0.1, smooth_dr=0.2)
@@ -75,19 +88,25 @@ def test_region_gradient_through_activations_and_options(name, activation, rng):
     check_gradient(function, x, g, params, rng)
 
 
-def test_hausdorff_gradient_with_the_distance_maps_held_constant(rng):
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_hausdorff_gradient_with_the_distance_maps_held_constant(reduction, rng):
     x = logits(rng, shape=(2, 2, 5, 6))
     g = targets(rng, "onehot", shape=(2, 2, 5, 6))
     for params in ({"activation": "sigmoid"}, {"activation": "softmax", "alpha": 1.0,
                                                  "mask": random_mask(rng, (2, 2, 5, 6)),
                                                  "spacing": (1.0, 2.5)}):
-        value, res = L.hausdorff_dt_loss.forward(x, g, **params)
-        assert np.isfinite(value) and value > 0
-        upstream = 1.3
+        value, res = L.hausdorff_dt_loss.forward(x, g, reduction=reduction, **params)
+        assert np.all(np.isfinite(value)) and np.sum(value) > 0
+        assert np.shape(value) == (x.shape if reduction == "none" else ())
+        upstream = rng.uniform(0.5, 2.0, size=np.shape(value))
         analytic = L.hausdorff_dt_loss.backward(res, upstream)
         numeric = finite_difference(
-            lambda v, r=res: r.spec.forward(v, r.target, r.mask, r.aux), x, upstream)
+            lambda v, r=res: np.sum(r.spec.forward(v, r.target, r.mask, r.aux) * upstream),
+            x, 1.0)
         np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
+        if "mask" in params:
+            assert reduction != "none" or np.all(value[~np.broadcast_to(
+                params["mask"][:, None], x.shape)] == 0)
 
 
 def test_hausdorff_distance_field_matches_scipy():
@@ -428,3 +447,121 @@ def test_first_order_cached_backward_equals_the_recomputing_backward(name, rng):
     assert float(value) == pytest.approx(float(spec.forward(x, g_prep, m, aux)), rel=1e-12)
     np.testing.assert_allclose(spec.backward_cached(x, g_prep, m, aux, cache, 0.7),
                                spec.backward(x, g_prep, m, aux, 0.7), rtol=1e-10, atol=1e-15)
+
+
+# ---------------------------------------------------------------- reductions
+
+@pytest.mark.parametrize("batch", [False, True], ids=["per-sample", "batch"])
+@pytest.mark.parametrize("options", [
+    {}, {"weight": [0.5, 2.0, 1.0]}, {"include_background": False},
+    {"include_background": False, "weight": [3.0, 1.0, 4.0]}, {"weight": [0.0, 1.0, 3.0]},
+], ids=["plain", "weight", "no-background", "no-background-weight", "zero-weight"])
+@pytest.mark.parametrize("name", sorted(REGION))
+def test_region_reductions_are_consistent(name, options, batch, rng):
+    """'none' is the per-cell losses times the class weights scaled to average 1 over the
+    output channels: they sum to 'sum' and average to 'mean' (which is unchanged)."""
+    function, params = REGION[name]
+    grouped = name.startswith("generalized_dice") or name == "kappa_multiclass"
+    if grouped and "weight" in options:
+        pytest.skip("no per-class weight")
+    if name == "kappa_multiclass" and options:
+        pytest.skip("multiclass kappa is over all classes")
+    x, params = inputs_for(name, logits(rng))
+    g = targets(rng, "soft")
+    params = dict(params, batch=batch, mask=random_mask(rng), **options)
+    mean = function(x, g, **params)
+    assert float(function(x, g, reduction="mean", **params)) == float(mean)
+    total = function(x, g, reduction="sum", **params)
+    cells = function(x, g, reduction="none", **params)
+    channels = 3 - (not options.get("include_background", True))
+    if grouped:
+        expected_shape = () if batch else (2,)
+    else:
+        expected_shape = (channels,) if batch else (2, channels)
+    assert np.shape(cells) == expected_shape and np.shape(total) == ()
+    assert float(np.sum(cells)) == pytest.approx(float(total), rel=1e-12)
+    assert float(np.mean(cells)) == pytest.approx(float(mean), rel=1e-12)
+    if not grouped:         # the unweighted per-cell losses, times the scaled weights
+        w = np.asarray(options.get("weight", [1.0, 1.0, 1.0]), dtype=float)
+        if not options.get("include_background", True):
+            w = w[1:]
+        plain = function(x, g, reduction="none", **{
+            k: v for k, v in params.items() if k not in ("weight", "include_background")})
+        plain = plain[..., 3 - channels:]
+        np.testing.assert_allclose(cells, plain * w * channels / w.sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("options", [{}, {"weight": [0.5, 2.0, 1.0]},
+                                     {"include_background": False}])
+@pytest.mark.parametrize("name", sorted(PIXEL))
+def test_pixel_reductions_are_consistent(name, options, rng):
+    """'none' is the per-element (weighted) losses, 0 where masked; 'sum' their sum and
+    'mean' that sum over the number of valid elements (unchanged)."""
+    function = PIXEL[name][0]
+    x, params = inputs_for(name, logits(rng, scale=3.0))
+    mask = random_mask(rng)
+    g = targets(rng, "soft")
+    params = dict(params, mask=mask, **options)
+    mean = function(x, g, **params)
+    total = function(x, g, reduction="sum", **params)
+    elements = function(x, g, reduction="none", **params)
+    if name == "cross_entropy":
+        assert elements.shape == (2, 3, 4)
+        count = mask.sum()
+        assert np.all(elements[~mask] == 0)
+    else:
+        channels = 3 - (not options.get("include_background", True))
+        assert elements.shape == (2, channels, 3, 4)
+        count = mask.sum() * channels
+        assert np.all(elements[np.broadcast_to(~mask[:, None], elements.shape)] == 0)
+    assert float(np.sum(elements)) == pytest.approx(float(total), rel=1e-12)
+    assert float(total) / count == pytest.approx(float(mean), rel=1e-12)
+    if "weight" in options and name != "cross_entropy":
+        plain = function(x, g, reduction="none", mask=mask, **{
+            k: v for k, v in params.items() if k not in ("weight", "mask")})
+        np.testing.assert_allclose(
+            elements, plain * np.reshape(options["weight"], (1, 3, 1, 1)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["sum", "none"])
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_cached_path_for_every_reduction(name, reduction, rng):
+    function = ALL[name][0]
+    x, params = inputs_for(name, logits(rng, scale=3.0))
+    params = dict(params, reduction=reduction, mask=random_mask(rng))
+    if name not in PIXEL:
+        params["include_background"] = name == "kappa_multiclass"
+    g_prep, m, aux, spec = function.prepare(x, targets(rng, "soft"), **params)
+    value, cache = spec.forward_cached(x, g_prep, m, aux)
+    np.testing.assert_allclose(value, spec.forward(x, g_prep, m, aux), rtol=1e-12)
+    upstream = rng.uniform(0.5, 2.0, size=np.shape(value))
+    np.testing.assert_allclose(spec.backward_cached(x, g_prep, m, aux, cache, upstream),
+                               spec.backward(x, g_prep, m, aux, upstream),
+                               rtol=1e-10, atol=1e-15)
+    xps = pytest.importorskip("array_api_strict")
+    strict = [None if a is None else xps.asarray(a) for a in (x, g_prep, m, aux)]
+    s_value, s_cache = spec.forward_cached(*strict)
+    np.testing.assert_allclose(np.from_dlpack(s_value), value, rtol=1e-12)
+    np.testing.assert_allclose(
+        np.from_dlpack(spec.backward_cached(*strict, s_cache, xps.asarray(upstream))),
+        spec.backward(x, g_prep, m, aux, upstream), rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize("function", [L.dice_loss, L.generalized_dice_loss, L.focal_loss,
+                                      L.cross_entropy_loss, L.hausdorff_dt_loss])
+def test_bad_reduction_is_refused(function):
+    x = np.full((2, 3, 4), 0.3)
+    for bad in ("avg", "Mean", None, 1):
+        with pytest.raises(ValueError, match="reduction must be one of 'mean', 'sum', 'none'"):
+            function(x, x, reduction=bad)
+
+
+def test_unreduced_backward_checks_the_upstream_shape(rng):
+    x, g = sigmoid(logits(rng)), targets(rng, "soft")
+    value, res = L.dice_loss.forward(x, g, reduction="none")
+    with pytest.raises(ValueError, match="grad_out must have the loss's shape"):
+        L.dice_loss.backward(res, np.ones((3, 2)))
+    # a number is every cell's upstream gradient: the gradient of the sum
+    np.testing.assert_allclose(L.dice_loss.backward(res, 1.0),
+                               L.dice_loss.backward(L.dice_loss.forward(
+                                   x, g, reduction="sum")[1], 1.0), rtol=1e-12)
