@@ -24,12 +24,18 @@ CHECKED = [(name, False) for name in sorted(ALL)] + [
     (name, True) for name in sorted(ALL) if name not in PIXEL]
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("name, batch", CHECKED)
-def test_gradcheck_and_gradgradcheck(name, batch):
+def test_gradcheck_and_gradgradcheck(name, batch, reduction):
+    """gradcheck feeds every output entry its own upstream gradient, so 'none' checks
+    the backward with a non-scalar grad_out (and a non-scalar Function output)."""
     rng = np.random.default_rng(7)
     x, g, params = _case(name, rng)
     if batch:
         params["batch"] = True
+    params["reduction"] = reduction
+    if reduction == "none" and name not in PIXEL and name != "kappa_multiclass":
+        params["include_background"] = False         # the dropped channel's gradient too
     function = ALL[name][0]
 
     def f(v):
@@ -39,13 +45,15 @@ def test_gradcheck_and_gradgradcheck(name, batch):
     assert torch.autograd.gradgradcheck(f, (x,), eps=1e-6, atol=1e-6)
 
 
-def test_hausdorff_gradcheck_and_gradgradcheck():
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_hausdorff_gradcheck_and_gradgradcheck(reduction):
     rng = np.random.default_rng(8)
     x, g, params = _case("dice", rng, target="onehot")
     x = torch.logit(x.detach()).requires_grad_()     # away from 1/2 so the maps do not change
 
     def f(v):
-        return smt.HausdorffDTLoss(activation="sigmoid")(v, g, params["mask"])
+        return smt.HausdorffDTLoss(activation="sigmoid", reduction=reduction)(
+            v, g, params["mask"])
 
     assert torch.autograd.gradcheck(f, (x,), eps=1e-6, atol=1e-7)
     assert torch.autograd.gradgradcheck(f, (x,), eps=1e-6, atol=1e-6)
@@ -212,3 +220,90 @@ def test_no_grad_evaluation_gives_the_same_value():
             evaluated = module(x, g)
         trained = module(x.clone().requires_grad_(), g)
         torch.testing.assert_close(evaluated, trained.detach())
+
+
+# ---------------------------------------------------------------- reductions
+
+def test_modules_take_the_reduction():
+    rng = np.random.default_rng(18)
+    x = torch.tensor(logits(rng, shape=(2, 3, 4, 4)), requires_grad=True)
+    labels = torch.from_numpy(targets(rng, "labels", shape=(2, 3, 4, 4)))
+    cases = [
+        (smt.DiceLoss(activation="softmax", reduction="none"), (2, 3)),
+        (smt.DiceLoss(activation="softmax", reduction="none", include_background=False),
+         (2, 2)),
+        (smt.DiceLoss(activation="softmax", reduction="none", batch=True), (3,)),
+        (smt.GeneralizedDiceLoss(activation="softmax", reduction="none"), (2,)),
+        (smt.KappaLoss(multiclass=True, activation="softmax", reduction="none"), (2,)),
+        (smt.FocalLoss(reduction="none"), (2, 3, 4, 4)),
+        (smt.FocalLoss(reduction="none", include_background=False), (2, 2, 4, 4)),
+        (smt.WeightedCrossEntropyLoss(reduction="none"), (2, 3, 4, 4)),
+        (smt.CrossEntropyLoss(reduction="none"), (2, 4, 4)),
+        (smt.HausdorffDTLoss(activation="softmax", reduction="none"), (2, 3, 4, 4)),
+        (smt.DiceLoss(activation="softmax", reduction="sum"), ()),
+    ]
+    for module, shape in cases:
+        loss = module(x, labels)
+        assert tuple(loss.shape) == shape, module
+        upstream = torch.rand(shape, dtype=loss.dtype)
+        (grad,) = torch.autograd.grad(loss, x, upstream)           # the cached path
+        plain = _plain(module, x, labels)                           # autograd of the formula
+        (expected,) = torch.autograd.grad(plain, x, upstream)
+        torch.testing.assert_close(loss, plain)
+        torch.testing.assert_close(grad, expected, rtol=1e-10, atol=1e-12)
+    assert "reduction='none'" in repr(smt.FocalLoss(reduction="none"))
+    with pytest.raises(ValueError, match="reduction"):
+        smt.DiceLoss(reduction="batchmean")(x, labels)
+
+
+def _plain(module, x, target):
+    """The module's loss as plain torch operations, differentiated by autograd."""
+    gd, m, aux, spec = _MODULE_FUNCTIONS[type(module)].prepare(x, target, **module.params)
+    return spec.forward(x, gd, m, aux)
+
+
+_MODULE_FUNCTIONS = {
+    smt.DiceLoss: L.dice_loss, smt.GeneralizedDiceLoss: L.generalized_dice_loss,
+    smt.KappaLoss: L.kappa_loss, smt.FocalLoss: L.focal_loss,
+    smt.WeightedCrossEntropyLoss: L.weighted_cross_entropy_loss,
+    smt.CrossEntropyLoss: L.cross_entropy_loss, smt.HausdorffDTLoss: L.hausdorff_dt_loss,
+}
+
+
+@pytest.mark.parametrize("batch", [False, True])
+@pytest.mark.parametrize("options", [{}, {"include_background": False},
+                                     {"weight": [0.5, 1.0, 1.5]}])
+def test_dice_none_matches_live_monai(options, batch):
+    """MONAI's unreduced DiceLoss keeps singleton spatial axes and multiplies in the raw
+    class weights; ours scales the weights to average 1, so weights that already average
+    1 give the same values."""
+    monai_losses = pytest.importorskip("monai.losses")
+    rng = np.random.default_rng(19)
+    x = torch.tensor(logits(rng, shape=(2, 3, 5, 4)), requires_grad=True)
+    g = torch.from_numpy(targets(rng, "onehot", shape=(2, 3, 5, 4)))
+    peer = monai_losses.DiceLoss(sigmoid=True, reduction="none", batch=batch, **options)(x, g)
+    ours = smt.DiceLoss(activation="sigmoid", reduction="none", batch=batch, **options)(x, g)
+    peer = peer.reshape(ours.shape)
+    torch.testing.assert_close(ours, peer, rtol=1e-10, atol=1e-12)
+    upstream = torch.rand(ours.shape, dtype=ours.dtype)
+    (expected,) = torch.autograd.grad(peer, x, upstream)
+    (grad,) = torch.autograd.grad(ours, x, upstream)
+    torch.testing.assert_close(grad, expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("options", [{"gamma": 2.0}, {"gamma": 0.5, "alpha": 0.25},
+                                     {"gamma": 2.0, "include_background": False}])
+def test_focal_none_matches_live_monai(options):
+    monai_losses = pytest.importorskip("monai.losses")
+    rng = np.random.default_rng(20)
+    x = torch.tensor(logits(rng, shape=(2, 3, 5, 4), scale=3.0), requires_grad=True)
+    g = torch.from_numpy(targets(rng, "onehot", shape=(2, 3, 5, 4)))
+    peer = monai_losses.FocalLoss(reduction="none", **options)(x, g)
+    ours = smt.FocalLoss(reduction="none", **options)(x, g)
+    assert ours.shape == peer.shape
+    # MONAI's FocalLoss returns float32 for this float64 input: compare at that precision
+    torch.testing.assert_close(ours, peer.double(), rtol=1e-5, atol=1e-6)
+    upstream = torch.rand(ours.shape, dtype=ours.dtype)
+    (expected,) = torch.autograd.grad(peer, x, upstream.float())
+    (grad,) = torch.autograd.grad(ours, x, upstream)
+    torch.testing.assert_close(grad, expected, rtol=1e-5, atol=1e-6)
