@@ -92,3 +92,44 @@ def test_docstring_examples_run():
     import doctest
     result = doctest.testmod(smj)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("reduction", ["sum", "none"])
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_vjp_of_every_reduction(name, reduction):
+    """jax.vjp with a random cotangent of the loss's shape against JAX's own autodiff of
+    the forward and the neutral backward; under jit."""
+    x, g, params = _case(name, 26)
+    params = dict(params, reduction=reduction)
+    if name not in PIXEL and name != "kappa_multiclass":
+        params["include_background"] = False
+    value, vjp = jax.vjp(jax.jit(lambda v: NAMES[name](v, g, **params)), x)
+    gd, m, aux, spec = ALL[name][0].prepare(x, g, **params)
+    expected_value, reference_vjp = jax.vjp(lambda v: spec.forward(v, gd, m, aux), x)
+    assert value.shape == expected_value.shape
+    np.testing.assert_allclose(np.asarray(value), np.asarray(expected_value), rtol=1e-12)
+    cotangent = jnp.asarray(np.random.default_rng(2).uniform(0.5, 2.0, size=value.shape))
+    (ours,) = vjp(cotangent)
+    (reference,) = reference_vjp(cotangent)
+    np.testing.assert_allclose(np.asarray(ours), np.asarray(reference), rtol=1e-10, atol=1e-13)
+    _, res = ALL[name][0].forward(np.asarray(x), np.asarray(g), **{
+        **params, "mask": np.asarray(params["mask"])})
+    np.testing.assert_allclose(np.asarray(ours), ALL[name][0].backward(res, np.asarray(
+        cotangent)), rtol=1e-10, atol=1e-13)
+
+
+def test_hausdorff_unreduced_under_jit_and_vjp():
+    rng = np.random.default_rng(27)
+    x = jnp.asarray(logits(rng, shape=(2, 2, 6, 5)))
+    g = jnp.asarray(targets(rng, "onehot", shape=(2, 2, 6, 5)))
+    value, vjp = jax.vjp(jax.jit(lambda v: smj.hausdorff_dt_loss(
+        v, g, activation="softmax", reduction="none")), x)
+    assert value.shape == x.shape
+    cotangent = jnp.asarray(rng.uniform(size=x.shape))
+    _, res = L.hausdorff_dt_loss.forward(np.asarray(x), np.asarray(g), activation="softmax",
+                                         reduction="none")
+    np.testing.assert_allclose(np.asarray(value), L.hausdorff_dt_loss(
+        np.asarray(x), np.asarray(g), activation="softmax", reduction="none"), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(vjp(cotangent)[0]),
+                               L.hausdorff_dt_loss.backward(res, np.asarray(cotangent)),
+                               rtol=1e-10, atol=1e-13)
