@@ -5,7 +5,9 @@ counterpart and works under ``jax.jit`` and ``jax.grad`` (also ``grad`` of
 ``grad``: the backward pass is itself written in differentiable JAX
 operations). The parameters are static: pass them as Python values, not
 traced arrays. :func:`hausdorff_dt_loss` computes its constant distance maps
-on the host through ``jax.pure_callback``.
+on the host through ``jax.pure_callback``. With ``reduction='none'`` the
+output is an array: differentiate it with ``jax.vjp`` (any cotangent of its
+shape) or ``jax.jacrev``.
 
 ``import segmetrics`` never imports this module; use ``import segmetrics.jax``.
 

@@ -41,7 +41,9 @@ class SegLossFunction(torch.autograd.Function):
     """``apply(input, target, mask, aux, spec)``: the neutral forward/backward of ``spec``.
 
     ``target``, ``mask`` and ``aux`` are the prepared arrays from a loss's
-    ``prepare``; only ``input`` gets a gradient.
+    ``prepare``; only ``input`` gets a gradient. The output is 0-d, or the
+    unreduced losses for a spec with ``reduction='none'``; ``grad_out`` has its
+    shape and goes to the neutral backward as it is.
     """
 
     @staticmethod

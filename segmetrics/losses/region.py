@@ -353,7 +353,8 @@ _COMMON_PARAMETERS = """input : array
         (see Returns)."""
 
 _CHANNEL_PARAMETERS = """include_background : bool, default True
-        False gives channel 0 zero weight.
+        False gives channel 0 zero weight and leaves it out of the
+        ``reduction='none'`` output.
     weight : sequence of float, optional
         One non-negative weight per channel: the loss is the weighted mean of
         the per-channel losses, :math:`\\sum_c w_c L_c / \\sum_c w_c`. With
@@ -410,6 +411,13 @@ def dice_loss(input, target, *, mask=None, ignore_index=None, activation=None, s
     >>> loss, residuals = dice_loss.forward(p, g)
     >>> dice_loss.backward(residuals, 1.0).shape
     (1, 1, 4)
+    >>> cells, residuals = dice_loss.forward(np.stack([p[0], g[0]]), np.stack([g[0], g[0]]),
+    ...                                      reduction="none", smooth_nr=0, smooth_dr=0)
+    >>> cells.round(6)
+    array([[0.15],
+           [0.  ]])
+    >>> dice_loss.backward(residuals, np.array([[1.0], [0.0]])).shape
+    (2, 1, 4)
     """
 
 
