@@ -451,21 +451,37 @@ def test_first_order_cached_backward_equals_the_recomputing_backward(name, rng):
 
 # ---------------------------------------------------------------- reductions
 
+REDUCTION_OPTIONS = {
+    "plain": {}, "weight": {"weight": [0.5, 2.0, 1.0]},
+    "no-background": {"include_background": False},
+    "no-background-weight": {"include_background": False, "weight": [3.0, 1.0, 4.0]},
+    "zero-weight": {"weight": [0.0, 1.0, 3.0]},
+}
+
+
+def _grouped(name):
+    return name.startswith("generalized_dice") or name == "kappa_multiclass"
+
+
+def _reduction_cases():
+    """Region loss x options, leaving out what a loss does not take: grouped losses have
+    no per-class weight, and multi-class kappa is over all classes."""
+    for name in sorted(REGION):
+        for option_id, options in REDUCTION_OPTIONS.items():
+            if _grouped(name) and "weight" in options:
+                continue
+            if name == "kappa_multiclass" and options:
+                continue
+            yield pytest.param(name, options, id=f"{name}-{option_id}")
+
+
 @pytest.mark.parametrize("batch", [False, True], ids=["per-sample", "batch"])
-@pytest.mark.parametrize("options", [
-    {}, {"weight": [0.5, 2.0, 1.0]}, {"include_background": False},
-    {"include_background": False, "weight": [3.0, 1.0, 4.0]}, {"weight": [0.0, 1.0, 3.0]},
-], ids=["plain", "weight", "no-background", "no-background-weight", "zero-weight"])
-@pytest.mark.parametrize("name", sorted(REGION))
+@pytest.mark.parametrize("name, options", list(_reduction_cases()))
 def test_region_reductions_are_consistent(name, options, batch, rng):
     """'none' is the per-cell losses times the class weights scaled to average 1 over the
     output channels: they sum to 'sum' and average to 'mean' (which is unchanged)."""
     function, params = REGION[name]
-    grouped = name.startswith("generalized_dice") or name == "kappa_multiclass"
-    if grouped and "weight" in options:
-        pytest.skip("no per-class weight")
-    if name == "kappa_multiclass" and options:
-        pytest.skip("multiclass kappa is over all classes")
+    grouped = _grouped(name)
     x, params = inputs_for(name, logits(rng))
     g = targets(rng, "soft")
     params = dict(params, batch=batch, mask=random_mask(rng), **options)
