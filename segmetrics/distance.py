@@ -139,6 +139,10 @@ class SurfaceDistances:
         self._in_c_order()
         return self._gt_to_pred
 
+    def __reduce__(self):
+        return (type(self), (self.pred_to_gt, self.gt_to_pred, self.spacing, self.pred_weights,
+                             self.gt_weights))
+
     def __repr__(self):
         surfel = "" if self.pred_weights is None else ", surface='surfel'"
         return (f"SurfaceDistances(n_pred_boundary={self._pred_to_gt.size}, "

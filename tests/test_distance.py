@@ -2,6 +2,7 @@
 backends, layouts, edge cases and bad inputs."""
 import doctest
 import math
+import pickle
 
 import numpy as np
 import oracles_distance as oracle
@@ -289,6 +290,23 @@ def test_return_types_and_identical_masks():
     full = np.ones((4, 5), dtype=bool)
     assert segmetrics.hausdorff(full, full) == 0.0
     assert "SurfaceDistances(" in repr(segmetrics.surface_distances(mask, mask))
+
+
+@pytest.mark.parametrize("surface", ("voxel", "surfel"))
+def test_surface_distances_pickle_in_c_order(surface):
+    """A result still in search order (rows along a non-last axis) pickles in C order."""
+    rng = np.random.default_rng(3)
+    pred, gt = rng.random((2, 9, 8, 7)) < 0.5
+    spacing = (1.0, 0.5, 2.0)  # rows along axis 1: the search order is not C order
+    d = segmetrics.surface_distances(pred, gt, spacing=spacing, surface=surface)
+    copy = pickle.loads(pickle.dumps(d))
+    expected = segmetrics.surface_distances(pred, gt, spacing=spacing, surface=surface)
+    np.testing.assert_array_equal(copy.pred_to_gt, expected.pred_to_gt)
+    np.testing.assert_array_equal(copy.gt_to_pred, expected.gt_to_pred)
+    assert copy.spacing == d.spacing and copy.hd95() == expected.hd95()
+    if surface == "voxel":
+        np.testing.assert_allclose(copy.pred_to_gt, oracle.surface_distances(
+            pred, gt, spacing)[0], rtol=RTOL)
 
 
 def test_labels_absent_and_out_of_dtype():
