@@ -198,6 +198,8 @@ def _write(out, rows, a, b, pred_dir_a, pred_dir_b, gt_dir, command_line, bootst
     document = {
         "command_line": command_line,
         "a": str(pred_dir_a), "b": str(pred_dir_b), "ground_truths": str(gt_dir),
+        "options": a.summary["options"],          # the same for both evaluations
+        "definitions": a.summary["definitions"],
         "method": {
             "difference": "A - B per (case, label), paired by case name",
             "pairs": "both rows enter the summaries (error rows left out, both_empty per "

@@ -113,6 +113,10 @@ def test_compare_cli(folder, tmp_path):
         (m, label) for m in ("dice", "hd95") for label in ("1", "2", "all")]
     document = json.loads((tmp_path / "comparison.json").read_text())
     assert len(document["rows"]) == len(rows) and "wilcoxon" in document["method"]["wilcoxon_p"]
+    summary_a = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert document["options"] == summary_a["options"]
+    assert document["options"]["surface"] == "voxel"
+    assert document["definitions"] == summary_a["definitions"]
     for row in rows:
         metric, label = row["metric"], row["label"]
         keys = [k for k in a if (label == "all" or k[1] == label)
