@@ -197,7 +197,8 @@ KappaLoss = _module("KappaLoss", _losses.kappa_loss,
 MCCLoss = _module("MCCLoss", _losses.mcc_loss, "One minus the Matthews correlation coefficient.")
 KappaLossZhang2019 = _module("KappaLossZhang2019", _losses.kappa_loss_zhang2019,
                              "The 2019 report's equation 26 (not one minus kappa).")
-FocalLoss = _module("FocalLoss", _losses.focal_loss, "Sigmoid focal loss from logits.")
+FocalLoss = _module("FocalLoss", _losses.focal_loss,
+                    "Focal loss from logits: sigmoid per channel, or ``activation='softmax'``.")
 WeightedCrossEntropyLoss = _module(
     "WeightedCrossEntropyLoss", _losses.weighted_cross_entropy_loss,
     "Binary cross-entropy from logits with a positive weight, like ``BCEWithLogitsLoss``.")

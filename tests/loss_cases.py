@@ -22,7 +22,11 @@ PIXEL = {
     "cross_entropy": (L.cross_entropy_loss, {}),
     "focal": (L.focal_loss, {"alpha": 0.25, "gamma": 2.0}),
     "focal_gamma_half": (L.focal_loss, {"gamma": 0.5}),
+    "focal_softmax": (L.focal_loss, {"activation": "softmax", "alpha": 0.25, "gamma": 2.0}),
+    "focal_softmax_gamma_half": (L.focal_loss, {"activation": "softmax", "gamma": 0.5}),
 }
+# per-pixel losses over the channels: 'none' gives (B, *spatial), N counts pixels
+PER_PIXEL = {"cross_entropy", "focal_softmax", "focal_softmax_gamma_half"}
 ALL = {**REGION, **PIXEL}
 SHAPE = (2, 3, 3, 4)
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from loss_cases import (
     ALL,
+    PER_PIXEL,
     PIXEL,
     REGION,
     SHAPE,
@@ -521,7 +522,7 @@ def test_pixel_reductions_are_consistent(name, options, rng):
     mean = function(x, g, **params)
     total = function(x, g, reduction="sum", **params)
     elements = function(x, g, reduction="none", **params)
-    if name == "cross_entropy":
+    if name in PER_PIXEL:
         assert elements.shape == (2, 3, 4)
         count = mask.sum()
         assert np.all(elements[~mask] == 0)
@@ -532,7 +533,7 @@ def test_pixel_reductions_are_consistent(name, options, rng):
         assert np.all(elements[np.broadcast_to(~mask[:, None], elements.shape)] == 0)
     assert float(np.sum(elements)) == pytest.approx(float(total), rel=1e-12)
     assert float(total) / count == pytest.approx(float(mean), rel=1e-12)
-    if "weight" in options and name != "cross_entropy":
+    if "weight" in options and name not in PER_PIXEL:
         plain = function(x, g, reduction="none", mask=mask, **{
             k: v for k, v in params.items() if k not in ("weight", "mask")})
         np.testing.assert_allclose(
@@ -581,3 +582,114 @@ def test_unreduced_backward_checks_the_upstream_shape(rng):
     np.testing.assert_allclose(L.dice_loss.backward(res, 1.0),
                                L.dice_loss.backward(L.dice_loss.forward(
                                    x, g, reduction="sum")[1], 1.0), rtol=1e-12)
+
+
+# ------------------------------------------------------------ softmax focal
+
+def _softmax_focal_reference(x, g, alpha=None, gamma=2.0, weight=None, mask=None):
+    """-sum_c a_c w_c g_c (1 - p_c)^gamma log p_c per pixel, in float64 from the formula."""
+    c = x.shape[1]
+    log_p = x - np.log(np.exp(x - x.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True)) \
+        - x.max(axis=1, keepdims=True)
+    a = np.ones(c) if alpha is None else np.array([1 - alpha] + [alpha] * (c - 1))
+    w = a * (np.ones(c) if weight is None else np.asarray(weight, dtype=float))
+    w = w.reshape((1, c) + (1,) * (x.ndim - 2))
+    pixels = -np.sum(w * g * (1 - np.exp(log_p)) ** gamma * log_p, axis=1)
+    return pixels if mask is None else pixels * mask
+
+
+@pytest.mark.parametrize("options", [{}, {"alpha": 0.25}, {"gamma": 0.5, "weight": [0.5, 2, 1]},
+                                     {"gamma": 3.0, "alpha": 0.7, "mask": True}])
+def test_softmax_focal_matches_its_formula(options, rng):
+    x, g = logits(rng, scale=3.0), targets(rng, "soft")
+    options = dict(options)
+    if options.pop("mask", False):
+        options["mask"] = random_mask(rng)
+    pixels = _softmax_focal_reference(x, g, **options)
+    count = pixels.size if "mask" not in options else options["mask"].sum()
+    kwargs = dict(options, activation="softmax")
+    np.testing.assert_allclose(L.focal_loss(x, g, reduction="none", **kwargs), pixels,
+                               rtol=1e-12, atol=1e-300)
+    assert float(L.focal_loss(x, g, **kwargs)) == pytest.approx(pixels.sum() / count, rel=1e-12)
+    assert float(L.focal_loss(x, g, reduction="sum", **kwargs)) == pytest.approx(
+        pixels.sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("options", [{}, {"weight": [0.5, 2.0, 1.0], "alpha": 0.3},
+                                     {"include_background": False, "ignore_index": 2}])
+def test_softmax_focal_at_gamma_zero_is_cross_entropy_exactly(options, reduction, rng):
+    """Bit for bit, value and gradient, with alpha folded into the class weights."""
+    x, labels = logits(rng, scale=3.0), targets(rng, "labels")
+    mask = random_mask(rng)
+    options = dict(options, reduction=reduction, mask=mask)
+    alpha = options.pop("alpha", None)
+    focal, f_res = L.focal_loss.forward(x, labels, activation="softmax", gamma=0.0, alpha=alpha,
+                                        **options)
+    if alpha is not None:
+        options["weight"] = [w * a for w, a in zip(options["weight"], [1 - alpha, alpha, alpha])]
+    ce, c_res = L.cross_entropy_loss.forward(x, labels, **options)
+    upstream = rng.uniform(0.5, 2.0, size=np.shape(ce))
+    assert np.array_equal(focal, ce)
+    assert np.array_equal(L.focal_loss.backward(f_res, upstream),
+                          L.cross_entropy_loss.backward(c_res, upstream))
+
+
+def test_softmax_focal_alpha_weighs_background_by_one_minus_alpha(rng):
+    x, g = logits(rng), targets(rng, "soft")
+    for alpha in (0.0, 0.25, 1.0):
+        a = L.focal_loss(x, g, activation="softmax", alpha=alpha, weight=[2.0, 1.0, 3.0])
+        b = L.focal_loss(x, g, activation="softmax",
+                         weight=[2.0 * (1 - alpha), alpha, 3.0 * alpha])
+        assert float(a) == pytest.approx(float(b), rel=1e-14, abs=1e-300)
+    with pytest.raises(ValueError, match="alpha, weight and include_background"):
+        L.focal_loss(x, g, activation="softmax", alpha=0.0, include_background=False)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.25, 0.5, 2.0])
+def test_softmax_focal_is_finite_and_exact_in_float32_for_extreme_logits(gamma):
+    x = np.array([[[100.0, -100.0, 0.0, 30.0, 8.0, -3.0, 100.0],
+                   [-100.0, 100.0, 0.0, -30.0, -6.0, 2.0, 100.0],
+                   [0.0, -100.0, 0.0, 1.0, -7.0, 2.5, -100.0]]], dtype=np.float32)
+    g = np.array([[[1.0, 1.0, 1.0, 1.0, 1.0, 0.2, 0.0],
+                   [0.0, 0.0, 0.0, 0.0, 0.0, 0.3, 1.0],
+                   [0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 0.0]]], dtype=np.float32)
+    x64, g64 = x.astype(np.float64), g.astype(np.float64)
+    params = {"activation": "softmax", "gamma": gamma, "alpha": 0.25}
+    value64, res64 = L.focal_loss.forward(x64, g64, **params)
+    grad64 = L.focal_loss.backward(res64, 1.0)
+    value, res = L.focal_loss.forward(x, g, **params)
+    grad = L.focal_loss.backward(res, np.float32(1))
+    g_prep, m, aux, spec = L.focal_loss.prepare(x, g, **params)
+    c_value, cache = spec.forward_cached(x, g_prep, m, aux)
+    c_grad = spec.backward_cached(x, g_prep, m, aux, cache, np.float32(1))
+    for v, d in ((value, grad), (c_value, c_grad)):
+        assert v.dtype == d.dtype == np.float32
+        assert np.isfinite(v) and np.all(np.isfinite(d))
+        assert float(v) == pytest.approx(float(value64), rel=1e-6)
+        np.testing.assert_allclose(d, grad64, rtol=2e-5, atol=1e-6 * np.abs(grad64).max())
+
+
+def test_one_minus_softmax_keeps_full_relative_precision_in_float32():
+    import array_api_compat.numpy as xp
+
+    from segmetrics.losses.pixel import _log_one_minus_softmax
+    rng = np.random.default_rng(5)
+    x = (rng.normal(size=(4000, 3)) * rng.choice([1.0, 5.0, 30.0], size=(4000, 1))
+         ).astype(np.float32)
+    log_p = L.pixel.log_softmax(xp, x)
+    x64 = x.astype(np.float64)
+    got, _ = _log_one_minus_softmax(xp, log_p)
+    for c in range(3):      # log(1 - p_c) = logsumexp of the other logits - logsumexp of all
+        others = np.delete(x64, c, axis=1)
+        want = np.logaddexp.reduce(others, axis=1) - np.logaddexp.reduce(x64, axis=1)
+        np.testing.assert_allclose(got[:, c], want, rtol=1e-5, atol=2e-6)
+
+
+def test_focal_activation_is_checked():
+    x = np.zeros((2, 3, 4))
+    for bad in (None, "relu", "Softmax"):
+        with pytest.raises(ValueError, match="activation must be 'sigmoid' or 'softmax'"):
+            L.focal_loss(x, x, activation=bad)
+    with pytest.raises(ValueError, match="single channel"):
+        L.focal_loss(x[:, :1], x[:, :1], activation="softmax")

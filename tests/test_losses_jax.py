@@ -42,7 +42,7 @@ def test_custom_vjp_matches_autodiff_of_the_forward(name, batch):
 
 
 @pytest.mark.parametrize("name", ["dice", "kappa", "mcc", "generalized_dice", "focal",
-                                  "cross_entropy"])
+                                  "cross_entropy", "focal_softmax", "focal_softmax_gamma_half"])
 def test_second_derivatives_match_autodiff(name):
     x, g, params = _case(name, 22)
     v = jnp.asarray(np.random.default_rng(1).normal(size=x.shape))
@@ -133,3 +133,32 @@ def test_hausdorff_unreduced_under_jit_and_vjp():
     np.testing.assert_allclose(np.asarray(vjp(cotangent)[0]),
                                L.hausdorff_dt_loss.backward(res, np.asarray(cotangent)),
                                rtol=1e-10, atol=1e-13)
+
+
+def test_softmax_focal_grad_matches_autodiff_of_its_formula():
+    """jax.grad of the adapter against JAX's autodiff of the loss written out in jnp."""
+    rng = np.random.default_rng(28)
+    x = jnp.asarray(logits(rng, scale=3.0))
+    g = jnp.asarray(targets(rng, "soft"))
+    mask = jnp.asarray(random_mask(rng))
+    a = jnp.asarray([0.75, 0.25, 0.25]).reshape(1, 3, 1, 1)
+
+    def formula(v):
+        log_p = jax.nn.log_softmax(v, axis=1)
+        pixels = -jnp.sum(a * g * (1 - jnp.exp(log_p)) ** 2.0 * log_p, axis=1)
+        return jnp.sum(pixels * mask) / jnp.sum(mask)
+
+    f = jax.jit(lambda v: smj.focal_loss(v, g, activation="softmax", alpha=0.25, mask=mask))
+    assert float(f(x)) == pytest.approx(float(formula(x)), rel=1e-12)
+    np.testing.assert_allclose(np.asarray(jax.grad(f)(x)), np.asarray(jax.grad(formula)(x)),
+                               rtol=1e-10, atol=1e-13)
+
+
+def test_softmax_focal_float32_extreme_logits_under_jit():
+    x = jnp.asarray([[[100.0, -100.0], [-100.0, 100.0], [0.0, 0.0]]], dtype=jnp.float32)
+    g = jnp.asarray([[[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]]], dtype=jnp.float32)
+    for gamma in (0.25, 2.0):
+        value, grad = jax.jit(jax.value_and_grad(lambda v, gamma=gamma: smj.focal_loss(
+            v, g, activation="softmax", gamma=gamma)))(x)
+        assert grad.dtype == jnp.float32
+        assert np.isfinite(float(value)) and np.all(np.isfinite(np.asarray(grad)))

@@ -106,7 +106,8 @@ def test_modules_take_input_target_and_mask():
         smt.FocalTverskyLoss(activation="softmax"), smt.GeneralizedDiceLoss(activation="softmax"),
         smt.KappaLoss(activation="softmax"), smt.KappaLoss(multiclass=True, activation="softmax"),
         smt.MCCLoss(activation="sigmoid"), smt.KappaLossZhang2019(activation="sigmoid"),
-        smt.FocalLoss(gamma=2.0), smt.WeightedCrossEntropyLoss(), smt.CrossEntropyLoss(),
+        smt.FocalLoss(gamma=2.0), smt.FocalLoss(activation="softmax", alpha=0.25),
+        smt.WeightedCrossEntropyLoss(), smt.CrossEntropyLoss(),
         smt.HausdorffDTLoss(activation="softmax"),
     ]
     for module in modules:
@@ -142,7 +143,8 @@ def test_half_precision_is_summed_in_float32(dtype):
     x64 = torch.tensor(logits(rng, shape=(2, 3, 16, 16)))
     g = torch.from_numpy(targets(rng, "onehot", shape=(2, 3, 16, 16)))
     for module in (smt.DiceLoss(activation="softmax"), smt.KappaLoss(activation="sigmoid"),
-                   smt.FocalLoss(), smt.WeightedCrossEntropyLoss()):
+                   smt.FocalLoss(), smt.FocalLoss(activation="softmax"),
+                   smt.WeightedCrossEntropyLoss()):
         x = x64.to(dtype).requires_grad_()
         loss = module(x, g.to(dtype))
         assert loss.dtype == torch.float32
@@ -161,6 +163,8 @@ def test_focal_gradients_finite_in_float32_for_extreme_logits():
 
 
 @pytest.mark.parametrize("module", [smt.FocalLoss(), smt.FocalLoss(gamma=0.5, alpha=0.25),
+                                    smt.FocalLoss(activation="softmax"),
+                                    smt.FocalLoss(activation="softmax", gamma=0.5, alpha=0.25),
                                     smt.WeightedCrossEntropyLoss(), smt.CrossEntropyLoss()])
 def test_float32_first_order_path_matches_float64(module):
     rng = np.random.default_rng(16)
@@ -237,6 +241,8 @@ def test_modules_take_the_reduction():
         (smt.KappaLoss(multiclass=True, activation="softmax", reduction="none"), (2,)),
         (smt.FocalLoss(reduction="none"), (2, 3, 4, 4)),
         (smt.FocalLoss(reduction="none", include_background=False), (2, 2, 4, 4)),
+        (smt.FocalLoss(activation="softmax", reduction="none"), (2, 4, 4)),
+        (smt.FocalLoss(activation="softmax", reduction="sum", gamma=0.5), ()),
         (smt.WeightedCrossEntropyLoss(reduction="none"), (2, 3, 4, 4)),
         (smt.CrossEntropyLoss(reduction="none"), (2, 4, 4)),
         (smt.HausdorffDTLoss(activation="softmax", reduction="none"), (2, 3, 4, 4)),
@@ -307,3 +313,46 @@ def test_focal_none_matches_live_monai(options):
     (expected,) = torch.autograd.grad(peer, x, upstream.float())
     (grad,) = torch.autograd.grad(ours, x, upstream)
     torch.testing.assert_close(grad, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("target", ["onehot", "soft"])
+@pytest.mark.parametrize("options", [{"gamma": 2.0}, {"gamma": 0.5, "alpha": 0.25},
+                                     {"gamma": 2.0, "alpha": 0.6, "weight": [0.5, 1.0, 1.5]}])
+def test_softmax_focal_matches_live_monai(options, target):
+    """MONAI's FocalLoss(use_softmax=True) keeps the class axis: our unreduced loss is its
+    unreduced loss summed over the classes; its 'mean' divides by B C H W where ours divides
+    by the B H W pixels, and its 'sum' sums the per-(sample, class) spatial means."""
+    monai_losses = pytest.importorskip("monai.losses")
+    rng = np.random.default_rng(29)
+    shape = (2, 3, 5, 4)
+    x = torch.tensor(logits(rng, shape=shape, scale=3.0), requires_grad=True)
+    g = torch.from_numpy(targets(rng, target, shape=shape))
+    spatial = 5 * 4
+    for reduction, to_peer in (("none", lambda v: v.sum(dim=1)), ("mean", lambda v: v * 3),
+                               ("sum", lambda v: v * spatial)):
+        peer = to_peer(monai_losses.FocalLoss(use_softmax=True, reduction=reduction,
+                                              **options)(x, g))
+        ours = smt.FocalLoss(activation="softmax", reduction=reduction, **options)(x, g)
+        assert ours.shape == peer.shape
+        # MONAI computes in float32 for this float64 input: compare at that precision
+        torch.testing.assert_close(ours, peer.double(), rtol=1e-5, atol=1e-6)
+        upstream = torch.rand(ours.shape, dtype=ours.dtype)
+        (expected,) = torch.autograd.grad(peer, x, upstream.float())
+        (grad,) = torch.autograd.grad(ours, x, upstream)
+        torch.testing.assert_close(grad, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_softmax_focal_without_background_differs_from_monai_as_documented():
+    """MONAI drops channel 0 *before* its softmax (and ignores a scalar alpha): that is our
+    loss on the foreground logits alone; ours keeps the softmax over every channel and gives
+    channel 0 weight 0, as cross_entropy_loss does."""
+    monai_losses = pytest.importorskip("monai.losses")
+    rng = np.random.default_rng(30)
+    x = torch.tensor(logits(rng, shape=(2, 3, 5, 4), scale=3.0))
+    g = torch.from_numpy(targets(rng, "onehot", shape=(2, 3, 5, 4)))
+    peer = monai_losses.FocalLoss(use_softmax=True, include_background=False,
+                                  reduction="none")(x, g).sum(dim=1).double()
+    foreground = smt.FocalLoss(activation="softmax", reduction="none")(x[:, 1:], g[:, 1:])
+    torch.testing.assert_close(foreground, peer, rtol=1e-5, atol=1e-6)
+    ours = smt.FocalLoss(activation="softmax", reduction="none", include_background=False)(x, g)
+    assert not torch.allclose(ours, peer, rtol=1e-3)

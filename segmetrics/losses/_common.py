@@ -59,9 +59,12 @@ def compute_dtype(xp, dtype):
     return xp.float32 if xp.finfo(dtype).bits < 32 else dtype
 
 
-def check_activation(activation, channels):
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be None, 'sigmoid' or 'softmax'; got {activation!r}")
+def check_activation(activation, channels, choices=ACTIVATIONS):
+    """``activation`` if it is one of ``choices`` and, for 'softmax', ``channels > 1``."""
+    if activation not in choices:
+        names = [repr(c) for c in choices]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        raise ValueError(f"activation must be {listed}; got {activation!r}")
     if activation == "softmax" and channels == 1:
         raise ValueError(
             "activation='softmax' over a single channel is the constant 1, so the loss "

@@ -8,7 +8,7 @@ and, for the focal loss, for :math:`\gamma < 1`. The losses are means over the
 valid elements (:math:`N` counts them).
 """
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from segmetrics._validate import check_real
 from segmetrics.losses._common import (
@@ -16,6 +16,7 @@ from segmetrics.losses._common import (
     as_constant,
     astype,
     channel_weights,
+    check_activation,
     check_class_weight,
     check_reduction,
     compute_dtype,
@@ -78,6 +79,38 @@ def _times(array, *factors):
     return array
 
 
+def _log_one_minus_softmax(xp, log_p):
+    r"""``(log(1 - p), dominant)`` from ``log_p = log_softmax(x)`` over axis 1, to full
+    relative precision and with finite derivatives of every order for finite logits.
+
+    A channel with :math:`p_c \le e^{-1/2}` (all but at most one per pixel) gets
+    ``log1p(-p_c)``; the one channel above (``dominant``), whose :math:`1 - p_c` would
+    cancel, gets the log-sum-exp of the *other* channels' ``log_p``. Each branch sees
+    safe values where it is not taken, so no NaN leaks into a derivative.
+    """
+    dominant = log_p > -0.5                                 # p > 0.607: at most one channel
+    rest = xp.log1p(-xp.exp(xp.where(dominant, xp.full_like(log_p, -1.0), log_p)))
+    others = xp.where(dominant, xp.full_like(log_p, -math.inf), log_p)
+    top = xp.max(others, axis=1, keepdims=True)             # finite: C > 1 channels
+    lse = top + xp.log(xp.sum(xp.exp(others - top), axis=1, keepdims=True))
+    return xp.where(dominant, lse, rest), dominant
+
+
+def _neg_log_p_over_q(xp, log_p, q, dominant):
+    r""":math:`r = -\log p / (1 - p)`, which tends to 1 as :math:`p \to 1`: from
+    ``log1p(-q)`` for the dominant channel (where ``q`` may underflow to 0, giving 1),
+    from ``log_p`` elsewhere (where :math:`q > 0.39`)."""
+    positive = xp.logical_and(dominant, q > 0)
+    half = xp.full_like(q, 0.5)                 # a safe stand-in where a branch is not taken
+    top = xp.where(positive, q, half)
+    top = xp.where(positive, -xp.log1p(-top) / top, xp.ones_like(q))
+    rest = xp.where(dominant, half, q)
+    return xp.where(dominant, top, -log_p / rest)
+
+
+_SOFTMAX_KINDS = ("cross_entropy", "softmax_focal")    # per-pixel losses summed over channels
+
+
 @dataclass(frozen=True)
 class PixelSpec:
     r"""Validated, hashable parameters of a per-element loss and its maths.
@@ -106,7 +139,7 @@ class PixelSpec:
         w = None if uniform else _channel_vector(xp, self.weights, xc)
         valid = m if w is None else (w if m is None else m * w)
         kept = sum(1.0 for w_c in self.weights if w_c != 0)
-        if self.kind == "cross_entropy":
+        if self.kind in _SOFTMAX_KINDS:
             count = pixels if m is None else xp.sum(m[:, :1, ...])
         elif m is None:
             count = pixels * kept
@@ -206,6 +239,29 @@ class PixelSpec:
             return loss, None
         return loss, xp.exp(log_soft) * xp.sum(weighted, axis=1, keepdims=True) - weighted
 
+    def _softmax_focal(self, xp, xc, g, valid, gradient, per_element=False):
+        """As :meth:`_cross_entropy` for the softmax focal loss (which it is at gamma = 0):
+        the summed loss ``-sum_c u_c q_c^gamma log p_c`` (per pixel with ``per_element``)
+        and (when asked) its gradient ``D - p sum_c D_c``, where ``u = valid * g`` and
+        ``D_c = -u_c q_c^gamma (1 + gamma p_c r_c)``, ``r = -log p / q``: plain expressions,
+        differentiable again."""
+        gamma = self.gamma
+        if not gamma:
+            return self._cross_entropy(xp, xc, g, valid, gradient, per_element)
+        log_p = log_softmax(xp, xc)
+        log_q, dominant = _log_one_minus_softmax(xp, log_p)
+        weighted = g if valid is None else valid * g
+        focused = weighted * xp.exp(gamma * log_q)                  # u q^gamma
+        if per_element:
+            loss = -xp.sum(focused * log_p, axis=1)
+        else:
+            loss = -xp.sum(focused * log_p)
+        if not gradient:
+            return loss, None
+        p, q = xp.exp(log_p), xp.exp(log_q)
+        d = -focused * (1.0 + gamma * (p * _neg_log_p_over_q(xp, log_p, q, dominant)))
+        return loss, d - p * xp.sum(d, axis=1, keepdims=True)
+
     def _upstream(self, xp, grad_out, count, like):
         """What multiplies the summed loss's gradient ``like``: ``grad_out`` over the
         count for 'mean', ``grad_out`` for 'sum', and for 'none' ``grad_out`` (of the
@@ -215,7 +271,7 @@ class PixelSpec:
         if self.reduction == "sum":
             return grad_out
         shape = tuple(like.shape)
-        if self.kind == "cross_entropy":
+        if self.kind in _SOFTMAX_KINDS:
             pixels = upstream(xp, grad_out, shape[:1] + shape[2:], like)
             return xp.expand_dims(pixels, axis=1)
         drop = self.drop_background
@@ -228,6 +284,8 @@ class PixelSpec:
         none = self.reduction == "none"
         if self.kind == "cross_entropy":
             total = self._cross_entropy(xp, xc, g, valid, False, none)[0]
+        elif self.kind == "softmax_focal":
+            total = self._softmax_focal(xp, xc, g, valid, False, none)[0]
         else:
             loss, _ = self._binary_terms(xp, xc, g, m, False)
             loss = loss if valid is None else valid * loss
@@ -239,6 +297,8 @@ class PixelSpec:
         xc, valid, count = self._state(xp, x, g, m)
         if self.kind == "cross_entropy":
             _, grad = self._cross_entropy(xp, xc, g, valid, True)
+        elif self.kind == "softmax_focal":
+            _, grad = self._softmax_focal(xp, xc, g, valid, True)
         else:
             _, grad = self._binary_terms(xp, xc, g, m, True)
             grad = grad if valid is None else grad * valid
@@ -252,6 +312,8 @@ class PixelSpec:
         none = self.reduction == "none"
         if self.kind == "cross_entropy":
             total, grad = self._cross_entropy(xp, xc, g, valid, True, none)
+        elif self.kind == "softmax_focal":
+            total, grad = self._softmax_focal(xp, xc, g, valid, True, none)
         else:
             total, grad = self._binary_fused(xp, xc, g, m, valid, none)
         if self.reduction == "mean":
@@ -273,7 +335,7 @@ def _build(kind, input, target, *, mask, ignore_index, include_background, weigh
     g, m = prepare(xp, input, target, mask, ignore_index)
     channels = input.shape[1]
     weights = channel_weights(check_class_weight(weight, channels), include_background, channels)
-    drop = not include_background and kind != "cross_entropy"
+    drop = not include_background and kind not in _SOFTMAX_KINDS
     return g, m, None, PixelSpec(kind, weights, **extra, reduction=check_reduction(reduction),
                                  drop_background=drop)
 
@@ -296,13 +358,22 @@ def _build_ce(input, target, **params):
     return _build("cross_entropy", input, target, **params)
 
 
-def _build_focal(input, target, *, alpha, gamma, **params):
+def _build_focal(input, target, *, alpha, gamma, activation, **params):
+    activation = check_activation(activation, input.shape[1], ("sigmoid", "softmax"))
     if alpha is not None:
         alpha = check_real(alpha, "alpha", minimum=0.0)
         if alpha > 1:
             raise ValueError(f"alpha must be in [0, 1]; got {alpha}")
     gamma = check_real(gamma, "gamma", minimum=0.0)
-    return _build("focal", input, target, alpha=alpha, gamma=gamma, **params)
+    if activation == "sigmoid":
+        return _build("focal", input, target, alpha=alpha, gamma=gamma, **params)
+    g, m, aux, spec = _build("softmax_focal", input, target, gamma=gamma, **params)
+    if alpha is not None:           # as MONAI: 1 - alpha for channel 0, alpha for the others
+        weights = (spec.weights[0] * (1.0 - alpha),) + tuple(w * alpha for w in spec.weights[1:])
+        if not any(weights):
+            raise ValueError("alpha, weight and include_background leave no channel to average")
+        spec = replace(spec, weights=weights, alpha=alpha)
+    return g, m, aux, spec
 
 
 _PARAMETERS = """input : array
@@ -411,9 +482,12 @@ def cross_entropy_loss(input, target, *, mask=None, ignore_index=None, include_b
 
 @loss_function(_build_focal)
 @_doc
-def focal_loss(input, target, *, alpha=None, gamma=2.0, mask=None, ignore_index=None,
-               include_background=True, weight=None, reduction="mean"):
-    r"""Focal loss (Lin et al. 2017) from logits, per channel (sigmoid).
+def focal_loss(input, target, *, alpha=None, gamma=2.0, activation="sigmoid", mask=None,
+               ignore_index=None, include_background=True, weight=None, reduction="mean"):
+    r"""Focal loss (Lin et al. 2017) from logits: per channel (sigmoid, the default) or
+    over the channels (softmax).
+
+    With ``activation='sigmoid'``, :math:`p_i = \sigma(x_i)` per element and channel:
 
     .. math:: FL = -\frac{1}{N} \sum_i [\alpha g_i (1-p_i)^\gamma \log p_i
               + (1-\alpha)(1-g_i)\, p_i^\gamma \log(1-p_i)]
@@ -427,18 +501,43 @@ def focal_loss(input, target, *, alpha=None, gamma=2.0, mask=None, ignore_index=
     + (1-\alpha)(1-g_i) p_i^\gamma (\gamma (1-p_i)\log(1-p_i) - p_i)]/N`
     are finite for :math:`\gamma < 1` and logits of :math:`\pm 100`.
 
+    With ``activation='softmax'``, :math:`p_{ci} = \mathrm{softmax}(x_i)_c` over the
+    channels, :math:`q = 1 - p`, and :math:`N` counts the valid pixels:
+
+    .. math:: FL = -\frac{1}{N} \sum_i \sum_c a_c w_c g_{ci}\, q_{ci}^\gamma \log p_{ci},
+              \qquad \frac{\partial FL}{\partial x_{ki}} = \frac1N \Big[D_{ki}
+              - p_{ki} \sum_c D_{ci}\Big],
+
+    :math:`D_{ci} = -a_c w_c g_{ci}\, q_{ci}^\gamma (1 - \gamma\, p_{ci} \log p_{ci} / q_{ci})`,
+    with :math:`a_0 = 1 - \alpha` and :math:`a_c = \alpha` for :math:`c \ge 1`
+    (1 without ``alpha``), as MONAI's ``FocalLoss(use_softmax=True)``. :math:`\log p` is
+    ``log_softmax`` and :math:`\log q` is computed without cancellation, so the loss and
+    gradient are finite for :math:`\gamma < 1` and logits of :math:`\pm 100`; at
+    :math:`\gamma = 0` it is :func:`cross_entropy_loss` with class weights :math:`a_c w_c`.
+
     Parameters
     ----------
     {parameters}
     alpha : float in [0, 1], optional
-        Weight of the positive terms (negatives get :math:`1 - \alpha`);
-        ``None`` (default) weighs both by 1, as MONAI's default does.
+        Sigmoid: weight of the positive terms (negatives get :math:`1 - \alpha`).
+        Softmax: weight of the classes 1, ..., C-1 (channel 0, the background, gets
+        :math:`1 - \alpha`). ``None`` (default) weighs everything by 1, as MONAI's
+        default does.
     gamma : float, default 2
         Focusing exponent, >= 0; 0 gives cross-entropy.
+    activation : {'sigmoid', 'softmax'}, default 'sigmoid'
+        'sigmoid': a binary focal loss per channel; 'softmax': the multi-class focal
+        loss over the channels (needs ``C > 1``). With 'softmax',
+        ``include_background=False`` gives channel 0 weight 0 (the softmax still runs
+        over every channel), as in :func:`cross_entropy_loss`.
 
     Returns
     -------
-    {returns_binary}
+    array
+        0-d for ``reduction='mean'`` or ``'sum'``; with ``'none'`` the per-element
+        losses: for 'sigmoid' of shape ``(B, C', *spatial)``, :math:`C'` the channels
+        without channel 0 when ``include_background=False``; for 'softmax' per pixel
+        (summed over the channels), shape ``(B, *spatial)``.
 
     Examples
     --------
@@ -447,4 +546,8 @@ def focal_loss(input, target, *, alpha=None, gamma=2.0, mask=None, ignore_index=
     >>> g = np.array([[[1.0, 0.0]]])
     >>> round(float(focal_loss(x, g, gamma=0.0)), 6)
     0.693147
+    >>> x = np.zeros((1, 2, 3))
+    >>> labels = np.array([[0, 1, 1]])
+    >>> round(float(focal_loss(x, labels, gamma=2.0, activation="softmax")), 6)
+    0.173287
     """
