@@ -331,13 +331,9 @@ def _directed_by_edt(module, query, target, spacing):
     return field[qi - lo[0], qj - lo[1], qk - lo[2]]
 
 
-def _directed(module, query, target, spacing, ndim, method):
-    """Distance from each boundary voxel of ``query`` to the nearest of ``target``."""
-    return _directed_sets(module, [(query, target)], spacing, ndim, method)[0]
-
-
 def _directed_sets(module, pairs, spacing, ndim, method):
-    """:func:`_directed` of each ``(query, target)`` pair, the searches sharing the threads.
+    """For each ``(query, target)`` pair, the distance from every boundary voxel of
+    ``query`` to the nearest of ``target``; the searches share the threads.
 
     A pair whose sampled search would cost more than a distance transform, or
     whose search runs over twice that budget, is measured by the transform.

@@ -138,32 +138,10 @@ cdef inline bint _at(const Volume* m, label_t value, Py_ssize_t i,
     return (<const label_t*> (m.data + i * m.s0 + j * m.s1 + k * m.s2))[0] == value
 
 
-cdef inline bint _is_boundary(const Volume* m, label_t value,
-                              Py_ssize_t i, Py_ssize_t j, Py_ssize_t k, int ndim,
-                              bint full) noexcept nogil:
-    cdef const char* p = m.data + i * m.s0 + j * m.s1 + k * m.s2
-    cdef int a, b, c, lo0, lo1
-    if not full:
-        if k == 0 or k == m.n2 - 1:
-            return True
-        if ((<const label_t*> (p - m.s2))[0] != value
-                or (<const label_t*> (p + m.s2))[0] != value):
-            return True
-        if ndim >= 2:
-            if j == 0 or j == m.n1 - 1:
-                return True
-            if ((<const label_t*> (p - m.s1))[0] != value
-                    or (<const label_t*> (p + m.s1))[0] != value):
-                return True
-        if ndim >= 3:
-            if i == 0 or i == m.n0 - 1:
-                return True
-            if ((<const label_t*> (p - m.s0))[0] != value
-                    or (<const label_t*> (p + m.s0))[0] != value):
-                return True
-        return False
-    lo0 = -1 if ndim >= 3 else 0
-    lo1 = -1 if ndim >= 2 else 0
+cdef inline bint _touches_background(const Volume* m, label_t value, Py_ssize_t i,
+                                     Py_ssize_t j, Py_ssize_t k, int ndim) noexcept nogil:
+    """Whether one of the 3^ndim - 1 neighbours of (i, j, k) is not ``value``."""
+    cdef int a, b, c, lo0 = -1 if ndim >= 3 else 0, lo1 = -1 if ndim >= 2 else 0
     for a in range(lo0, -lo0 + 1):
         for b in range(lo1, -lo1 + 1):
             for c in range(-1, 2):
@@ -181,6 +159,11 @@ def boundary_rows(const label_t[:, :, :] mask, label_t value, int ndim, bint ful
     """
     if not full:
         return _face_boundary_rows(mask, value, ndim)
+    return _full_boundary_rows(mask, value, ndim)
+
+
+def _full_boundary_rows(const label_t[:, :, :] mask, label_t value, int ndim):
+    """:func:`boundary_rows` for the full neighbourhood, voxel by voxel."""
     cdef Py_ssize_t n0 = mask.shape[0], n1 = mask.shape[1], n2 = mask.shape[2]
     cdef Py_ssize_t i, j, k, n = 0, capacity = max(16, n0 * n1 + n1 * n2 + n0 * n2)
     cdef int64_t[::1] row_ptr = np.empty(n0 * n1 + 1, dtype=np.int64)
@@ -201,7 +184,7 @@ def boundary_rows(const label_t[:, :, :] mask, label_t value, int ndim, bint ful
                     row = m.data + i * m.s0 + j * m.s1
                     while k < n2:
                         if ((<const label_t*> (row + k * m.s2))[0] == value
-                                and _is_boundary(&m, value, i, j, k, ndim, full)):
+                                and _touches_background(&m, value, i, j, k, ndim)):
                             if n == capacity:
                                 grow = True
                                 break

@@ -12,6 +12,18 @@ SAMPLE_RUN = 4
 
 
 @_jit
+def _lower_bound(values, a, b, key):
+    """The first index in ``[a, b)`` of sorted ``values`` whose value is not below ``key``."""
+    while a < b:
+        mid = (a + b) >> 1
+        if values[mid] < key:
+            a = mid + 1
+        else:
+            b = mid
+    return a
+
+
+@_jit
 def _mask_bbox(mask):
     n0, n1, n2 = mask.shape
     lo0, hi0, lo1, hi1, lo2, hi2 = n0, -1, n1, -1, n2, -1
@@ -61,14 +73,7 @@ def _label_bboxes(labelmap, labels, boxes):
                 k += 1
                 while k < n2 and labelmap[i, j, k] == v:
                     k += 1
-                a = 0
-                b = n_labels
-                while a < b:
-                    mid = (a + b) >> 1
-                    if labels[mid] < v:
-                        a = mid + 1
-                    else:
-                        b = mid
+                a = _lower_bound(labels, 0, n_labels, v)
                 if a == n_labels or labels[a] != v:
                     continue
                 boxes[a, 0] = min(boxes[a, 0], i)
@@ -91,13 +96,8 @@ def _inside(m, value, i, j, k):
 
 
 @_jit
-def _is_boundary(m, value, i, j, k, ndim, full):
-    if not full:
-        if ndim >= 3 and not (_inside(m, value, i - 1, j, k) and _inside(m, value, i + 1, j, k)):
-            return True
-        if ndim >= 2 and not (_inside(m, value, i, j - 1, k) and _inside(m, value, i, j + 1, k)):
-            return True
-        return not (_inside(m, value, i, j, k - 1) and _inside(m, value, i, j, k + 1))
+def _touches_background(m, value, i, j, k, ndim):
+    """Whether one of the 3^ndim - 1 neighbours of (i, j, k) is not ``value``."""
     lo0 = -1 if ndim >= 3 else 0
     lo1 = -1 if ndim >= 2 else 0
     for a in range(lo0, -lo0 + 1):
@@ -109,7 +109,8 @@ def _is_boundary(m, value, i, j, k, ndim, full):
 
 
 @_jit
-def _boundary_rows(mask, value, ndim, full):
+def _full_boundary_rows(mask, value, ndim):
+    """The full-neighbourhood boundary, voxel by voxel."""
     n0, n1, n2 = mask.shape
     row_ptr = np.empty(n0 * n1 + 1, dtype=np.int64)
     cols = np.empty(max(16, n0 * n1 + n1 * n2 + n0 * n2), dtype=np.int32)
@@ -118,7 +119,7 @@ def _boundary_rows(mask, value, ndim, full):
     for i in range(n0):
         for j in range(n1):
             for k in range(n2):
-                if mask[i, j, k] == value and _is_boundary(mask, value, i, j, k, ndim, full):
+                if mask[i, j, k] == value and _touches_background(mask, value, i, j, k, ndim):
                     if n == cols.shape[0]:
                         grown = np.empty(2 * n, dtype=np.int32)
                         grown[:n] = cols
@@ -189,7 +190,7 @@ def _face_boundary_rows(mask, value, ndim):
 def boundary_rows(mask, value, ndim, full):
     if not full:
         return _face_boundary_rows(mask, value, ndim)
-    return _boundary_rows(mask, value, ndim, full)
+    return _full_boundary_rows(mask, value, ndim)
 
 
 @_jit
@@ -206,14 +207,7 @@ def _scan_row(t_n1, row_ptr, cols, s2, i, j, qk, state, d0, d1):
     b = row_ptr[r + 1]
     if a == b:
         return 1
-    lo = a
-    hi = b
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if cols[mid] < qk:
-            lo = mid + 1
-        else:
-            hi = mid
+    lo = _lower_bound(cols, a, b, qk)
     for c in range(lo - 1, lo + 1):
         if c < a or c >= b:
             continue
