@@ -73,8 +73,7 @@ _SAMPLE_RUN = 4  # the Cython/Numba kernels' SAMPLE_RUN
 _PARALLEL_MIN_QUERIES = 10000
 # ... and boundaries are extracted in two threads from boxes this large together.
 _PARALLEL_MIN_VOXELS = 1 << 21
-_executor = None
-_chunk_executor = None
+_executor = None  # the kernels' threads, made on first use
 
 
 class SurfaceDistances:
@@ -346,14 +345,14 @@ def _directed_sets(module, pairs, spacing, ndim, method):
         elif target.size == 0:
             results[index] = np.full(query.size, np.inf)
         else:
-            measured.append((index, query, target))
-    sampled = sum(query.size >= _SAMPLE_MIN_QUERIES for _, query, _ in measured) > 1
-    budgets = _map(module, lambda pair: _search_budget(module, pair[1], pair[2], spacing, ndim,
-                                                       method), measured, sampled)
-    searches = [(index, query, target, budget)
-                for (index, query, target), budget in zip(measured, budgets)
+            measured.append((index, query, target, np.empty(query.size, dtype=np.float64)))
+    sampled = sum(query.size >= _SAMPLE_MIN_QUERIES for _, query, _, _ in measured) > 1
+    budgets = _map(module, lambda pair: _search_budget(module, *pair[1:], spacing, ndim, method),
+                   measured, sampled)
+    searches = [(index, query, target, out, budget)
+                for (index, query, target, out), budget in zip(measured, budgets)
                 if budget is not None]
-    for (index, query, target, _), out in zip(searches, _run_searches(module, searches, spacing)):
+    for (index, *_), out in zip(searches, _run_searches(module, searches, spacing)):
         results[index] = out
     for index, (query, target) in enumerate(pairs):
         if results[index] is None:
@@ -361,8 +360,10 @@ def _directed_sets(module, pairs, spacing, ndim, method):
     return results
 
 
-def _search_budget(module, query, target, spacing, ndim, method):
-    """Probes the search may spend (0: no limit), or None when the transform is cheaper."""
+def _search_budget(module, query, target, out, spacing, ndim, method):
+    """Probes the search may spend (0: no limit), or None when the transform is cheaper.
+
+    The cost is estimated by searching a sample of queries, with ``out`` as scratch."""
     if method == "edt":
         return None
     if method == "search":
@@ -370,27 +371,27 @@ def _search_budget(module, query, target, spacing, ndim, method):
     edt_cost = _edt_cost(query, target, ndim)
     if query.size >= _SAMPLE_MIN_QUERIES:
         every = max(1, query.size // (_SAMPLE_RUNS * _SAMPLE_RUN))
-        scratch = np.empty(query.size, dtype=np.float64)
-        probes = _search(module, query, target, spacing, scratch, every, 0)
+        probes = _search(module, query, target, spacing, out, every, 0)
         if probes * every * _SAMPLE_RUN / (_SAMPLE_RUN - 1) > edt_cost:
             return None
     return max(int(2 * edt_cost), 1)
 
 
 def _run_searches(module, searches, spacing):
-    """The row search of each ``(index, query, target, budget)``; None where over budget.
+    """The row search of each ``(index, query, target, out, budget)`` into its ``out``;
+    ``out``, or None where the search ran over its budget.
 
     Large searches are split into slabs of query planes, and the slabs of every
     search go to one thread pool, so both directions keep all threads busy. A
     slab's ``row_ptr`` keeps indexing the whole ``cols`` and ``out``, and its
     origin moves to its first plane, so the slabs write disjoint parts of ``out``.
     """
-    outs = [np.empty(query.size, dtype=np.float64) for _, query, _, _ in searches]
+    outs = [out for _, _, _, out, _ in searches]
     threads = _layout._thread_count()
     parallel = threads > 1 and backend_name(module) != "numpy"
-    total = sum(query.size for _, query, _, _ in searches)
+    total = sum(query.size for _, query, _, _, _ in searches)
     tasks = []
-    for number, (_, query, target, budget) in enumerate(searches):
+    for number, (_, query, target, _, budget) in enumerate(searches):
         slabs = 1
         if parallel and query.size >= _PARALLEL_MIN_QUERIES:
             slabs = max(1, round(4 * threads * query.size / total))
@@ -409,16 +410,16 @@ def _run_searches(module, searches, spacing):
 
 
 def _map(module, function, items, worth_threads):
-    """``[function(item) for item in items]``, on the search threads when the work is
+    """``[function(item) for item in items]``, on the kernels' threads when the work is
     ``worth_threads``, the kernels release the GIL and there is more than one item."""
     threads = _layout._thread_count()
     if (not worth_threads or threads < 2 or len(items) < 2
             or backend_name(module) == "numpy"):
         return [function(item) for item in items]
-    global _chunk_executor
-    if _chunk_executor is None:
-        _chunk_executor = ThreadPoolExecutor(threads, thread_name_prefix="segmetrics-search")
-    return list(_chunk_executor.map(function, items))
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(threads, thread_name_prefix="segmetrics-distance")
+    return list(_executor.map(function, items))
 
 
 def _slabs(query, count):
@@ -606,13 +607,7 @@ def _box_size(box):
 
 def _in_two_threads(module, large, first, second):
     """``(first(), second())``, in two threads when the kernels release the GIL and it pays."""
-    if large and backend_name(module) != "numpy" and _layout._thread_count() > 1:
-        global _executor
-        if _executor is None:
-            _executor = ThreadPoolExecutor(2, thread_name_prefix="segmetrics-distance")
-        future = _executor.submit(second)
-        return first(), future.result()
-    return first(), second()
+    return tuple(_map(module, lambda function: function(), [first, second], large))
 
 
 def _both_directions(module, pb, gb, spacing3, ndim, method):
