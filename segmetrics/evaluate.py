@@ -543,18 +543,7 @@ def _scoring_options(settings):
     other ``labels`` is rescored)."""
     options = dataclasses.asdict(settings)
     del options["metrics"], options["labels"]
-    return {name: _jsonable(value) for name, value in options.items()}
-
-
-def _jsonable(value):
-    """``value`` as JSON types: a mapping (the colormap) becomes sorted ``[key, value]`` pairs."""
-    if isinstance(value, dict):
-        return sorted([_jsonable(k), _jsonable(v)] for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+    return _json_safe(options)
 
 
 def _check_resumed_options(out_dir, state, settings):
@@ -568,8 +557,7 @@ def _check_resumed_options(out_dir, state, settings):
     changed = set()
     for entry in state.values():
         earlier = entry.get("options", {"surface": entry.get("surface", "voxel")})
-        changed.update(name for name, value in earlier.items()
-                       if json.dumps(current.get(name)) != json.dumps(value))  # NaN == NaN
+        changed.update(name for name, value in earlier.items() if current.get(name) != value)
     if "surface" in changed and not any(m in DISTANCE_METRICS for m in settings.metrics):
         changed.discard("surface")
     if changed:
