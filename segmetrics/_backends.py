@@ -1,11 +1,18 @@
 """Backend registry: which kernel implementation a public function runs.
 
 Every backend module exposes the same kernel names with the same contracts.
-``"auto"`` picks the compiled Cython extension, then Numba, then NumPy.
+Host arrays run on a host backend: ``"auto"`` picks the compiled Cython
+extension, then Numba, then NumPy. Device arrays (see :mod:`segmetrics._arrays`)
+run on a device backend: ``"auto"`` picks the Triton kernels, then the PyTorch
+reference. A host backend with device arrays, or a device backend with host
+arrays, is a ``ValueError``.
 """
 import importlib
 
+from segmetrics._arrays import DEVICE
+
 BACKENDS = ("cython", "numba", "numpy")
+DEVICE_BACKENDS = ("triton", "torch")
 _MODULES = {
     "cython": "segmetrics._kernels._cython",
     "numba": "segmetrics._kernels._numba",
@@ -21,10 +28,34 @@ _HOW_TO_GET = {
 
 def check_backend(backend):
     """Return ``backend`` if it names a backend or ``"auto"``; else ``ValueError``."""
-    if backend != "auto" and backend not in BACKENDS:
+    if backend != "auto" and backend not in BACKENDS + DEVICE_BACKENDS:
         raise ValueError(
-            f"backend must be 'auto' or one of {', '.join(map(repr, BACKENDS))}; "
+            f"backend must be 'auto' or one of {', '.join(map(repr, BACKENDS + DEVICE_BACKENDS))}; "
             f"got {backend!r}"
+        )
+    return backend
+
+
+def check_backend_for(backend, kind):
+    """``backend`` if it can run arrays of ``kind`` (see :func:`segmetrics._arrays.array_kind`).
+
+    Raises
+    ------
+    ValueError
+        A device backend for host arrays, or a host backend for device arrays.
+    """
+    check_backend(backend)
+    if kind == DEVICE and backend in BACKENDS:
+        raise ValueError(
+            f"backend {backend!r} runs on the host but the arrays are on a GPU device; pass "
+            f"backend='auto' or one of {', '.join(map(repr, DEVICE_BACKENDS))}, or move the "
+            "arrays to the host"
+        )
+    if kind != DEVICE and backend in DEVICE_BACKENDS:
+        raise ValueError(
+            f"backend {backend!r} runs on a GPU device but the arrays are host arrays; pass "
+            f"backend='auto' or one of {', '.join(map(repr, BACKENDS))}, or pass CUDA "
+            "tensors (or set SEGMETRICS_GPU_SIMULATE=1 to run the device kernels on the CPU)"
         )
     return backend
 

@@ -1,8 +1,18 @@
+import os
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
-import segmetrics
+# Device-path tests run on CUDA under SEGMETRICS_TEST_DEVICE=cuda (the GPU check script);
+# elsewhere the Triton kernels run in Triton's CPU interpreter, which must be chosen
+# before any kernel module is imported.
+TEST_DEVICE = os.environ.get("SEGMETRICS_TEST_DEVICE", "cpu")
+if TEST_DEVICE != "cuda":
+    os.environ["TRITON_INTERPRET"] = "1"
+
+import segmetrics  # noqa: E402
+from segmetrics import _arrays  # noqa: E402
 
 settings.register_profile(
     "segmetrics", deadline=None, max_examples=60,
@@ -30,3 +40,19 @@ def small_chunks(monkeypatch):
     monkeypatch.setattr(_layout, "SLAB_BYTES", 64)
     monkeypatch.setattr(_layout, "PARALLEL_MIN_ELEMENTS", 16)
     monkeypatch.setattr(_layout, "_thread_count", lambda: 3)
+
+
+@pytest.fixture
+def device(monkeypatch):
+    """The torch device that device-path tests put their tensors on.
+
+    CUDA under ``SEGMETRICS_TEST_DEVICE=cuda``; otherwise the CPU, with CPU tensors
+    treated as device arrays and the Triton kernels interpreted, exactly as
+    ``SEGMETRICS_GPU_SIMULATE=1`` does.
+    """
+    import torch
+
+    if TEST_DEVICE == "cuda":
+        return torch.device("cuda")
+    monkeypatch.setattr(_arrays, "GPU_SIMULATE", True)
+    return torch.device("cpu")
