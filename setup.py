@@ -1,23 +1,27 @@
-"""Declares the Cython extension; all other metadata lives in pyproject.toml."""
-import numpy
+"""Declares the Cython extensions; all other metadata lives in pyproject.toml.
+
+The kernels use typed memoryviews only (no NumPy C API), so NumPy is not a build
+requirement. On Linux the shared objects are linked stripped.
+"""
+import sys
+
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
+if sys.platform == "win32":
+    COMPILE_ARGS, LINK_ARGS = ["/O2"], []
+else:
+    COMPILE_ARGS = ["-O3"]
+    LINK_ARGS = ["-Wl,--strip-all"] if sys.platform.startswith("linux") else []
+
 extensions = [
     Extension(
-        "segmetrics._kernels._cython._counting",
-        ["segmetrics/_kernels/_cython/_counting.pyx"],
-        include_dirs=[numpy.get_include()],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=["-O3"],
-    ),
-    Extension(
-        "segmetrics._kernels._cython._distance",
-        ["segmetrics/_kernels/_cython/_distance.pyx"],
-        include_dirs=[numpy.get_include()],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=["-O3"],
-    ),
+        f"segmetrics._kernels._cython.{name}",
+        [f"segmetrics/_kernels/_cython/{name}.pyx"],
+        extra_compile_args=COMPILE_ARGS,
+        extra_link_args=LINK_ARGS,
+    )
+    for name in ("_counting", "_distance")
 ]
 
 setup(

@@ -28,7 +28,7 @@ from segmetrics.overlap import (
     tversky,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one version source (pyproject.toml reads it)
 
 __all__ = [
     "BACKENDS", "Counts", "SurfaceDistances", "accuracy", "assd", "available_backends",

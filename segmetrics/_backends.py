@@ -21,8 +21,9 @@ _MODULES = {
 _HOW_TO_GET = {
     "cython": "the Cython extension is not built; reinstall with `pip install segmetrics` "
               "(or `pip install .` from a checkout) so the build compiles it",
-    "numba": "numba is not installed; install it with `pip install numba`",
-    "numpy": "NumPy is missing, which segmetrics cannot run without",
+    "numba": "numba is not installed; install it with `pip install \"segmetrics[numba]\"`",
+    "numpy": "the NumPy reference backend needs SciPy for its distance kernels; install it "
+             "with `pip install scipy`",
 }
 
 

@@ -47,3 +47,9 @@ def test_docs_build_without_warnings(tmp_path):
          str(ROOT / "docs"), str(tmp_path)],
         capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_version_has_one_source():
+    from importlib.metadata import version
+
+    assert version("segmetrics") == segmetrics.__version__

@@ -1,4 +1,13 @@
-"""NumPy reference backend."""
+"""NumPy reference backend.
+
+Its distance kernels take SciPy's exact distance transform as the reference, so the
+backend is available only where SciPy is installed (checked without importing it).
+"""
+import importlib.util
+
+if importlib.util.find_spec("scipy") is None:
+    raise ImportError("the NumPy reference backend needs SciPy (pip install scipy)")
+
 from segmetrics._kernels._reference.counting import (
     binary_counts,
     confusion_matrix,
