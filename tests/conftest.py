@@ -1,4 +1,6 @@
 import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +12,14 @@ from hypothesis import HealthCheck, settings
 TEST_DEVICE = os.environ.get("SEGMETRICS_TEST_DEVICE", "cpu")
 if TEST_DEVICE != "cuda":
     os.environ["TRITON_INTERPRET"] = "1"
+
+# `python -m pytest` from the checkout puts the checkout first on sys.path, which would test
+# the uncompiled source tree: drop it, so the installed package is tested either way (a
+# checkout named on PYTHONPATH on purpose stays).
+_CHECKOUT = Path(__file__).resolve().parents[1]
+_CHOSEN = {Path(p).resolve() for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p}
+sys.path[:] = [p for p in sys.path
+               if Path(p or ".").resolve() != _CHECKOUT or _CHECKOUT in _CHOSEN]
 
 import segmetrics  # noqa: E402
 from segmetrics import _arrays  # noqa: E402

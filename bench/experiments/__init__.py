@@ -10,6 +10,6 @@ Modules, one job each: :mod:`.data` (synthetic and ISIC data), :mod:`.augment`
 evaluation), :mod:`.configs` (named settings), :mod:`.tables` and
 :mod:`.plots` (outputs), :mod:`.run_grid` (the command line).
 
-Needs PyTorch and matplotlib (``pip install ".[experiments]"``); run with
+Needs PyTorch and matplotlib (``pip install . -r bench/experiments/requirements.txt``); run with
 ``python -m bench.experiments.run_grid --config quick --out results/``.
 """
