@@ -28,6 +28,23 @@ from segmetrics.overlap import (
     tversky,
 )
 
+from segmetrics.rates import (
+    absolute_volume_difference,
+    balanced_accuracy,
+    false_discovery_rate,
+    false_negative_rate,
+    false_positive_rate,
+    fbeta,
+    generalized_dice,
+    informedness,
+    markedness,
+    mcc,
+    npv,
+    prevalence,
+    relative_volume_difference,
+    volume_similarity,
+)
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -35,4 +52,8 @@ __all__ = [
     "binary_counts", "confusion_matrix", "dice", "evaluate_folder", "hausdorff", "hd95",
     "jaccard", "kappa", "precision", "sensitivity", "set_num_threads", "specificity",
     "surface_dice", "surface_distances", "tversky",
+    # the counts family (segmetrics.rates)
+    "absolute_volume_difference", "balanced_accuracy", "false_discovery_rate",
+    "false_negative_rate", "false_positive_rate", "fbeta", "generalized_dice", "informedness",
+    "markedness", "mcc", "npv", "prevalence", "relative_volume_difference", "volume_similarity",
 ]
