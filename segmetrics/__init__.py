@@ -15,6 +15,7 @@ from segmetrics.distance import (
 )
 from segmetrics.evaluate import evaluate_folder
 from segmetrics.from_counts import Counts
+from segmetrics.lesion import LesionResult, connected_components, lesion_wise, panoptic_quality
 from segmetrics.overlap import (
     accuracy,
     binary_counts,
@@ -56,4 +57,6 @@ __all__ = [
     "absolute_volume_difference", "balanced_accuracy", "false_discovery_rate",
     "false_negative_rate", "false_positive_rate", "fbeta", "generalized_dice", "informedness",
     "markedness", "mcc", "npv", "prevalence", "relative_volume_difference", "volume_similarity",
+    # lesion-wise evaluation (segmetrics.lesion)
+    "LesionResult", "connected_components", "lesion_wise", "panoptic_quality",
 ]
