@@ -5,6 +5,7 @@ PyTorch and JAX are imported when a function that needs them is called.
 """
 from segmetrics._backends import BACKENDS, available_backends
 from segmetrics._layout import set_num_threads
+from segmetrics.topology import cldice, cldice_rates
 from segmetrics.distance import (
     SurfaceDistances,
     assd,
@@ -59,4 +60,6 @@ __all__ = [
     "markedness", "mcc", "npv", "prevalence", "relative_volume_difference", "volume_similarity",
     # lesion-wise evaluation (segmetrics.lesion)
     "LesionResult", "connected_components", "lesion_wise", "panoptic_quality",
+    # topology (segmetrics.topology)
+    "cldice", "cldice_rates",
 ]
