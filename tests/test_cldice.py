@@ -95,3 +95,12 @@ def test_bad_input_is_refused():
         segmetrics.cldice(np.ones((3, 3)), np.ones((3, 3), bool))
     with pytest.raises(ValueError, match="same shape"):
         segmetrics.cldice(np.ones((3, 3), bool), np.ones((3, 4), bool))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from segmetrics import topology
+
+    result = doctest.testmod(topology)
+    assert result.attempted > 0 and result.failed == 0

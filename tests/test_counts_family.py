@@ -247,3 +247,13 @@ def test_generalized_dice_of_one_label_is_dice_and_weights_differ():
     assert simple == pytest.approx(2 * (1 + 3 / 4) / (3 + 7 / 4), rel=1e-15)
     assert math.isnan(segmetrics.generalized_dice(pred, gt, labels=[5, 6]))
     assert segmetrics.generalized_dice(pred, gt, labels=[5, 6], zero_division=1.0) == 1.0
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from segmetrics import rates
+
+    for module in (rates, from_counts):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0

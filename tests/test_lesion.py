@@ -266,3 +266,42 @@ def test_instance_maps_keep_their_ids():
     looser = lesion.lesion_wise(pred, gt, instances=True, threshold=0.4)
     assert looser.pair_iou.tolist() == [1.0, 0.5] and looser.pq == 0.75
     assert [r["partners"] for r in looser.rows()] == ["2", "9", "7", "3"]
+
+
+def test_bad_input_is_refused():
+    mask = np.zeros((3, 3), bool)
+    with pytest.raises(ValueError, match="lesion-wise metrics need masks of 0/1"):
+        lesion.lesion_wise(np.full((3, 3), 2), mask)
+    with pytest.raises(ValueError, match="1-D, 2-D or 3-D"):
+        lesion.lesion_wise(np.zeros((2,) * 4, bool), np.zeros((2,) * 4, bool))
+    with pytest.raises(ValueError, match=r"threshold must lie in \[0, 1\)"):
+        lesion.lesion_wise(mask, mask, threshold=1.0)
+    with pytest.raises(ValueError, match="criterion must be one of"):
+        lesion.lesion_wise(mask, mask, criterion="dice")
+    with pytest.raises(ValueError, match="connectivity must be one of"):
+        lesion.lesion_wise(mask, mask, connectivity=8)
+    with pytest.raises(ValueError, match="backend must be one of"):
+        lesion.lesion_wise(mask, mask, backend="cython")
+    with pytest.raises(ValueError, match="instance ids must be non-negative"):
+        lesion.lesion_wise(np.full((3, 3), -1), mask.astype(int), instances=True)
+    with pytest.raises(TypeError, match="pred must have a bool or integer dtype"):
+        lesion.lesion_wise(np.zeros((3, 3)), mask)
+    with pytest.raises(ValueError, match="pass one_to_one=True"):
+        lesion.panoptic_quality(mask, mask, threshold=0.3)
+    assert math.isnan(lesion.panoptic_quality(mask, mask, threshold=0.3, one_to_one=True))
+
+
+def test_not_one_to_one_has_no_panoptic_quality():
+    gt = np.array([1, 1, 0, 1, 1])
+    pred = np.array([1, 1, 1, 1, 1])  # one prediction covers two true lesions
+    result = lesion.lesion_wise(pred, gt, criterion="overlap", threshold=0.0)
+    assert not result.one_to_one and (result.tp, result.tp_pred) == (2, 1)
+    assert math.isnan(result.pq) and math.isnan(result.sq) and math.isnan(result.rq)
+    assert result.lesion_dice == 2 * (2 * 2 / 7) / 2
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    result = doctest.testmod(lesion)
+    assert result.attempted > 0 and result.failed == 0
