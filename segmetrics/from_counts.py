@@ -233,13 +233,13 @@ def false_negative_rate(counts, *, zero_division=np.nan):
 
 
 def npv(counts, *, zero_division=np.nan):
-    r"""Negative predictive value :math:`TN / (TN + FN)`; 0/0 when the prediction fills the image."""
+    r"""Negative predictive value :math:`TN / (TN + FN)`; 0/0 if the prediction fills the image."""
     _, _, fn, tn = _float(counts)
     return _ratio(tn, tn + fn, zero_division)
 
 
 def false_discovery_rate(counts, *, zero_division=np.nan):
-    r"""False discovery rate :math:`FP / (TP + FP)`, one minus precision; 0/0 for an empty prediction."""
+    r"""False discovery rate :math:`FP / (TP + FP)`, one minus precision; 0/0 for no prediction."""
     tp, fp, _, _ = _float(counts)
     return _ratio(fp, tp + fp, zero_division)
 

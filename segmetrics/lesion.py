@@ -454,7 +454,7 @@ def lesion_wise(pred, gt, *, connectivity="face", criterion="iou", threshold=0.5
     iou = intersection / (gt_voxels[gi] + pred_voxels[pj] - intersection)
     score = iou if criterion == "iou" else intersection / gt_voxels[gi]
     keep = score > threshold
-    gi, pj, intersection, iou, score = gi[keep], pj[keep], intersection[keep], iou[keep], score[keep]
+    gi, pj, intersection, iou, score = (a[keep] for a in (gi, pj, intersection, iou, score))
     if one_to_one:
         keep = _one_to_one(gi, pj, score)
         gi, pj, intersection, iou = gi[keep], pj[keep], intersection[keep], iou[keep]

@@ -1,4 +1,5 @@
-"""Lesion-wise evaluation against peers where the definitions coincide (see the conventions page)."""
+"""Lesion-wise evaluation against peers where the definitions coincide (conventions page)."""
+import inspect
 import math
 
 import numpy as np
@@ -92,7 +93,8 @@ def test_panoptica_default_matches_at_iou_one_half_and_we_do_not():
     evaluator = panoptica.Panoptica_Evaluator(
         expected_input=panoptica.InputType.SEMANTIC,
         instance_approximator=panoptica.ConnectedComponentsInstanceApproximator(),
-        instance_matcher=panoptica.NaiveThresholdMatching(), instance_metrics=[panoptica.Metric.IOU],
+        instance_matcher=panoptica.NaiveThresholdMatching(),
+        instance_metrics=[panoptica.Metric.IOU],
         global_metrics=[panoptica.Metric.DSC], decision_metric=None, log_times=False,
         verbose=False)
     assert evaluator.evaluate(pred, gt, verbose=False)["ungrouped"].tp == 1
@@ -115,6 +117,8 @@ def test_monai_per_component_dice_where_it_coincides():
     gt[2:4, 12:15, 11:13] = True  # missed lesion: Dice 0 in both
     ours = lesion.lesion_wise(pred, gt, criterion="overlap", threshold=0.0)
     one_hot = lambda m: torch.as_tensor(np.stack([~m, m])[None].astype(np.float32))  # noqa: E731
+    if "per_component" not in inspect.signature(metrics.DiceMetric).parameters:
+        pytest.skip("this MONAI has no per_component Dice")
     metric = metrics.DiceMetric(include_background=False, per_component=True)
     theirs = float(metric(one_hot(pred), one_hot(gt)).reshape(()))
     assert ours.fp == 0
