@@ -15,6 +15,7 @@ from segmetrics.distance import (
 )
 from segmetrics.evaluate import evaluate_folder
 from segmetrics.from_counts import Counts
+from segmetrics.lesion import LesionResult, connected_components, lesion_wise, panoptic_quality
 from segmetrics.overlap import (
     accuracy,
     binary_counts,
@@ -27,6 +28,23 @@ from segmetrics.overlap import (
     specificity,
     tversky,
 )
+from segmetrics.rates import (
+    absolute_volume_difference,
+    balanced_accuracy,
+    false_discovery_rate,
+    false_negative_rate,
+    false_positive_rate,
+    fbeta,
+    generalized_dice,
+    informedness,
+    markedness,
+    mcc,
+    npv,
+    prevalence,
+    relative_volume_difference,
+    volume_similarity,
+)
+from segmetrics.topology import cldice, cldice_rates
 
 __version__ = "0.1.0"  # the one version source (pyproject.toml reads it)
 
@@ -35,4 +53,12 @@ __all__ = [
     "binary_counts", "confusion_matrix", "dice", "evaluate_folder", "hausdorff", "hd95",
     "jaccard", "kappa", "precision", "sensitivity", "set_num_threads", "specificity",
     "surface_dice", "surface_distances", "tversky",
+    # the counts family (segmetrics.rates)
+    "absolute_volume_difference", "balanced_accuracy", "false_discovery_rate",
+    "false_negative_rate", "false_positive_rate", "fbeta", "generalized_dice", "informedness",
+    "markedness", "mcc", "npv", "prevalence", "relative_volume_difference", "volume_similarity",
+    # lesion-wise evaluation (segmetrics.lesion)
+    "LesionResult", "connected_components", "lesion_wise", "panoptic_quality",
+    # topology (segmetrics.topology)
+    "cldice", "cldice_rates",
 ]

@@ -18,11 +18,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from segmetrics._validate import check_real
+from segmetrics._validate import check_choice, check_real
 
 __all__ = [
     "Counts", "per_label_counts", "dice", "jaccard", "tversky", "sensitivity",
     "specificity", "precision", "accuracy", "kappa", "kappa_multiclass",
+    "volume_similarity", "absolute_volume_difference", "relative_volume_difference", "mcc",
+    "false_positive_rate", "false_negative_rate", "npv", "false_discovery_rate",
+    "balanced_accuracy", "fbeta", "informedness", "markedness", "prevalence",
+    "generalized_dice",
 ]
 
 
@@ -150,3 +154,187 @@ def kappa_multiclass(confusion, *, zero_division=np.nan):
     agreement = np.trace(confusion)
     expected = confusion.sum(axis=1) @ confusion.sum(axis=0)
     return _ratio(n * agreement - expected, n * n - expected, zero_division)
+
+
+
+# --- the counts family ---------------------------------------------------------------------
+
+
+def _undefined_to(value, undefined, zero_division):
+    """``value`` with ``zero_division`` where the boolean array ``undefined`` is set."""
+    zero_division = check_real(zero_division, "zero_division", allow_nan=True)
+    return np.where(undefined, zero_division, value)
+
+
+def volume_similarity(counts, *, zero_division=np.nan):
+    r"""Volume similarity :math:`1 - |FN - FP| / (2TP + FP + FN)`.
+
+    One minus the volume difference relative to the summed volumes
+    (``|P| = TP + FP``, ``|G| = TP + FN``); it ignores where the voxels are.
+    Both masks empty gives ``zero_division``.
+    """
+    tp, fp, fn, _ = _float(counts)
+    denominator = 2 * tp + fp + fn
+    return _undefined_to(1.0 - _ratio(np.abs(fn - fp), denominator, 0.0), denominator == 0,
+                         zero_division)
+
+
+def absolute_volume_difference(counts, *, voxel_volume=1.0):
+    r"""Absolute volume difference :math:`\big||P| - |G|\big| = |FP - FN|`, times ``voxel_volume``.
+
+    In voxels by default; pass the physical volume of one voxel (the product of
+    the spacing) for mm³. Never undefined: two empty masks give 0.
+    """
+    voxel_volume = check_real(voxel_volume, "voxel_volume", minimum=0.0)
+    _, fp, fn, _ = _float(counts)
+    return np.abs(fp - fn) * voxel_volume
+
+
+def relative_volume_difference(counts, *, zero_division=np.nan):
+    r"""Signed relative volume difference :math:`(|P| - |G|) / |G| = (FP - FN) / (TP + FN)`.
+
+    Positive for over-segmentation, -1 for an empty prediction. An empty ground
+    truth gives ``zero_division`` when the prediction is empty too, and ``+inf``
+    when it is not (a prediction of something that is not there).
+    """
+    tp, fp, fn, _ = _float(counts)
+    value = _ratio(fp - fn, tp + fn, zero_division)
+    return np.where((tp + fn == 0) & (fp > 0), np.inf, value)
+
+
+def mcc(counts, *, zero_division=np.nan):
+    r"""Matthews correlation coefficient.
+
+    .. math:: MCC = \frac{TP \cdot TN - FP \cdot FN}
+                         {\sqrt{(TP+FP)(TP+FN)(TN+FP)(TN+FN)}}
+
+    Whenever a factor of the denominator is zero, so is the numerator (a mask
+    that is empty or fills the image): that 0/0 gives ``zero_division``
+    (scikit-learn's ``matthews_corrcoef`` returns 0 there). The square root is
+    taken of each factor, so products of large counts cannot overflow.
+    """
+    tp, fp, fn, tn = _float(counts)
+    denominator = np.sqrt(tp + fp) * np.sqrt(tp + fn) * np.sqrt(tn + fp) * np.sqrt(tn + fn)
+    undefined = denominator == 0
+    value = (tp * tn - fp * fn) / np.where(undefined, 1.0, denominator)
+    return _undefined_to(np.clip(value, -1.0, 1.0), undefined, zero_division)
+
+
+def false_positive_rate(counts, *, zero_division=np.nan):
+    r"""False positive rate (fall-out) :math:`FP / (FP + TN)`, one minus specificity."""
+    _, fp, _, tn = _float(counts)
+    return _ratio(fp, fp + tn, zero_division)
+
+
+def false_negative_rate(counts, *, zero_division=np.nan):
+    r"""False negative rate (miss rate) :math:`FN / (TP + FN)`, one minus sensitivity."""
+    tp, _, fn, _ = _float(counts)
+    return _ratio(fn, tp + fn, zero_division)
+
+
+def npv(counts, *, zero_division=np.nan):
+    r"""Negative predictive value :math:`TN / (TN + FN)`; 0/0 if the prediction fills the image."""
+    _, _, fn, tn = _float(counts)
+    return _ratio(tn, tn + fn, zero_division)
+
+
+def false_discovery_rate(counts, *, zero_division=np.nan):
+    r"""False discovery rate :math:`FP / (TP + FP)`, one minus precision; 0/0 for no prediction."""
+    tp, fp, _, _ = _float(counts)
+    return _ratio(fp, tp + fp, zero_division)
+
+
+def balanced_accuracy(counts, *, zero_division=np.nan):
+    r"""Balanced accuracy: the mean recall of the classes present in the ground truth.
+
+    :math:`(TPR + TNR) / 2` when the ground truth holds both foreground and
+    background; the one defined rate when it holds only one of them (TNR for
+    an empty ground truth, TPR for a full one), as scikit-learn's
+    ``balanced_accuracy_score`` does; ``zero_division`` when no voxel is counted.
+    """
+    tp, fp, fn, tn = _float(counts)
+    tpr = _ratio(tp, tp + fn, np.nan)
+    tnr = _ratio(tn, tn + fp, np.nan)
+    mean = np.where(np.isnan(tpr), tnr, np.where(np.isnan(tnr), tpr, (tpr + tnr) / 2))
+    return _undefined_to(mean, tp + fp + fn + tn == 0, zero_division)
+
+
+def fbeta(counts, *, beta=1.0, zero_division=np.nan):
+    r"""F-beta score :math:`(1+\beta^2) TP / ((1+\beta^2) TP + \beta^2 FN + FP)`.
+
+    ``beta > 1`` weighs recall more, ``beta < 1`` precision; ``beta = 1`` is
+    Dice. Both masks empty gives ``zero_division``.
+    """
+    beta = check_real(beta, "beta")
+    if beta <= 0:
+        raise ValueError(f"beta must be > 0; got {beta}")
+    tp, fp, fn, _ = _float(counts)
+    b2 = beta * beta
+    return _ratio((1 + b2) * tp, (1 + b2) * tp + b2 * fn + fp, zero_division)
+
+
+def informedness(counts, *, zero_division=np.nan):
+    r"""Informedness (Youden's J) :math:`TPR + TNR - 1`, in [-1, 1].
+
+    ``zero_division`` when either rate is 0/0: the ground truth is empty or
+    fills the image (unlike :func:`balanced_accuracy`, no fallback to one rate).
+    """
+    tp, fp, fn, tn = _float(counts)
+    value = _ratio(tp, tp + fn, 0.0) + _ratio(tn, tn + fp, 0.0) - 1.0
+    return _undefined_to(value, (tp + fn == 0) | (tn + fp == 0), zero_division)
+
+
+def markedness(counts, *, zero_division=np.nan):
+    r"""Markedness :math:`PPV + NPV - 1`, in [-1, 1].
+
+    ``zero_division`` when either predictive value is 0/0: the prediction is
+    empty or fills the image.
+    """
+    tp, fp, fn, tn = _float(counts)
+    value = _ratio(tp, tp + fp, 0.0) + _ratio(tn, tn + fn, 0.0) - 1.0
+    return _undefined_to(value, (tp + fp == 0) | (tn + fn == 0), zero_division)
+
+
+def prevalence(counts, *, zero_division=np.nan):
+    r"""Prevalence :math:`(TP + FN) / N`, the foreground share of the ground truth."""
+    tp, fp, fn, tn = _float(counts)
+    return _ratio(tp + fn, tp + fp + fn + tn, zero_division)
+
+
+GDS_WEIGHTS = ("square", "simple", "uniform")
+
+
+def generalized_dice(counts, *, weight="square", zero_division=np.nan):
+    r"""Generalised Dice score over labels (Sudre et al. 2017), one number for all labels.
+
+    .. math:: GDS = \frac{2 \sum_l w_l TP_l}{\sum_l w_l (2 TP_l + FP_l + FN_l)},
+              \quad w_l = 1 / |G_l|^2
+
+    with :math:`|G_l| = TP_l + FN_l` the ground-truth volume of label ``l``
+    (``weight="square"``; ``"simple"`` is :math:`1/|G_l|`, ``"uniform"`` 1).
+    A label absent from the ground truth would weigh infinitely: it gets the
+    largest weight of the present labels instead, or 1 when no label is present
+    (MONAI's rule). A zero denominator (every label empty in both masks) gives
+    ``zero_division``.
+
+    Parameters
+    ----------
+    counts : Counts
+        One-vs-rest counts, arrays with one entry per label (scalars: one label).
+    weight : {"square", "simple", "uniform"}
+    zero_division : float, default NaN
+
+    Returns
+    -------
+    ndarray of float64, 0-d
+    """
+    check_choice(weight, "weight", GDS_WEIGHTS)
+    tp, fp, fn, _ = (np.atleast_1d(c) for c in _float(counts))
+    volume = tp + fn
+    with np.errstate(divide="ignore"):
+        w = {"square": 1.0 / (volume * volume), "simple": 1.0 / volume,
+             "uniform": np.ones_like(volume)}[weight]
+    absent = volume == 0
+    if absent.any():
+        w = np.where(absent, w[~absent].max() if (~absent).any() else 1.0, w)
+    return _ratio(2 * np.sum(w * tp), np.sum(w * (2 * tp + fp + fn)), zero_division)

@@ -1,0 +1,156 @@
+"""The counts family as functions of two masks: volume, correlation and rate metrics.
+
+Each function counts once through :func:`segmetrics.overlap._metric` (binary
+masks, ``labels=[...]`` one-vs-rest from one confusion-matrix pass, probability
+maps with ``threshold``, Dask arrays, every backend) and derives its value with
+the formula of the same name in :mod:`segmetrics.from_counts`; the 0/0 rules
+are on the conventions page.
+"""
+import numpy as np
+
+from segmetrics import from_counts as _formulas
+from segmetrics.overlap import _documented, _metric
+
+__all__ = [
+    "volume_similarity", "absolute_volume_difference", "relative_volume_difference", "mcc",
+    "false_positive_rate", "false_negative_rate", "npv", "false_discovery_rate",
+    "balanced_accuracy", "fbeta", "informedness", "markedness", "prevalence",
+    "generalized_dice",
+]
+
+_PAIR = ("    >>> import numpy as np\n"
+         "    >>> pred, gt = np.array([1, 1, 1, 0, 0, 0]), np.array([1, 1, 0, 1, 0, 0])\n")
+
+
+def _rate(name, summary, value):
+    """A public metric ``name`` over ``from_counts.<name>``, with its docstring example."""
+    formula = getattr(_formulas, name)
+
+    @_documented(summary, _PAIR + f"    >>> {name}(pred, gt)\n    {value}\n")
+    def metric(pred, gt, *, labels=None, threshold=None, ignore_index=None,
+               zero_division=np.nan, backend="auto"):
+        return _metric(formula, pred, gt, labels, threshold, ignore_index, zero_division, backend)
+
+    metric.__name__ = metric.__qualname__ = name
+    metric.__module__ = __name__
+    return metric
+
+
+volume_similarity = _rate(
+    "volume_similarity",
+    "Volume similarity :math:`1 - |FN - FP| / (2TP + FP + FN)`; both masks empty is 0/0.",
+    "1.0")
+relative_volume_difference = _rate(
+    "relative_volume_difference",
+    "Signed relative volume difference :math:`(FP - FN) / (TP + FN) = (|P| - |G|) / |G|`.\n\n"
+    "    An empty ground truth gives ``zero_division`` with an empty prediction and\n"
+    "    ``+inf`` with a non-empty one.",
+    "0.0")
+mcc = _rate(
+    "mcc",
+    "Matthews correlation coefficient\n"
+    "    :math:`(TP \\cdot TN - FP \\cdot FN) / \\sqrt{(TP+FP)(TP+FN)(TN+FP)(TN+FN)}`.\n\n"
+    "    A mask that is empty or fills the image makes it 0/0 (scikit-learn gives 0).",
+    "0.3333333333333334")
+false_positive_rate = _rate(
+    "false_positive_rate", "False positive rate :math:`FP / (FP + TN)`.", "0.3333333333333333")
+false_negative_rate = _rate(
+    "false_negative_rate", "False negative rate :math:`FN / (TP + FN)`.", "0.3333333333333333")
+npv = _rate("npv", "Negative predictive value :math:`TN / (TN + FN)`.", "0.6666666666666666")
+false_discovery_rate = _rate(
+    "false_discovery_rate", "False discovery rate :math:`FP / (TP + FP)`.", "0.3333333333333333")
+balanced_accuracy = _rate(
+    "balanced_accuracy",
+    "Balanced accuracy :math:`(TPR + TNR) / 2`; with a ground truth of one class only,\n"
+    "    that class's recall (scikit-learn's rule).",
+    "0.6666666666666666")
+informedness = _rate(
+    "informedness",
+    "Informedness (Youden's J) :math:`TPR + TNR - 1`; 0/0 when either rate is.",
+    "0.33333333333333326")
+markedness = _rate(
+    "markedness", "Markedness :math:`PPV + NPV - 1`; 0/0 when either value is.",
+    "0.33333333333333326")
+prevalence = _rate("prevalence", "Prevalence :math:`(TP + FN) / N`.", "0.5")
+
+
+@_documented(
+    "F-beta score :math:`(1+\\beta^2) TP / ((1+\\beta^2) TP + \\beta^2 FN + FP)`.\n\n"
+    "    ``beta`` > 0; ``beta=1`` is Dice, larger values weigh recall more.",
+    _PAIR + "    >>> fbeta(pred, gt, beta=2.0)\n    0.6666666666666666\n")
+def fbeta(pred, gt, *, beta=1.0, labels=None, threshold=None, ignore_index=None,
+          zero_division=np.nan, backend="auto"):
+    return _metric(_formulas.fbeta, pred, gt, labels, threshold, ignore_index, zero_division,
+                   backend, beta=beta)
+
+
+def absolute_volume_difference(pred, gt, *, voxel_volume=1.0, labels=None, threshold=None,
+                               ignore_index=None, backend="auto"):
+    r"""Absolute volume difference :math:`\big||P| - |G|\big| = |FP - FN|` times ``voxel_volume``.
+
+    Never undefined (two empty masks give 0). ``voxel_volume`` is the physical
+    volume of one voxel (the product of the spacing); 1 counts voxels. Other
+    parameters as for :func:`segmetrics.dice`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> absolute_volume_difference(np.array([1, 1, 1, 0]), np.array([1, 0, 0, 0]),
+    ...                            voxel_volume=0.5)
+    1.0
+    """
+    return _metric(_absolute_volume_difference_formula, pred, gt, labels, threshold,
+                   ignore_index, np.nan, backend, voxel_volume=voxel_volume)
+
+
+def _absolute_volume_difference_formula(counts, *, zero_division, voxel_volume):
+    del zero_division  # never 0/0
+    return _formulas.absolute_volume_difference(counts, voxel_volume=voxel_volume)
+
+
+def _generalized_dice_formula(counts, *, zero_division, weight):
+    return _formulas.generalized_dice(counts, weight=weight, zero_division=zero_division)
+
+
+def generalized_dice(pred, gt, *, labels=None, weight="square", threshold=None,
+                     ignore_index=None, zero_division=np.nan, backend="auto"):
+    r"""Generalised Dice score (Sudre et al. 2017): one weighted Dice over all ``labels``.
+
+    .. math:: GDS = \frac{2 \sum_l w_l TP_l}{\sum_l w_l (2 TP_l + FP_l + FN_l)},
+              \quad w_l = 1 / |G_l|^2
+
+    All labels' counts come from one confusion-matrix pass. A label absent from
+    the ground truth gets the largest weight of the present labels (1 if none is
+    present), as in MONAI; every label empty in both maps gives ``zero_division``.
+
+    Parameters
+    ----------
+    pred, gt : array_like
+        Label maps (binary masks with ``labels=None``: one label, equal to Dice
+        when the ground truth is not empty).
+    labels : sequence of int, optional
+        The labels summed over; usually the foreground labels.
+    weight : {"square", "simple", "uniform"}
+        :math:`1/|G_l|^2` (Sudre et al.), :math:`1/|G_l|` or 1.
+    threshold, ignore_index, zero_division, backend
+        As for :func:`segmetrics.dice`.
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Sudre et al., "Generalised Dice overlap as a deep learning loss function for
+    highly unbalanced segmentations", DLMIA 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> generalized_dice(np.array([0, 1, 1, 2, 2, 2]), np.array([0, 1, 2, 2, 2, 2]),
+    ...                  labels=[1, 2])
+    0.6909090909090909
+    """
+    value = _metric(_generalized_dice_formula, pred, gt, labels, threshold, ignore_index,
+                    zero_division, backend, weight=weight)
+    return float(value)
