@@ -34,6 +34,18 @@ def _int_list(text):
             f"expected comma-separated integers; got {text!r}") from None
 
 
+def _jobs(text):
+    if text == "auto":
+        return text
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or an integer >= 1; got {text!r}")
+    return jobs
+
+
 def _add_scoring_options(parser):
     """Options shared by ``segmetrics-eval`` and ``segmetrics-eval compare``."""
     from segmetrics.evaluate import DEFAULT_METRICS, METRICS, PRESETS, SURFACES
@@ -81,8 +93,11 @@ def _add_scoring_options(parser):
     parser.add_argument("--bootstrap-resamples", type=int, default=10_000, metavar="N",
                         help="percentile-bootstrap resamples, seed 0; 0: no intervals "
                              "(default: %(default)s)")
-    parser.add_argument("-j", "--jobs", type=int, default=cpu_count(),
-                        help="worker processes (default: number of cores, %(default)s)")
+    parser.add_argument("-j", "--jobs", type=_jobs, default="auto",
+                        help="worker processes, or auto: score in this process (reading the "
+                             "next case while scoring) and start one worker per core "
+                             f"({cpu_count()} here) only for a folder of many small cases "
+                             "where the first cases show it pays (default: %(default)s)")
     engine = parser.add_mutually_exclusive_group()
     engine.add_argument("--scheduler", metavar="ADDRESS",
                         help="run the cases on this Dask distributed scheduler, e.g. "

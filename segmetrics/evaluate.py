@@ -389,39 +389,50 @@ def score_case(case, settings):
     """Score one case; never raises: a failure is a record with status ``error``."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        try:
-            result = _score_case(case, settings)
-        except Exception as exc:  # noqa: BLE001 - one bad case never stops the run
-            from segmetrics.io import MaskError
-
-            message = str(exc) if isinstance(exc, (MaskError, _CaseError)) else (
-                f"{type(exc).__name__}: {exc}")
-            labels = settings.labels if settings.labels is not None else (None,)
-            records = [Record(case.name, label, "error", message,
-                              {m: math.nan for m in settings.metrics}) for label in labels]
-            result = _CaseResult(case.name, records, None, math.nan, (), ())
+        read = _mask_reader(settings)
+        result = _score_guarded(case, settings, lambda: read(case.gt),
+                                lambda: read(case.pred))
     messages = tuple(dict.fromkeys(str(w.message) for w in caught))
     return result._replace(warnings=messages)
 
 
-def _score_case(case, settings):
+def _mask_reader(settings):
+    """``path -> Mask`` with the reading options of ``settings``."""
     from segmetrics.io import read_mask
-    from segmetrics.overlap import confusion_matrix
 
     options = dict(threshold=settings.threshold, colormap=settings.colormap,
                    spacing=settings.spacing, binarize_above=settings.binarize_above)
-    gt = read_mask(case.gt, **options)
+    return lambda path: read_mask(path, **options)
+
+
+def _score_guarded(case, settings, gt_mask, pred_mask):
+    """:func:`_score_masks`, with any failure turned into the case's ``error`` records."""
+    try:
+        return _score_masks(case, settings, gt_mask, pred_mask)
+    except Exception as exc:  # noqa: BLE001 - one bad case never stops the run
+        from segmetrics.io import MaskError
+
+        message = str(exc) if isinstance(exc, (MaskError, _CaseError)) else (
+            f"{type(exc).__name__}: {exc}")
+        labels = settings.labels if settings.labels is not None else (None,)
+        records = [Record(case.name, label, "error", message,
+                          {m: math.nan for m in settings.metrics}) for label in labels]
+        return _CaseResult(case.name, records, None, math.nan, (), ())
+
+
+def _score_masks(case, settings, gt_mask, pred_mask):
+    """Score a case whose masks ``gt_mask()`` and ``pred_mask()`` return (or raise)."""
+    from segmetrics.overlap import confusion_matrix
+
+    gt = gt_mask()
     missing = case.pred is None
     if missing:
         pred = gt._replace(labels=np.zeros_like(gt.labels))
     else:
-        pred = read_mask(case.pred, **options)
+        pred = pred_mask()
     spacing = _check_geometry(pred, gt, settings.spacing_tolerance)
     diagonal = float(math.sqrt(sum((n * s) ** 2 for n, s in zip(gt.labels.shape, spacing))))
-    pred_labels, gt_labels = pred.labels, gt.labels
-    if pred_labels.dtype != gt_labels.dtype:
-        common = np.promote_types(pred_labels.dtype, gt_labels.dtype)
-        pred_labels, gt_labels = pred_labels.astype(common), gt_labels.astype(common)
+    pred_labels, gt_labels = pred.labels, gt.labels  # any layouts and label dtypes
     confusion = confusion_matrix(pred_labels, gt_labels, ignore_index=settings.ignore_index)
     marginals = confusion.sum(axis=0) + confusion.sum(axis=1)
     present = tuple(int(v) for v in np.flatnonzero(marginals) if v != 0)
@@ -670,7 +681,63 @@ def _chunks(cases, jobs):
 
 
 def _score_chunk(chunk, settings, work):
+    if work is None or work is score_case:
+        results = []
+        _score_read_ahead(chunk, settings, results.append)
+        return results
     return [work(case, settings) for case in chunk]
+
+
+#: ``jobs="auto"``: the first cases are scored in this process to time them ...
+_AUTO_PROBE_CASES = 4
+#: ... and worker processes start only if the rest would take longer than this in
+#: this process (a spawned worker needs about a second to import and warm up) ...
+_AUTO_POOL_SECONDS = 10.0
+#: ... and the cases are small: larger ones already keep every core busy in this
+#: process (threaded kernels, two reading threads).
+_AUTO_POOL_MAX_VOXELS = 1 << 22
+
+
+def _run_auto(cases, settings, on_result, cores=None):
+    """``jobs="auto"``: in this process with read-ahead, worker processes only where they pay.
+
+    The first :data:`_AUTO_PROBE_CASES` cases are scored in this process and
+    timed. The rest go to ``min(cores, remaining)`` worker processes only when
+    there are at least two cores, the cases average fewer than
+    :data:`_AUTO_POOL_MAX_VOXELS` voxels, and the rest would take more than
+    :data:`_AUTO_POOL_SECONDS` in this process; otherwise they stay here.
+    Returns the number of worker processes used for the rest (1: none).
+    """
+    import time
+
+    from segmetrics._layout import cpu_count
+
+    cores = cpu_count() if cores is None else cores
+    probe, rest = cases[:_AUTO_PROBE_CASES], cases[_AUTO_PROBE_CASES:]
+    sizes = []
+
+    def timed(result):
+        if result.n_voxels is not None:
+            sizes.append(result.n_voxels)
+        on_result(result)
+
+    start = time.perf_counter()
+    _score_read_ahead(probe, settings, timed)
+    per_case = (time.perf_counter() - start) / max(1, len(probe))
+    jobs = _auto_jobs(cores, len(rest), per_case, sizes)
+    _run_cases(rest, settings, jobs, on_result)
+    return jobs
+
+
+def _auto_jobs(cores, remaining, seconds_per_case, sizes):
+    """Worker processes for the cases left after the probe (see :func:`_run_auto`)."""
+    if cores < 2 or remaining < 2 or not sizes:
+        return 1
+    if sum(sizes) / len(sizes) >= _AUTO_POOL_MAX_VOXELS:
+        return 1
+    if seconds_per_case * remaining < _AUTO_POOL_SECONDS:
+        return 1
+    return min(cores, remaining)
 
 
 def _run_cases(cases, settings, jobs, on_result, work=None):
@@ -682,16 +749,114 @@ def _run_cases(cases, settings, jobs, on_result, work=None):
     were in flight are rerun one at a time in a fresh process each, so only the
     case that kills its worker becomes an error.
     """
-    work = score_case if work is None else work
+    if jobs == "auto":
+        _run_auto(cases, settings, on_result)
+        return
     if jobs == 1 or len(cases) <= 1:
+        if work is None:
+            _score_read_ahead(cases, settings, on_result)
+            return
         for case in cases:
             on_result(work(case, settings))
         return
+    work = score_case if work is None else work
     queue = list(reversed(_chunks(cases, jobs)))
     while queue:
         suspects = _run_pool(queue, settings, jobs, on_result, work)
         for case in suspects:
             _run_pool([[case]], settings, 1, on_result, work, isolated=True)
+
+
+class _Capture:
+    """Warnings of each case while reading threads and the scoring run side by side.
+
+    ``warnings.catch_warnings`` is process-wide, so per-case capture cannot be
+    nested in threads; instead one capture spans the run and sends each warning
+    to the list of the case its thread is working on (a thread-local sink).
+    Warnings of other threads (none expected) are kept in ``orphans``.
+    """
+
+    def __init__(self):
+        import threading
+
+        self._local = threading.local()
+        self.orphans = []
+
+    def __enter__(self):
+        self._context = warnings.catch_warnings()
+        self._context.__enter__()
+        warnings.simplefilter("always")
+        warnings.showwarning = self._show
+        return self
+
+    def __exit__(self, *exc):
+        return self._context.__exit__(*exc)
+
+    def _show(self, message, category, filename, lineno, file=None, line=None):
+        sink = getattr(self._local, "sink", None)
+        (self.orphans if sink is None else sink).append(str(message))
+
+    def run(self, function, *args):
+        """``(function(*args) or the exception it raised, warnings it issued)``."""
+        self._local.sink = sink = []
+        try:
+            value = function(*args)
+        except Exception as exc:  # noqa: BLE001 - re-raised where the value is used
+            value = _Raised(exc)
+        finally:
+            self._local.sink = None
+        return value, sink
+
+
+class _Raised(NamedTuple):
+    exception: BaseException
+
+
+def _unwrap(value):
+    if isinstance(value, _Raised):
+        raise value.exception
+    return value
+
+
+def _score_read_ahead(cases, settings, on_result, depth=1):
+    """Score ``cases`` in this process while the next ``depth`` cases are read.
+
+    Two reading threads read and decompress the prediction and ground truth of
+    the next cases (zlib, ISA-L and the kernels release the GIL) while this
+    thread scores the current one, so the wall time approaches the larger of
+    reading and scoring. At most ``depth + 1`` cases are in memory.
+    """
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    read = _mask_reader(settings)
+    upcoming = iter(cases)
+    queue = deque()
+    with _Capture() as capture, ThreadPoolExecutor(
+            2, thread_name_prefix="segmetrics-read") as readers:
+
+        def submit():
+            case = next(upcoming, None)
+            if case is not None:
+                queue.append((case, readers.submit(capture.run, read, case.gt),
+                              None if case.pred is None else
+                              readers.submit(capture.run, read, case.pred)))
+
+        for _ in range(depth):
+            submit()
+        while queue:
+            case, gt_future, pred_future = queue.popleft()
+            gt, gt_warnings = gt_future.result()
+            pred, pred_warnings = (None, []) if pred_future is None else pred_future.result()
+            submit()
+            result, score_warnings = capture.run(
+                _score_guarded, case, settings, lambda g=gt: _unwrap(g),
+                lambda p=pred: _unwrap(p))
+            del gt, pred
+            messages = tuple(dict.fromkeys(gt_warnings + pred_warnings + score_warnings))
+            on_result(_unwrap(result)._replace(warnings=messages))
+    for message in dict.fromkeys(capture.orphans):
+        warnings.warn(message, UserWarning, stacklevel=2)
 
 
 def _init_worker(threads):
@@ -873,9 +1038,14 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
         Weights of false positives and false negatives in the Tversky index.
     spacing_tolerance : float
         Relative tolerance when comparing the spacing of prediction and ground truth.
-    jobs : int
-        Worker processes; results are identical for every value. Workers are
-        spawned, so a script calling this with ``jobs > 1`` needs the usual
+    jobs : int or "auto"
+        Worker processes; results are identical for every value. ``1`` scores
+        in this process, reading the next case on two threads while the
+        current one is scored. ``"auto"`` starts that way and moves the rest
+        of a folder of many small cases to one worker process per core when
+        the first cases show that would pay (:func:`_run_auto`; the rule is
+        in the CLI docs). Workers are spawned, so a script calling this with
+        ``jobs > 1`` or ``"auto"`` needs the usual
         ``if __name__ == "__main__":`` guard.
     resume : bool
         Keep the complete cases of an earlier run's ``metrics.csv`` and score
@@ -945,7 +1115,8 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
     if both_empty not in ("skip", "include"):
         raise UsageError(f"both_empty must be 'skip' or 'include'; got {both_empty!r}")
     try:
-        jobs = check_int(jobs, "jobs", minimum=1)
+        if jobs != "auto":
+            jobs = check_int(jobs, "jobs", minimum=1)
         bootstrap = _check_bootstrap(confidence, n_resamples, seed)
     except (TypeError, ValueError) as exc:
         raise UsageError(str(exc)) from None
@@ -997,11 +1168,12 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
         for message in result.warnings:
             if message not in emitted:
                 emitted.add(message)
-                warnings.warn(f"{result.name}: {message}", UserWarning, stacklevel=2)
+                deferred.append(f"{result.name}: {message}")
         if bar is not None:
             bar.update(1)
 
     cases_by_name = {case.name: case for case in cases}
+    deferred = []  # the cases' warnings, issued once the scoring threads are done
     try:
         if client is not None:
             from segmetrics.distributed import run_cases
@@ -1014,6 +1186,8 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
             bar.close()
         if writer is not None:
             writer.close()
+        for message in deferred:
+            warnings.warn(message, UserWarning, stacklevel=2)
 
     records = _complete_records(cases, kept_records, results, state, settings)
     summary = _summary_document(records, settings, both_empty=both_empty, preset=preset,
