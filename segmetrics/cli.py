@@ -1,7 +1,7 @@
 """``segmetrics-eval``: score a folder of predictions against a folder of ground truths.
 
 Argument parsing and orchestration only; the work is done by
-:func:`segmetrics.evaluate.evaluate_folder`. Exit codes: 0 when every case was
+:func:`segmetrics.evaluate_folder`. Exit codes: 0 when every case was
 scored, 1 when some cases failed or had no prediction (they are in the CSV with
 their status and message), 2 for usage errors, 130 when interrupted (the
 partial ``metrics.csv`` is valid; rerun with ``--resume``).
@@ -48,7 +48,7 @@ def _jobs(text):
 
 def _add_scoring_options(parser):
     """Options shared by ``segmetrics-eval`` and ``segmetrics-eval compare``."""
-    from segmetrics.evaluate import DEFAULT_METRICS, METRICS, PRESETS, SURFACES
+    from segmetrics.evaluation import DEFAULT_METRICS, METRICS, PRESETS, SURFACES
 
     parser.add_argument("-o", "--out", default="segmetrics-out",
                         help="output folder (default: %(default)s)")
@@ -211,7 +211,7 @@ def _engine(args):
 
     if args.scheduler is None and args.dask_local is None:
         return contextlib.nullcontext(None)
-    from segmetrics.evaluate import UsageError
+    from segmetrics.evaluation import UsageError
 
     if args.dask_local is not None and args.dask_local < 1:
         raise UsageError(f"--dask-local must be >= 1; got {args.dask_local}")
@@ -244,7 +244,7 @@ def _failed(summary):
 
 def _run(work, args):
     """Run ``work(client)`` with warnings shown plainly; returns its result or an exit code."""
-    from segmetrics.evaluate import UsageError
+    from segmetrics.evaluation import UsageError
 
     with warnings.catch_warnings():
         warnings.simplefilter("default")
@@ -277,7 +277,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] == "compare":
         return _main_compare(argv[1:])
-    from segmetrics.evaluate import evaluate_folder
+    from segmetrics.evaluation import evaluate_folder
 
     parser = build_parser()
     args = parser.parse_args(argv)

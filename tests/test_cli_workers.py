@@ -9,6 +9,7 @@ import pytest
 from cli_helpers import blob_pair, make_folders, read_csv, run_cli, score_or_die, write_png
 
 from segmetrics import evaluate
+from segmetrics.evaluation import runners
 
 pytest.importorskip("PIL")
 
@@ -29,7 +30,7 @@ def test_a_dying_worker_fails_only_its_case(folder, monkeypatch, chunk):
     def chunks(cases, jobs):
         return [cases[i:i + chunk] for i in range(0, len(cases), chunk)]
 
-    monkeypatch.setattr(evaluate, "_chunks", chunks)
+    monkeypatch.setattr(runners, "chunks", chunks)
     cases, _ = evaluate.match_cases(folder / "preds", folder / "gts")
     settings = evaluate._settings(("dice",), (1,), None, None, None, None, 1.0, float("nan"),
                                   None, 0.5, 0.5, 1e-3)

@@ -21,6 +21,7 @@ from cli_helpers import (
 from dask_cluster import Cluster
 
 from segmetrics import evaluate
+from segmetrics.evaluation import runners
 
 distributed = pytest.importorskip("distributed")
 pytest.importorskip("PIL")
@@ -198,7 +199,7 @@ def test_a_case_that_kills_every_worker_becomes_an_error(folder, tmp_path):
             client.wait_for_workers(3, timeout=60)
             results = []
             with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(evaluate, "_chunks",
+                patch.setattr(runners, "chunks",
                               lambda cases, jobs: [cases[:2], cases[2:]])
                 run_cases(cases, settings, client, results.append, work=score_or_die)
     finally:
