@@ -59,9 +59,15 @@ def _add_scoring_options(parser):
                              "present in any ground truth or prediction)")
     parser.add_argument("--threshold", type=float,
                         help="binarise probability maps and JPEG masks at value >= THRESHOLD")
-    parser.add_argument("--ignore-index", type=int, help="ground-truth label not counted")
+    parser.add_argument("--ignore-index", type=int,
+                        help="ground-truth label whose voxels are left out: not counted by "
+                             "the overlap metrics, and set to background in both the "
+                             "prediction and the ground truth for the distance metrics")
     parser.add_argument("--spacing", type=_float_list,
-                        help="voxel size per array axis, e.g. 3,0.8,0.8; overrides file headers")
+                        help="voxel size per array axis, in the array's axis order as the "
+                             "file header gives it (NIfTI: x, y, z, e.g. 0.8,0.8,2.5); "
+                             "overrides the headers, with a warning where it contradicts "
+                             "one; needed for .npy, PNG and TIFF, which store none")
     parser.add_argument("--nsd-tolerance", type=float, default=1.0,
                         help="normalised surface Dice tolerance, physical units "
                              "(default: %(default)s)")

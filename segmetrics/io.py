@@ -351,6 +351,13 @@ def _as_labels(array, *, threshold, source):
             top = array.max(initial=0)
             dtype = np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int64
             return array.astype(dtype)
+        n_nan = int(np.isnan(array).sum())
+        if n_nan:
+            raise MaskError(
+                f"{source} holds floating values that are not labels, {n_nan} of them NaN: "
+                "a probability map needs --threshold (threshold=) to binarise it, and its NaN "
+                "values must be replaced first (a NaN voxel cannot be thresholded)"
+            )
         raise MaskError(
             f"{source} holds non-integer floating values (a probability map?): "
             "pass --threshold (threshold=) to binarise it"
@@ -391,7 +398,10 @@ def read_mask(path, *, threshold=None, colormap=None, spacing=None, binarize_abo
     colormap : dict or str, optional
         Colour -> label table for coloured RGB masks (see :func:`parse_colormap`).
     spacing : sequence of float, optional
-        Physical voxel size per array axis; overrides the file's spacing.
+        Physical voxel size per array axis, in the array's axis order as the
+        file header gives it (NIfTI and NRRD: x, y, z; MHA: z, y, x); overrides
+        the file's spacing, with a warning when it contradicts the header
+        beyond rounding (relative difference above :data:`SPACING_RTOL`).
     binarize_above : float, optional
         Read the raw greyscale values and return ``value > binarize_above``
         as 0/1 (the ISIC convention, ``> 128``). Takes precedence over the
@@ -442,9 +452,30 @@ def read_mask(path, *, threshold=None, colormap=None, spacing=None, binarize_abo
                 f"{path.name}: spacing has {len(spacing)} values but the mask has "
                 f"{labels.ndim} axes (shape {labels.shape})"
             )
+        _warn_if_contradicted(spacing, raw.spacing)
     else:
         spacing = raw.spacing
     return Mask(labels, spacing, raw.direction, raw.origin)
+
+
+#: Relative difference above which a given spacing contradicts the header's (float32
+#: headers store 0.8 as 0.800000011920929: that is rounding, not a contradiction).
+SPACING_RTOL = 1e-4
+
+
+def _warn_if_contradicted(given, header):
+    """Warn when ``spacing=`` differs from the spacing the file's header states."""
+    if header is None or len(header) != len(given):
+        return
+    header = tuple(float(s) for s in header)
+    if np.allclose(given, header, rtol=SPACING_RTOL, atol=0):
+        return
+    shown = tuple(float(f"{s:.6g}") for s in header)
+    warnings.warn(
+        f"the given spacing {given} contradicts the file header's {shown} (both in the "
+        "array's axis order, as the header gives it); the given spacing is used. NIfTI "
+        "arrays read as (x, y, z): drop --spacing to use the header",
+        UserWarning, stacklevel=3)
 
 
 def _keep_layout(labels):

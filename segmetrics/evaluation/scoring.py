@@ -154,6 +154,8 @@ def _distance_values(pred, gt, spacing, labels, options):
         if ignored.any():
             pred = np.where(ignored, 0, pred)
             gt = np.where(ignored, 0, gt)
+    pred, gt, spacing = without_length_one_axes(pred, gt, spacing,
+                                                keep=2 if options.surface == "surfel" else 1)
     distances = surface_distances(pred, gt, spacing=spacing, labels=list(labels),
                                   surface=options.surface)
     getters = {
@@ -163,6 +165,25 @@ def _distance_values(pred, gt, spacing, labels, options):
         "nsd": lambda d: d.surface_dice(options.nsd_tolerance),
     }
     return {m: np.array([float(getters[m](d)) for d in distances]) for m in wanted}
+
+
+def without_length_one_axes(pred, gt, spacing, keep=1):
+    """Views of both masks without their length-1 axes, and the spacing of the axes left.
+
+    The distance metrics treat a length-1 axis as absent: a 2-D mask saved as
+    an (X, Y, 1) volume scores as the (X, Y) image it is. Otherwise the two
+    faces of the single slice would count as image edges, every foreground
+    voxel would be a boundary voxel and the distances would describe the slab,
+    not the shape. At least ``keep`` axes remain (the last ones): the surfel
+    surface needs two.
+    """
+    axes = [a for a, n in enumerate(pred.shape) if n != 1]
+    if len(axes) < keep:
+        axes = sorted(set(axes) | set(range(pred.ndim - keep, pred.ndim)))
+    if len(axes) == pred.ndim:
+        return pred, gt, spacing
+    shape = tuple(pred.shape[a] for a in axes)
+    return pred.reshape(shape), gt.reshape(shape), tuple(spacing[a] for a in axes)
 
 
 def _status(n_pred, n_gt):
