@@ -21,7 +21,7 @@ from cli_helpers import (
 from dask_cluster import Cluster
 
 from segmetrics import evaluate
-from segmetrics.evaluation import runners
+from segmetrics.evaluation import Options, runners
 
 distributed = pytest.importorskip("distributed")
 pytest.importorskip("PIL")
@@ -74,8 +74,7 @@ def local(folder, tmp_path_factory):
 
 
 def _settings():
-    return evaluate._settings(("dice",), (1, 2), None, None, None, None, 1.0, float("nan"),
-                              None, 0.5, 0.5, 1e-3)
+    return Options.build(metrics=("dice",), labels=(1, 2))
 
 
 def test_evaluate_folder_on_a_cluster_equals_the_local_run(folder, local, client, tmp_path,

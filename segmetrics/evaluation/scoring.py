@@ -177,6 +177,7 @@ def without_length_one_axes(pred, gt, spacing, keep=1):
     not the shape. At least ``keep`` axes remain (the last ones): the surfel
     surface needs two.
     """
+    keep = min(keep, pred.ndim)
     axes = [a for a, n in enumerate(pred.shape) if n != 1]
     if len(axes) < keep:
         axes = sorted(set(axes) | set(range(pred.ndim - keep, pred.ndim)))
