@@ -67,3 +67,17 @@ def test_mixed_layouts_and_dtypes_score_as_c_order(tmp_path):
     assert record.values["hd95"] == pytest.approx(
         segmetrics.hd95(np.ascontiguousarray(pred == 2), np.ascontiguousarray(gt == 2)),
         rel=1e-12)
+
+
+def test_nrrd_and_tiff_keep_the_layout_they_are_read_in(tmp_path):
+    _, gt = _pair()
+    nrrd = pytest.importorskip("nrrd")
+    nrrd.write(str(tmp_path / "m.nrrd"), gt)  # pynrrd's default: Fortran index order
+    labels = io.read_mask(tmp_path / "m.nrrd").labels
+    assert labels.flags.f_contiguous and not labels.flags.c_contiguous
+    np.testing.assert_array_equal(labels, gt)
+    tifffile = pytest.importorskip("tifffile")
+    tifffile.imwrite(tmp_path / "m.tif", gt, photometric="minisblack")
+    labels = io.read_mask(tmp_path / "m.tif").labels
+    assert labels.flags.c_contiguous
+    np.testing.assert_array_equal(labels, gt)
