@@ -14,6 +14,7 @@ import pytest
 
 import segmetrics
 from segmetrics.demo import demo_pair
+from segmetrics.evaluation import DEFAULT_METRICS
 
 pytest.importorskip("pytest_benchmark")
 nibabel = pytest.importorskip("nibabel")
@@ -21,7 +22,7 @@ Image = pytest.importorskip("PIL.Image")
 
 N_2D, N_3D = 200, 20
 SHAPE_3D, SPACING_3D = (100, 256, 256), (2.5, 0.8, 0.8)
-METRIC_SETS = {"dice": ["dice"], "default": list(segmetrics.evaluate.DEFAULT_METRICS)}
+METRIC_SETS = {"dice": ["dice"], "default": list(DEFAULT_METRICS)}
 
 
 @pytest.fixture(scope="module")

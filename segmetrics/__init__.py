@@ -13,7 +13,6 @@ from segmetrics.distance import (
     surface_dice,
     surface_distances,
 )
-from segmetrics.evaluate import evaluate_folder
 from segmetrics.from_counts import Counts
 from segmetrics.lesion import LesionResult, connected_components, lesion_wise, panoptic_quality
 from segmetrics.overlap import (
@@ -47,6 +46,15 @@ from segmetrics.rates import (
 from segmetrics.topology import cldice, cldice_rates
 
 __version__ = "0.1.0"  # the one version source (pyproject.toml reads it)
+
+
+def __getattr__(name):
+    # evaluate_folder lives in the folder-evaluation layer, loaded on first use only
+    if name == "evaluate_folder":
+        from segmetrics.evaluation import evaluate_folder
+
+        return evaluate_folder
+    raise AttributeError(f"module 'segmetrics' has no attribute {name!r}")
 
 __all__ = [
     "BACKENDS", "Counts", "SurfaceDistances", "accuracy", "assd", "available_backends",

@@ -1,7 +1,7 @@
 """``segmetrics-eval``: score a folder of predictions against a folder of ground truths.
 
 Argument parsing and orchestration only; the work is done by
-:func:`segmetrics.evaluate.evaluate_folder`. Exit codes: 0 when every case was
+:func:`segmetrics.evaluate_folder`. Exit codes: 0 when every case was
 scored, 1 when some cases failed or had no prediction (they are in the CSV with
 their status and message), 2 for usage errors, 130 when interrupted (the
 partial ``metrics.csv`` is valid; rerun with ``--resume``).
@@ -34,9 +34,21 @@ def _int_list(text):
             f"expected comma-separated integers; got {text!r}") from None
 
 
+def _jobs(text):
+    if text == "auto":
+        return text
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or an integer >= 1; got {text!r}")
+    return jobs
+
+
 def _add_scoring_options(parser):
     """Options shared by ``segmetrics-eval`` and ``segmetrics-eval compare``."""
-    from segmetrics.evaluate import DEFAULT_METRICS, METRICS, PRESETS, SURFACES
+    from segmetrics.evaluation import DEFAULT_METRICS, METRICS, PRESETS, SURFACES
 
     parser.add_argument("-o", "--out", default="segmetrics-out",
                         help="output folder (default: %(default)s)")
@@ -47,9 +59,15 @@ def _add_scoring_options(parser):
                              "present in any ground truth or prediction)")
     parser.add_argument("--threshold", type=float,
                         help="binarise probability maps and JPEG masks at value >= THRESHOLD")
-    parser.add_argument("--ignore-index", type=int, help="ground-truth label not counted")
+    parser.add_argument("--ignore-index", type=int,
+                        help="ground-truth label whose voxels are left out: not counted by "
+                             "the overlap metrics, and set to background in both the "
+                             "prediction and the ground truth for the distance metrics")
     parser.add_argument("--spacing", type=_float_list,
-                        help="voxel size per array axis, e.g. 3,0.8,0.8; overrides file headers")
+                        help="voxel size per array axis, in the array's axis order as the "
+                             "file header gives it (NIfTI: x, y, z, e.g. 0.8,0.8,2.5); "
+                             "overrides the headers, with a warning where it contradicts "
+                             "one; needed for .npy, PNG and TIFF, which store none")
     parser.add_argument("--nsd-tolerance", type=float, default=1.0,
                         help="normalised surface Dice tolerance, physical units "
                              "(default: %(default)s)")
@@ -81,8 +99,11 @@ def _add_scoring_options(parser):
     parser.add_argument("--bootstrap-resamples", type=int, default=10_000, metavar="N",
                         help="percentile-bootstrap resamples, seed 0; 0: no intervals "
                              "(default: %(default)s)")
-    parser.add_argument("-j", "--jobs", type=int, default=cpu_count(),
-                        help="worker processes (default: number of cores, %(default)s)")
+    parser.add_argument("-j", "--jobs", type=_jobs, default="auto",
+                        help="worker processes, or auto: score in this process (reading the "
+                             "next case while scoring) and start one worker per core "
+                             f"({cpu_count()} here) only for a folder of many small cases "
+                             "where the first cases show it pays (default: %(default)s)")
     engine = parser.add_mutually_exclusive_group()
     engine.add_argument("--scheduler", metavar="ADDRESS",
                         help="run the cases on this Dask distributed scheduler, e.g. "
@@ -196,7 +217,7 @@ def _engine(args):
 
     if args.scheduler is None and args.dask_local is None:
         return contextlib.nullcontext(None)
-    from segmetrics.evaluate import UsageError
+    from segmetrics.evaluation import UsageError
 
     if args.dask_local is not None and args.dask_local < 1:
         raise UsageError(f"--dask-local must be >= 1; got {args.dask_local}")
@@ -229,7 +250,7 @@ def _failed(summary):
 
 def _run(work, args):
     """Run ``work(client)`` with warnings shown plainly; returns its result or an exit code."""
-    from segmetrics.evaluate import UsageError
+    from segmetrics.evaluation import UsageError
 
     with warnings.catch_warnings():
         warnings.simplefilter("default")
@@ -262,7 +283,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] == "compare":
         return _main_compare(argv[1:])
-    from segmetrics.evaluate import evaluate_folder
+    from segmetrics.evaluation import evaluate_folder
 
     parser = build_parser()
     args = parser.parse_args(argv)

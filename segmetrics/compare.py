@@ -21,15 +21,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from segmetrics.evaluation.metrics import HIGHER_IS_BETTER, SCORED_STATUSES, worst_case
+from segmetrics.evaluation.summary import json_safe
+
 __all__ = ["HIGHER_IS_BETTER", "Comparison", "compare_folders", "compare_records",
            "comparison_table"]
 
-#: Whether a larger value of each metric is better (distances: smaller is better).
-HIGHER_IS_BETTER = {
-    "dice": True, "jaccard": True, "threshold_jaccard": True, "kappa": True, "tversky": True,
-    "sensitivity": True, "specificity": True, "precision": True, "accuracy": True,
-    "hd": False, "hd95": False, "assd": False, "nsd": True,
-}
 COMPARISON_CSV = "comparison.csv"
 COMPARISON_JSON = "comparison.json"
 COLUMNS = ("metric", "label", "n_cases", "n_dropped", "higher_is_better", "mean_a", "mean_b",
@@ -45,8 +42,7 @@ class Comparison(NamedTuple):
 
 
 def _worst_case_value(record, metric):
-    value = record.values.get(metric, math.nan)
-    return record.diagonal if math.isinf(value) else value
+    return worst_case(record.values.get(metric, math.nan), record.diagonal)
 
 
 def compare_records(records_a, records_b, metrics, *, both_empty="skip", confidence=0.95,
@@ -55,7 +51,7 @@ def compare_records(records_a, records_b, metrics, *, both_empty="skip", confide
 
     Parameters
     ----------
-    records_a, records_b : sequence of segmetrics.evaluate.Record
+    records_a, records_b : sequence of segmetrics.evaluation.Record
         The records of model A and model B on the same ground truths.
     metrics : sequence of str
     both_empty : {"skip", "include"}
@@ -70,12 +66,11 @@ def compare_records(records_a, records_b, metrics, *, both_empty="skip", confide
         labels. Differences are A - B; ``a_wins`` counts the cases where A is
         better (higher or lower, by :data:`HIGHER_IS_BETTER`).
     """
-    from segmetrics.evaluate import _SCORED
     from segmetrics.stats import paired_comparison
 
     if both_empty not in ("skip", "include"):
         raise ValueError(f"both_empty must be 'skip' or 'include'; got {both_empty!r}")
-    statuses = set(_SCORED) | ({"both_empty"} if both_empty == "include" else set())
+    statuses = set(SCORED_STATUSES) | ({"both_empty"} if both_empty == "include" else set())
     b_by_key = {(r.case, r.label): r for r in records_b}
     pairs = [(a, b_by_key[(a.case, a.label)]) for a in records_a
              if a.label is not None and (a.case, a.label) in b_by_key]
@@ -143,7 +138,7 @@ def compare_folders(pred_dir_a, pred_dir_b, gt_dir, *, out_dir=None, **options):
     -------
     Comparison
         ``rows`` (see :func:`compare_records`), and ``a`` and ``b``, the two
-        :class:`segmetrics.evaluate.Evaluation` results.
+        :class:`segmetrics.evaluation.Evaluation` results.
 
     Examples
     --------
@@ -162,7 +157,7 @@ def compare_folders(pred_dir_a, pred_dir_b, gt_dir, *, out_dir=None, **options):
     >>> row["label"], row["n_cases"], round(row["mean_difference"], 3), row["a_wins"]
     ('1', 3, 0.6, 3)
     """
-    from segmetrics.evaluate import UsageError, evaluate_folder
+    from segmetrics.evaluation import UsageError, evaluate_folder
 
     try:
         import scipy.stats  # noqa: F401 - the Wilcoxon test, checked before any scoring
@@ -188,8 +183,6 @@ def compare_folders(pred_dir_a, pred_dir_b, gt_dir, *, out_dir=None, **options):
 
 
 def _write(out, rows, a, b, pred_dir_a, pred_dir_b, gt_dir, command_line, bootstrap):
-    from segmetrics.evaluate import _json_safe
-
     with open(out / COMPARISON_CSV, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(COLUMNS)
@@ -216,5 +209,5 @@ def _write(out, rows, a, b, pred_dir_a, pred_dir_b, gt_dir, command_line, bootst
         "status_counts": {"a": a.summary["status_counts"], "b": b.summary["status_counts"]},
         "rows": rows,
     }
-    text = json.dumps(_json_safe(document), indent=2) + "\n"
+    text = json.dumps(json_safe(document), indent=2) + "\n"
     (out / COMPARISON_JSON).write_text(text, encoding="utf-8")

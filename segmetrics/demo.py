@@ -22,11 +22,13 @@ def demo_pair(shape=(96, 128, 128), seed=0):
     return pred, gt
 
 
-def make_demo_folder(root, *, n_cases=4, shape=(40, 64, 64), spacing=(2.5, 0.8, 0.8)):
+def make_demo_folder(root, *, n_cases=4, shape=(64, 64, 40), spacing=(0.8, 0.8, 2.5)):
     """Write ``n_cases`` demo pairs to ``root/preds`` and ``root/gts`` for ``segmetrics-eval``.
 
     NIfTI (``.nii.gz``, anisotropic ``spacing`` in the header) when nibabel is
-    installed, else ``.npy``. Returns the two folder paths.
+    installed, else ``.npy``. The arrays are (x, y, z) with the slice axis last,
+    as scanners write NIfTI, and ``shape`` and ``spacing`` follow that order.
+    Returns the two folder paths.
     """
     import os
 
@@ -38,7 +40,8 @@ def make_demo_folder(root, *, n_cases=4, shape=(40, 64, 64), spacing=(2.5, 0.8, 
     except ImportError:
         nibabel = None
     for i in range(n_cases):
-        pred, gt = demo_pair(shape, seed=i)
+        # the organs are drawn on (z, y, x) and stored as (x, y, z)
+        pred, gt = (a.transpose() for a in demo_pair(tuple(shape)[::-1], seed=i))
         for folder, array in ((preds, pred), (gts, gt)):
             name = os.path.join(folder, f"case_{i:03d}")
             if nibabel is None:

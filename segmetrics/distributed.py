@@ -1,12 +1,14 @@
 """Run the per-case tasks of :func:`segmetrics.evaluate_folder` on a Dask distributed cluster.
 
-The seam is the same as for the local process pool: :func:`run_cases` takes the
-cases to score and calls ``on_result`` in the calling process as each case
-finishes, so ``metrics.csv`` is still appended case by case and the outputs
-are those of a local run.
+The seam is the executor interface of the local runners
+(:mod:`segmetrics.evaluation.runners`): :class:`DaskExecutor` ``.run`` (and
+:func:`run_cases`) takes the cases to score and calls ``on_result`` in the
+calling process as each case finishes, so ``metrics.csv`` is still appended
+case by case and the outputs are those of a local run.
 
-What travels over the network per task: the :class:`~segmetrics.evaluate.Case`
-(a name and two file paths), the scoring settings (a small frozen dataclass)
+What travels over the network per task: the :class:`~segmetrics.evaluation.Case`
+(a name and two file paths), the scoring :class:`~segmetrics.evaluation.Options`
+(a small frozen dataclass)
 and, back, the case's records (one row of floats per label). Workers read the
 mask files themselves, so every worker needs the prediction and ground-truth
 folders at the same absolute paths (shared storage) and ``segmetrics``
@@ -17,7 +19,9 @@ warnings a case raises are collected per process.
 If a worker dies, the scheduler reruns its tasks on the other workers; a task
 that kills ``allowed_failures`` workers in a row (Dask's setting, default 3)
 comes back as :class:`distributed.KilledWorker`, and its cases are then rerun
-one task each so only the case that kills workers becomes an ``error`` row.
+one task each (the retry policy of every runner,
+:func:`segmetrics.evaluation.runners.isolate`) so only the case that kills
+workers becomes an ``error`` row.
 Each case is reported to ``on_result`` exactly once.
 
 ``dask.distributed`` is imported only when one of these functions is called.
@@ -26,7 +30,7 @@ import contextlib
 import uuid
 from pathlib import Path
 
-__all__ = ["connect", "run_cases"]
+__all__ = ["DaskExecutor", "connect", "run_cases"]
 
 
 def _total_threads(client):
@@ -36,13 +40,24 @@ def _total_threads(client):
         return 1
 
 
+class DaskExecutor:
+    """Score cases on the workers of a Dask ``client`` (the executor interface of
+    :class:`segmetrics.evaluation.runners.LocalExecutor`)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def run(self, cases, options, on_result, work=None):
+        run_cases(cases, options, self.client, on_result, work)
+
+
 def _submit(client, chunks, settings, work, tag):
-    from segmetrics.evaluate import _score_chunk
+    from segmetrics.evaluation.runners import score_chunk
 
     futures = {}
     for i, chunk in enumerate(chunks):
         key = f"segmetrics-{tag}-{i}-{chunk[0].name}"
-        future = client.submit(_score_chunk, chunk, settings, work, key=key, pure=False)
+        future = client.submit(score_chunk, chunk, settings, work, key=key, pure=False)
         futures[future] = chunk
     return futures
 
@@ -53,28 +68,27 @@ def run_cases(cases, settings, client, on_result, work=None):
     Parameters
     ----------
     cases : list of Case
-    settings : segmetrics.evaluate._Settings
+    settings : segmetrics.evaluation.Options
     client : distributed.Client
         Connected to the cluster whose workers score the cases.
     on_result : callable
         Called in this process with each case's result, once per case, in the
         order cases finish.
     work : callable, optional
-        The per-case function (default :func:`segmetrics.evaluate.score_case`);
+        The per-case function (default :func:`segmetrics.evaluation.score_case`);
         it must be importable on the workers.
     """
     from distributed import KilledWorker, as_completed
 
-    from segmetrics.evaluate import _chunks, _crashed, score_case
+    from segmetrics.evaluation.runners import chunks, crashed, isolate
 
-    work = score_case if work is None else work
     if not cases:
         return
     # workers resolve relative paths against their own working folder: send absolute ones
     cases = [case._replace(pred=None if case.pred is None else Path(case.pred).absolute(),
                            gt=Path(case.gt).absolute()) for case in cases]
     tag = uuid.uuid4().hex[:12]
-    pending = _submit(client, _chunks(cases, _total_threads(client)), settings, work, tag)
+    pending = _submit(client, chunks(cases, _total_threads(client)), settings, work, tag)
     retried = set()
     try:
         completed = as_completed(list(pending))
@@ -87,12 +101,12 @@ def run_cases(cases, settings, client, on_result, work=None):
                 if len(chunk) > 1 or first not in retried:
                     # rerun the cases one task each: only the culprit fails
                     retried.update(case.name for case in chunk)
-                    alone = _submit(client, [[case] for case in chunk], settings, work,
+                    alone = _submit(client, isolate(chunk), settings, work,
                                     f"{tag}-retry-{first}")
                     pending.update(alone)
                     completed.update(list(alone))
                 else:
-                    on_result(_crashed(chunk[0], settings))
+                    on_result(crashed(chunk[0], settings))
                 future.release()
                 continue
             except Exception as exc:  # noqa: BLE001 - e.g. segmetrics missing on a worker
@@ -110,15 +124,10 @@ def run_cases(cases, settings, client, on_result, work=None):
 
 def _task_failed(case, settings, exc):
     """Error records for a case whose task raised on the worker (not in the scoring)."""
-    import math
+    from segmetrics.evaluation.scoring import error_result
 
-    from segmetrics.evaluate import Record, _CaseResult
-
-    message = f"the Dask task failed on the worker: {type(exc).__name__}: {exc}"
-    labels = settings.labels if settings.labels is not None else (None,)
-    records = [Record(case.name, label, "error", message, {m: math.nan for m in settings.metrics})
-               for label in labels]
-    return _CaseResult(case.name, records, None, math.nan, (), ())
+    return error_result(case, settings,
+                        f"the Dask task failed on the worker: {type(exc).__name__}: {exc}")
 
 
 @contextlib.contextmanager

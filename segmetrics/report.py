@@ -16,6 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
+from segmetrics.evaluation.metrics import (
+    DISTANCE_METRICS,
+    HIGHER_IS_BETTER,
+    SCORED_STATUSES,
+    worst_case,
+)
+
 __all__ = ["render_report", "write_report"]
 
 _STYLE = """
@@ -31,8 +38,6 @@ _PROBLEM_STATUSES = ("error", "missing", "empty_pred", "empty_gt")
 
 def _plot_metrics(metrics):
     """Dice and HD95 when scored, else the first overlap and the first distance metric."""
-    from segmetrics.evaluate import DISTANCE_METRICS
-
     chosen = []
     for preferred, family in (("dice", [m for m in metrics if m not in DISTANCE_METRICS]),
                               ("hd95", [m for m in metrics if m in DISTANCE_METRICS])):
@@ -49,7 +54,7 @@ def _usable(records, metric, statuses):
         if r.status not in statuses:
             continue
         v = r.values.get(metric, math.nan)
-        v = r.diagonal if math.isinf(v) else v
+        v = worst_case(v, r.diagonal)
         if not math.isnan(v):
             values.append(v)
     return np.asarray(values, dtype=np.float64)
@@ -96,21 +101,19 @@ def _num(value):
 
 def _worst(records, metric, statuses, n):
     """The ``n`` worst (case, label) rows by ``metric`` (lowest, or highest for distances)."""
-    from segmetrics.compare import HIGHER_IS_BETTER
-
-    scored = [(r, r.diagonal if math.isinf(r.values.get(metric, math.nan))
-               else r.values.get(metric, math.nan)) for r in records if r.status in statuses]
+    scored = [(r, worst_case(r.values.get(metric, math.nan), r.diagonal))
+              for r in records if r.status in statuses]
     scored = [(r, v) for r, v in scored if not math.isnan(v)]
     scored.sort(key=lambda rv: (rv[1] if HIGHER_IS_BETTER[metric] else -rv[1], rv[0].case))
     return [r for r, _ in scored[:n]]
 
 
 def render_report(evaluation, *, n_worst=5, title="segmetrics evaluation report"):
-    """The HTML text of the report of an :class:`~segmetrics.evaluate.Evaluation`.
+    """The HTML text of the report of an :class:`~segmetrics.evaluation.Evaluation`.
 
     Parameters
     ----------
-    evaluation : segmetrics.evaluate.Evaluation
+    evaluation : segmetrics.evaluation.Evaluation
         What :func:`segmetrics.evaluate_folder` returned.
     n_worst : int
         Worst cases listed per label (by the first plotted metric).
@@ -120,12 +123,10 @@ def render_report(evaluation, *, n_worst=5, title="segmetrics evaluation report"
     -------
     str
     """
-    from segmetrics.evaluate import _SCORED
-
     records, summary = evaluation.records, evaluation.summary
     metrics = summary["metrics"]
     labels = sorted({r.label for r in records if r.label is not None})
-    statuses = set(_SCORED) | (
+    statuses = set(SCORED_STATUSES) | (
         {"both_empty"} if summary["aggregation"]["both_empty"] == "included" else set())
     parts = [f"<h1>{html.escape(title)}</h1>"]
     command = summary.get("command_line")

@@ -76,7 +76,7 @@ def score_or_die(case, settings):
     """A worker that kills its own process on cases named ``die*``, else scores normally."""
     if case.name.startswith("die"):
         os._exit(1)
-    from segmetrics.evaluate import score_case
+    from segmetrics.evaluation import score_case
 
     return score_case(case, settings)
 
@@ -85,7 +85,7 @@ def slow_score(case, settings):
     """Score normally after a pause, so that a test can kill a worker mid-run."""
     import time
 
-    from segmetrics.evaluate import score_case
+    from segmetrics.evaluation import score_case
 
     time.sleep(0.3)
     return score_case(case, settings)

@@ -140,13 +140,11 @@ def test_evaluate_folder_surface(folder):
 def test_surface_settings_pickle():
     import pickle
 
-    from segmetrics import evaluate
+    from segmetrics.evaluation import Options
 
-    settings = evaluate._settings(("hd",), (1,), None, None, None, None, 1.0, 0.0, None, 0.5,
-                                  0.5, 1e-3, "surfel")
+    settings = Options.build(metrics=("hd",), labels=(1,), zero_division=0.0, surface="surfel")
     assert pickle.loads(pickle.dumps(settings)) == settings
-    assert evaluate._settings(("hd",), (1,), None, None, None, None, 1.0, float("nan"), None,
-                              0.5, 0.5, 1e-3).surface == "voxel"
+    assert Options.build(metrics=("hd",), labels=(1,)).surface == "voxel"
 
 
 def test_cli_rejects_unknown_surface(folder, tmp_path):

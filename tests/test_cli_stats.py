@@ -9,6 +9,7 @@ import pytest
 from cli_helpers import blob_pair, make_folders, read_csv, run_cli, write_png
 
 from segmetrics import evaluate
+from segmetrics.evaluation.metrics import SCORED_STATUSES
 from segmetrics.stats import bootstrap_mean_ci
 
 pytest.importorskip("PIL")
@@ -48,7 +49,7 @@ def cli_run(folder, tmp_path_factory):
 def _used_values(rows, label, metric, diagonals):
     values = []
     for row in rows:
-        if row["label"] != label or row["status"] not in evaluate._SCORED:
+        if row["label"] != label or row["status"] not in SCORED_STATUSES:
             continue
         value = float(row[metric])
         value = diagonals[row["case"]] if math.isinf(value) else value
@@ -120,7 +121,7 @@ def test_compare_cli(folder, tmp_path):
     for row in rows:
         metric, label = row["metric"], row["label"]
         keys = [k for k in a if (label == "all" or k[1] == label)
-                and a[k]["status"] in evaluate._SCORED and b[k]["status"] in evaluate._SCORED]
+                and a[k]["status"] in SCORED_STATUSES and b[k]["status"] in SCORED_STATUSES]
         diagonal = math.hypot(32, 32)
         va = np.array([float(a[k][metric]) for k in keys])
         vb = np.array([float(b[k][metric]) for k in keys])
@@ -175,7 +176,7 @@ def test_report_is_self_contained_and_lists_labels_and_worst_cases(folder, cli_r
     for label in ("1", "2"):
         assert f"label {label}" in body
         scored = sorted((float(r["dice"]), r["case"]) for r in rows
-                        if r["label"] == label and r["status"] in evaluate._SCORED
+                        if r["label"] == label and r["status"] in SCORED_STATUSES
                         and not math.isnan(float(r["dice"])))
         worst_section = text.split(f"<h3>label {label}</h3>")[1].split("</table>")[0]
         for _, case in scored[:5]:

@@ -9,6 +9,7 @@ import pytest
 from cli_helpers import blob_pair, make_folders, read_csv, run_cli, score_or_die, write_png
 
 from segmetrics import evaluate
+from segmetrics.evaluation import Options, runners
 
 pytest.importorskip("PIL")
 
@@ -29,12 +30,11 @@ def test_a_dying_worker_fails_only_its_case(folder, monkeypatch, chunk):
     def chunks(cases, jobs):
         return [cases[i:i + chunk] for i in range(0, len(cases), chunk)]
 
-    monkeypatch.setattr(evaluate, "_chunks", chunks)
+    monkeypatch.setattr(runners, "chunks", chunks)
     cases, _ = evaluate.match_cases(folder / "preds", folder / "gts")
-    settings = evaluate._settings(("dice",), (1,), None, None, None, None, 1.0, float("nan"),
-                                  None, 0.5, 0.5, 1e-3)
+    settings = Options.build(metrics=("dice",), labels=(1,))
     results = []
-    evaluate._run_cases(cases, settings, 2, results.append, work=score_or_die)
+    runners.run_cases(cases, settings, 2, results.append, work=score_or_die)
     statuses = {r.name: r.records[0].status for r in results}
     assert sorted(statuses) == sorted(c.name for c in cases)
     assert statuses.pop("die3") == "error"
@@ -90,6 +90,6 @@ def test_resume_with_more_labels_rescores(folder, tmp_path):
 def test_small_cases_are_batched_and_keep_their_order(folder):
     cases, _ = evaluate.match_cases(folder / "preds", folder / "gts")
     many = cases * 8  # 80 small cases, 2 workers: batches of 80 // 16 = 5
-    chunks = evaluate._chunks(many, 2)
+    chunks = runners.chunks(many, 2)
     assert [len(c) for c in chunks] == [5] * 16
     assert [case for chunk in chunks for case in chunk] == many

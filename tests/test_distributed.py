@@ -21,6 +21,7 @@ from cli_helpers import (
 from dask_cluster import Cluster
 
 from segmetrics import evaluate
+from segmetrics.evaluation import Options, runners
 
 distributed = pytest.importorskip("distributed")
 pytest.importorskip("PIL")
@@ -73,8 +74,7 @@ def local(folder, tmp_path_factory):
 
 
 def _settings():
-    return evaluate._settings(("dice",), (1, 2), None, None, None, None, 1.0, float("nan"),
-                              None, 0.5, 0.5, 1e-3)
+    return Options.build(metrics=("dice",), labels=(1, 2))
 
 
 def test_evaluate_folder_on_a_cluster_equals_the_local_run(folder, local, client, tmp_path,
@@ -198,7 +198,7 @@ def test_a_case_that_kills_every_worker_becomes_an_error(folder, tmp_path):
             client.wait_for_workers(3, timeout=60)
             results = []
             with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(evaluate, "_chunks",
+                patch.setattr(runners, "chunks",
                               lambda cases, jobs: [cases[:2], cases[2:]])
                 run_cases(cases, settings, client, results.append, work=score_or_die)
     finally:

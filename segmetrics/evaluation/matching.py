@@ -1,0 +1,107 @@
+"""Pairing prediction and ground-truth files by case name."""
+import os
+import re
+import warnings
+from pathlib import Path
+from typing import NamedTuple
+
+from segmetrics.evaluation.options import UsageError
+
+__all__ = ["Case", "match_cases"]
+
+
+class Case(NamedTuple):
+    """A case to score: its name, the prediction file (None if missing) and the ground truth."""
+
+    name: str
+    pred: object
+    gt: object
+
+
+def _case_key(stem, strip_suffixes, pattern):
+    if pattern is not None:
+        found = pattern.search(stem)
+        if found is None:
+            return None
+        if "case" in pattern.groupindex:
+            return found.group("case")
+        return found.group(1) if pattern.groups else found.group(0)
+    for suffix in strip_suffixes:
+        if suffix and stem.endswith(suffix) and len(stem) > len(suffix):
+            return stem[: -len(suffix)]
+    return stem
+
+
+def _index_folder(folder, role, strip_suffixes, pattern):
+    from segmetrics.io import split_extension
+
+    index = {}
+    ignored = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if entry.name.startswith(".") or not entry.is_file():
+            continue
+        stem, ext = split_extension(entry.name)
+        if not ext:
+            continue
+        key = _case_key(stem, strip_suffixes, pattern)
+        if key is None:
+            ignored.append(entry.name)
+            continue
+        if key in index:
+            raise UsageError(
+                f"two {role} files map to case {key!r}: {index[key].name} and {entry.name}; "
+                "rename one or adjust --strip-suffix/--pattern"
+            )
+        index[key] = Path(entry.path)
+    if ignored:
+        warnings.warn(f"{len(ignored)} {role} files do not match --pattern and are ignored "
+                      f"(first: {ignored[0]})", UserWarning, stacklevel=3)
+    return index
+
+
+def match_cases(pred_dir, gt_dir, *, strip_suffixes=(), pattern=None):
+    """Pair prediction and ground-truth files by case name.
+
+    The case name is the file name without its extension (``.nii.gz`` counts
+    as one), after removing the first matching suffix of ``strip_suffixes``
+    (e.g. ``"_seg"``, ``"_segmentation"``, ``"_0000"``), or, with
+    ``pattern``, the regular-expression match in it (group ``case`` if
+    named, else group 1, else the whole match). The same rule applies to both
+    folders. Files with other extensions and hidden files are skipped.
+
+    Returns
+    -------
+    cases : list of Case
+        One per ground truth, sorted by name; ``pred`` is None when no
+        prediction matches.
+    unmatched : list of str
+        Case names of predictions without a ground truth.
+
+    Raises
+    ------
+    UsageError
+        If a folder does not exist, has no mask files, or two files of one
+        folder map to the same case.
+    """
+    if isinstance(strip_suffixes, str):
+        strip_suffixes = (strip_suffixes,)
+    if isinstance(pattern, str):
+        try:
+            pattern = re.compile(pattern)
+        except re.error as exc:
+            raise UsageError(f"pattern is not a valid regular expression: {exc}") from None
+    for folder, role in ((pred_dir, "prediction"), (gt_dir, "ground-truth")):
+        if not Path(folder).is_dir():
+            raise UsageError(f"{role} folder {str(folder)!r} does not exist or is not a folder")
+    preds = _index_folder(pred_dir, "prediction", strip_suffixes, pattern)
+    gts = _index_folder(gt_dir, "ground-truth", strip_suffixes, pattern)
+    if not gts:
+        raise UsageError(f"no ground-truth mask files found in {str(gt_dir)!r}")
+    cases = [Case(name, preds.get(name), gts[name]) for name in sorted(gts)]
+    if not any(case.pred is not None for case in cases):
+        raise UsageError(
+            f"no prediction in {str(pred_dir)!r} matches a ground truth in {str(gt_dir)!r} "
+            "(cases are matched by file name without extension; see --strip-suffix/--pattern)"
+        )
+    unmatched = sorted(set(preds) - set(gts))
+    return cases, unmatched

@@ -1,0 +1,123 @@
+"""The metrics segmetrics-eval scores: one registry read by scoring, summary, compare, report and CLI.
+
+Each :class:`Metric` says what it is (overlap from the confusion counts, or
+distance from the surface distances), which direction is better, its
+definition for ``summary.json`` and the report, and what ``surface="surfel"``
+adds to that definition. The summary, the comparison and the report share one
+rule for infinite values (:func:`worst_case`).
+"""
+import math
+from typing import NamedTuple
+
+__all__ = [
+    "DEFAULT_METRICS", "DEFINITIONS", "DISTANCE_METRICS", "HIGHER_IS_BETTER", "METRICS",
+    "OVERLAP_METRICS", "REGISTRY", "SCORED_STATUSES", "STATUSES", "SURFACES", "Metric",
+    "definitions", "worst_case", "worst_case_array",
+]
+
+_SURFEL_POINTS = ("over the surface elements of DeepMind's surface-distance (points on the "
+                  "voxel-corner grid weighted by contour length (2-D) or surface area (3-D))")
+
+
+class Metric(NamedTuple):
+    """One metric of the registry.
+
+    Attributes
+    ----------
+    name : str
+        Its name in ``--metrics``, the CSV columns and the summary.
+    kind : {"overlap", "distance"}
+        Overlap metrics come from the confusion counts, distance metrics from
+        :func:`segmetrics.surface_distances`.
+    higher_is_better : bool
+    definition : str
+        The formula, as written in ``summary.json`` and the report.
+    surfel_definition : str
+        Appended to the definition when ``surface="surfel"`` (distance metrics).
+    """
+
+    name: str
+    kind: str
+    higher_is_better: bool
+    definition: str
+    surfel_definition: str = ""
+
+    @property
+    def is_distance(self):
+        return self.kind == "distance"
+
+
+_METRICS = (
+    Metric("dice", "overlap", True, "2 TP / (2 TP + FP + FN)"),
+    Metric("jaccard", "overlap", True, "TP / (TP + FP + FN)"),
+    Metric("threshold_jaccard", "overlap", True,
+           "jaccard if jaccard >= 0.65 else 0 (ISIC 2018 task 1)"),
+    Metric("kappa", "overlap", True,
+           "Cohen's kappa of the one-vs-rest 2x2 table: "
+           "2 (TP TN - FN FP) / ((TP + FP)(FP + TN) + (TP + FN)(FN + TN))"),
+    Metric("tversky", "overlap", True, "TP / (TP + alpha FP + beta FN)"),
+    Metric("sensitivity", "overlap", True, "TP / (TP + FN)"),
+    Metric("specificity", "overlap", True, "TN / (TN + FP)"),
+    Metric("precision", "overlap", True, "TP / (TP + FP)"),
+    Metric("accuracy", "overlap", True, "(TP + TN) / (TP + FP + FN + TN)"),
+    Metric("hd", "distance", False,
+           "Hausdorff distance between the surfaces, physical units (max of both directions)",
+           "; between the surface elements of DeepMind's surface-distance (points on the "
+           "voxel-corner grid)"),
+    Metric("hd95", "distance", False, "95th percentile Hausdorff distance, physical units",
+           "; area-weighted (DeepMind's weighted percentile, larger of the two directed "
+           "95th percentiles) " + _SURFEL_POINTS),
+    Metric("assd", "distance", False, "average symmetric surface distance, physical units",
+           "; area-weighted mean of both directed sets " + _SURFEL_POINTS),
+    Metric("nsd", "distance", True,
+           "normalised surface Dice at tolerance nsd_tolerance (physical units)",
+           "; area-weighted " + _SURFEL_POINTS),
+)
+
+#: Every metric by name, in the order of :data:`METRICS`.
+REGISTRY = {metric.name: metric for metric in _METRICS}
+OVERLAP_METRICS = tuple(m.name for m in _METRICS if not m.is_distance)
+DISTANCE_METRICS = tuple(m.name for m in _METRICS if m.is_distance)
+METRICS = OVERLAP_METRICS + DISTANCE_METRICS
+DEFAULT_METRICS = ("dice", "jaccard", "hd95", "assd", "nsd")
+#: The formula of each metric (without the options that complete it: see :func:`definitions`).
+DEFINITIONS = {m.name: m.definition for m in _METRICS}
+#: Whether a larger value of each metric is better (distances but NSD: smaller is better).
+HIGHER_IS_BETTER = {m.name: m.higher_is_better for m in _METRICS}
+#: Surfaces of the distance metrics (``surface`` of :func:`segmetrics.surface_distances`).
+SURFACES = ("voxel", "surfel")
+STATUSES = ("ok", "both_empty", "empty_pred", "empty_gt", "missing", "error")
+#: Statuses whose values enter the summary (both_empty too with ``both_empty="include"``).
+SCORED_STATUSES = ("ok", "empty_pred", "empty_gt", "missing")
+
+
+def definitions(metrics, options):
+    """The definitions of ``metrics`` completed by ``options`` (NSD tolerance, Tversky weights,
+    surfel surfaces), as ``summary.json`` records them."""
+    out = {m: REGISTRY[m].definition for m in metrics}
+    if "nsd" in out:
+        out["nsd"] += f" = {options.nsd_tolerance}"
+    if options.surface == "surfel":
+        for m in out:
+            out[m] += REGISTRY[m].surfel_definition
+    if "tversky" in out:
+        out["tversky"] += (f" with alpha = {options.tversky_alpha}, "
+                           f"beta = {options.tversky_beta}")
+    return out
+
+
+def worst_case(value, diagonal):
+    """The value the statistics use: an infinite value becomes the case's image diagonal.
+
+    An infinite distance (one mask empty) is replaced by the worst finite case,
+    the image diagonal in physical units; the summary, the comparison and the
+    report all apply this one rule.
+    """
+    return diagonal if math.isinf(value) else value
+
+
+def worst_case_array(values, diagonals):
+    """:func:`worst_case` of float64 arrays of values and diagonals, element by element."""
+    import numpy as np
+
+    return np.where(np.isinf(values), diagonals, values)

@@ -1,0 +1,158 @@
+"""The scoring options of a folder evaluation: one frozen, picklable, validated object.
+
+Command-line arguments and the keywords of :func:`segmetrics.evaluate_folder`
+become one :class:`Options`; workers score with it, ``summary.json`` records it
+(:meth:`Options.summary`) and each case's resume state records the options that
+change its values with :data:`SCHEMA_VERSION` (:meth:`Options.state`), so
+``--resume`` never mixes rows scored differently.
+"""
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from segmetrics._validate import check_choice, check_int, check_real
+from segmetrics.evaluation.metrics import DEFAULT_METRICS, DISTANCE_METRICS, METRICS, SURFACES
+
+__all__ = ["PRESETS", "SCHEMA_VERSION", "Options", "UsageError", "check_metrics"]
+
+#: Version of the per-case options in the resume state; a state of another version is
+#: not resumed.
+SCHEMA_VERSION = 1
+
+#: Named option sets; the options a preset fixes override the caller's.
+PRESETS = {
+    "isic": {
+        "metrics": ("threshold_jaccard", "jaccard", "dice", "accuracy", "sensitivity",
+                    "specificity"),
+        "labels": (1,),
+        "binarize_above": 128,
+        "zero_division": 1.0,
+        "both_empty": "include",
+        "pattern": r"ISIC_[0-9]{7}",
+    },
+}
+
+
+class UsageError(ValueError):
+    """The call itself is wrong (missing folder, no pairs, bad option): nothing was scored."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything that decides a case's values; build it with :meth:`Options.build`.
+
+    Attributes follow the keywords of :func:`segmetrics.evaluate_folder`:
+    ``metrics`` (tuple of names), ``labels`` (tuple or None: every label
+    present), ``threshold``, ``colormap`` (``{(r, g, b): label}`` or None),
+    ``spacing`` (tuple or None: the files'), ``ignore_index``,
+    ``nsd_tolerance``, ``zero_division``, ``binarize_above`` (set by the
+    ``isic`` preset), ``tversky_alpha``, ``tversky_beta``,
+    ``spacing_tolerance`` and ``surface``.
+    """
+
+    metrics: tuple = DEFAULT_METRICS
+    labels: object = None
+    threshold: object = None
+    colormap: object = None
+    spacing: object = None
+    ignore_index: object = None
+    nsd_tolerance: float = 1.0
+    zero_division: float = math.nan
+    binarize_above: object = None
+    tversky_alpha: float = 0.5
+    tversky_beta: float = 0.5
+    spacing_tolerance: float = 1e-3
+    surface: str = "voxel"
+
+    @classmethod
+    def build(cls, *, metrics=DEFAULT_METRICS, labels=None, threshold=None, colormap=None,
+              spacing=None, ignore_index=None, nsd_tolerance=1.0, zero_division=math.nan,
+              binarize_above=None, tversky_alpha=0.5, tversky_beta=0.5,
+              spacing_tolerance=1e-3, surface="voxel"):
+        """Validated options; a bad value raises :class:`UsageError` naming the option."""
+        from segmetrics.io import parse_colormap
+
+        metrics = check_metrics(metrics)
+        try:
+            if labels is not None:
+                if isinstance(labels, str):
+                    labels = [int(v) for v in labels.split(",") if v.strip()]
+                labels = tuple(check_int(v, "each label", minimum=1) for v in labels)
+                if not labels:
+                    raise ValueError("labels must not be empty")
+            if threshold is not None:
+                threshold = check_real(threshold, "threshold")
+            if spacing is not None:
+                spacing = tuple(check_real(s, "each spacing value", minimum=0.0)
+                                for s in spacing)
+                if not all(s > 0 for s in spacing):
+                    raise ValueError(f"spacing values must be > 0; got {spacing}")
+            if ignore_index is not None:
+                ignore_index = check_int(ignore_index, "ignore_index")
+            nsd_tolerance = check_real(nsd_tolerance, "nsd_tolerance", minimum=0.0)
+            zero_division = check_real(zero_division, "zero_division", allow_nan=True)
+            if colormap is not None:
+                colormap = parse_colormap(colormap)
+            tversky_alpha = check_real(tversky_alpha, "tversky_alpha", minimum=0.0)
+            tversky_beta = check_real(tversky_beta, "tversky_beta", minimum=0.0)
+            spacing_tolerance = check_real(spacing_tolerance, "spacing_tolerance",
+                                           minimum=0.0)
+            surface = check_choice(surface, "surface", SURFACES)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(str(exc)) from None
+        return cls(metrics, labels, threshold, colormap, spacing, ignore_index, nsd_tolerance,
+                   zero_division, binarize_above, tversky_alpha, tversky_beta,
+                   spacing_tolerance, surface)
+
+    @property
+    def distance_metrics(self):
+        """The requested distance metrics, in request order."""
+        return tuple(m for m in self.metrics if m in DISTANCE_METRICS)
+
+    def state(self):
+        """The options that change a case's values, as JSON values, with :data:`SCHEMA_VERSION`.
+
+        Recorded with each case for ``--resume`` (``metrics`` are checked by the
+        CSV columns; a case scored for other ``labels`` is rescored).
+        """
+        from segmetrics.evaluation.summary import json_safe
+
+        options = dataclasses.asdict(self)
+        del options["metrics"], options["labels"]
+        options["schema_version"] = SCHEMA_VERSION
+        return json_safe(options)
+
+    def summary(self):
+        """The ``options`` of ``summary.json``."""
+        return {
+            "threshold": self.threshold,
+            "binarize_above": self.binarize_above,
+            "ignore_index": self.ignore_index,
+            "spacing": self.spacing,
+            "nsd_tolerance": self.nsd_tolerance,
+            "surface": self.surface,
+            "zero_division": self.zero_division,
+            "tversky_alpha": self.tversky_alpha,
+            "tversky_beta": self.tversky_beta,
+            "spacing_tolerance": self.spacing_tolerance,
+        }
+
+
+def check_metrics(metrics):
+    """Metric names from a sequence or comma-separated text, deduplicated, checked."""
+    if isinstance(metrics, str):
+        metrics = [m.strip() for m in metrics.split(",") if m.strip()]
+    metrics = tuple(dict.fromkeys(metrics))
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown or not metrics:
+        raise UsageError(f"metrics must be names from {', '.join(METRICS)}; got {list(metrics)}")
+    if any(m in DISTANCE_METRICS for m in metrics):
+        import segmetrics
+
+        if not hasattr(segmetrics, "surface_distances"):
+            raise UsageError(
+                f"distance metrics ({', '.join(m for m in metrics if m in DISTANCE_METRICS)}) "
+                "need segmetrics.surface_distances, which this build of segmetrics lacks; "
+                "choose overlap metrics with --metrics"
+            )
+    return metrics
