@@ -21,6 +21,8 @@ from segmetrics._gpu import _torch_counting
 from segmetrics._gpu._layout import MAX_DIMS, is_flat, strided_pieces
 
 MAX_CLASSES = 32
+# Sizes and strides vary from call to call: one compiled variant per dtype pair and flags.
+_VARYING = ["n", "k", "s1", "s2", "s3", "p0", "p1", "p2", "p3", "g0", "g1", "g2", "g3"]
 BLOCK = 1024
 MAX_PROGRAMS = 4096
 
@@ -48,7 +50,7 @@ def _not_binary(values):
     return (values != 0) & (values != 1)
 
 
-@triton.jit
+@triton.jit(do_not_specialize=_VARYING[:1] + _VARYING[2:])
 def _binary_counts_kernel(p_ptr, g_ptr, out_ptr, threshold_ptr, ignore_ptr, n,
                           s1, s2, s3, p0, p1, p2, p3, g0, g1, g2, g3,
                           THRESHOLD: tl.constexpr, HAS_IGNORE: tl.constexpr,
@@ -92,7 +94,7 @@ def _binary_counts_kernel(p_ptr, g_ptr, out_ptr, threshold_ptr, ignore_ptr, n,
         tl.atomic_add(out_ptr + 5, tl.sum(n_nan.to(tl.int64), axis=0))
 
 
-@triton.jit
+@triton.jit(do_not_specialize=_VARYING)
 def _confusion_kernel(p_ptr, g_ptr, table_ptr, bad_ptr, ignore_ptr, k, n,
                       s1, s2, s3, p0, p1, p2, p3, g0, g1, g2, g3,
                       HAS_IGNORE: tl.constexpr, FLAT: tl.constexpr, BINS: tl.constexpr,
