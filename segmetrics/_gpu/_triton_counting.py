@@ -35,14 +35,16 @@ label_range = _torch_counting.label_range
 def _offsets(offs, s1, s2, s3, t0, t1, t2, t3, FLAT: tl.constexpr):
     """Memory offsets of the row-major indices ``offs`` of a (?, s1, s2, s3) view."""
     if FLAT:
-        return offs
-    i3 = offs % s3
-    rest = offs // s3
-    i2 = rest % s2
-    rest = rest // s2
-    i1 = rest % s1
-    i0 = rest // s1
-    return i0 * t0 + i1 * t1 + i2 * t2 + i3 * t3
+        where = offs
+    else:
+        i3 = offs % s3
+        rest = offs // s3
+        i2 = rest % s2
+        rest = rest // s2
+        i1 = rest % s1
+        i0 = rest // s1
+        where = i0 * t0 + i1 * t1 + i2 * t2 + i3 * t3
+    return where
 
 
 @triton.jit
