@@ -75,7 +75,7 @@ for bench in "${BENCHES[@]}"; do
     step "$name" 150 "$PYTHON" -m pytest -q "${PYTEST_OPTS[@]}" "$bench" --benchmark-only \
         --benchmark-min-rounds=20 --benchmark-max-time=0.5 --benchmark-warmup=on \
         --benchmark-json="$OUTDIR/$name.json"
-    [ -s "$OUTDIR/$name.json" ] && JSONS+=("$OUTDIR/$name.json")
+    if [ -s "$OUTDIR/$name.json" ]; then JSONS+=("$OUTDIR/$name.json"); fi
 done
 
 if [ "${#JSONS[@]}" -gt 0 ]; then
