@@ -391,3 +391,23 @@ def test_triton_kernels_compile_for_a_gpu_target():
         pytest.skip(f"Triton's CUDA toolchain is unusable here: {result.stderr[-300:]}")
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == "compiled"
+
+
+def test_broadcast_views_are_counted_in_place(device):
+    row = on_device(np.array([1, 0, 1], dtype=np.uint8), device)
+    column = on_device(np.array([[True], [False], [True], [True]]), device)
+    p, g = row.expand(4, 3), column.expand(4, 3)
+    expected = segmetrics.binary_counts(np.broadcast_to([1, 0, 1], (4, 3)),
+                                        np.broadcast_to([[1], [0], [1], [1]], (4, 3)))
+    for backend in DEVICE_BACKENDS:
+        assert segmetrics.binary_counts(p, g, backend=backend) == expected
+
+
+def test_cpu_tensors_take_the_host_path_unless_simulating(monkeypatch):
+    from segmetrics import _arrays
+
+    monkeypatch.setattr(_arrays, "GPU_SIMULATE", False)
+    pred, gt = np.array([1, 1, 0, 0], dtype=np.uint8), np.array([1, 0, 1, 0], dtype=np.uint8)
+    assert segmetrics.dice(torch.from_numpy(pred), torch.from_numpy(gt), backend="cython") == 0.5
+    with pytest.raises(ValueError, match="backend 'torch' runs on a GPU device"):
+        segmetrics.dice(torch.from_numpy(pred), torch.from_numpy(gt), backend="torch")
