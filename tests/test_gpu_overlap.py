@@ -411,3 +411,14 @@ def test_cpu_tensors_take_the_host_path_unless_simulating(monkeypatch):
     assert segmetrics.dice(torch.from_numpy(pred), torch.from_numpy(gt), backend="cython") == 0.5
     with pytest.raises(ValueError, match="backend 'torch' runs on a GPU device"):
         segmetrics.dice(torch.from_numpy(pred), torch.from_numpy(gt), backend="torch")
+
+
+def test_one_byte_label_maps_beyond_the_first_pass_equal_the_host(device):
+    pred = np.array([200, 0, 200, 1, 40, 3], dtype=np.uint8)
+    gt = np.array([200, 200, 0, 1, 40, 3], dtype=np.uint8)
+    for backend in DEVICE_BACKENDS:
+        for ignore in (None, 40):
+            np.testing.assert_array_equal(
+                segmetrics.dice(on_device(pred, device, "strided"), on_device(gt, device),
+                                labels=[200, 1, 3, 7], ignore_index=ignore, backend=backend),
+                segmetrics.dice(pred, gt, labels=[200, 1, 3, 7], ignore_index=ignore))

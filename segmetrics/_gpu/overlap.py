@@ -63,17 +63,19 @@ def confusion_matrix(pred, gt, num_classes, ignore_index, backend):
     return _confusion(module, pred, gt, num_classes, ignore_value(ignore_index, gt))
 
 
-def _confusion(module, pred, gt, num_classes, ignore):
+def _confusion(module, pred, gt, num_classes, ignore, guess=True):
+    """The checked table; without ``num_classes``, a first pass with ``GUESS_CLASSES`` if ``guess``."""
     if num_classes is not None:
         check_dense(num_classes)
         return _checked_table(module, pred, gt, num_classes, ignore, num_classes)
-    table, n_bad = module.confusion_matrix(pred, gt, GUESS_CLASSES, ignore)
-    if n_bad.item():
-        _, pred_max, _, _, gt_max_counted = module.label_range(pred, gt, ignore).tolist()
-        k = max(pred_max, gt_max_counted, 0) + 1
-        check_dense(k)
-        return trim_to_present_labels(_checked_table(module, pred, gt, k, ignore, None))
-    return trim_to_present_labels(table.cpu().numpy())
+    if guess:
+        table, n_bad = module.confusion_matrix(pred, gt, GUESS_CLASSES, ignore)
+        if not n_bad.item():
+            return trim_to_present_labels(table.cpu().numpy())
+    _, pred_max, _, _, gt_max_counted = module.label_range(pred, gt, ignore).tolist()
+    k = max(pred_max, gt_max_counted, 0) + 1
+    check_dense(k)
+    return trim_to_present_labels(_checked_table(module, pred, gt, k, ignore, None))
 
 
 def _checked_table(module, pred, gt, k, ignore, num_classes):
@@ -109,7 +111,8 @@ def _wide_label_counts(module, pred, gt, labels, ignore):
         if num_classes > MAX_DENSE_CLASSES:
             return _sparse_label_counts(module, pred, gt, labels, ignore,
                                         min(pred_min, gt_min_counted))
-    confusion = _confusion(module, pred, gt, num_classes, ignore)
+    # The first pass with GUESS_CLASSES labels has already failed: no second guess.
+    confusion = _confusion(module, pred, gt, num_classes, ignore, guess=False)
     return _formulas.per_label_counts(padded(confusion, max(labels) + 1), labels)
 
 
