@@ -8,7 +8,9 @@ reference. A host backend with device arrays, or a device backend with host
 arrays, is a ``ValueError``.
 """
 import importlib
+import importlib.util
 
+from segmetrics import _arrays
 from segmetrics._arrays import DEVICE
 
 BACKENDS = ("cython", "numba", "numpy")
@@ -84,13 +86,55 @@ def kernels(backend="auto"):
         raise ImportError(f"backend {backend!r} is unavailable: {_HOW_TO_GET[backend]}") from exc
 
 
+def device_kernels(backend, family):
+    """The device kernel module of ``family`` (``"counting"``, ...) for a device ``backend``.
+
+    ``segmetrics._gpu._triton_<family>`` or ``segmetrics._gpu._torch_<family>``;
+    ``"auto"`` is Triton when it imports, else the PyTorch reference.
+
+    Raises
+    ------
+    ImportError
+        If the backend's library is missing; the message says what to install.
+    """
+    from segmetrics._gpu._tensors import torch_module
+
+    torch_module()  # an ImportError that names the gpu extra
+    names = DEVICE_BACKENDS if backend == "auto" else (backend,)
+    for name in names:
+        try:
+            return importlib.import_module(f"segmetrics._gpu._{name}_{family}")
+        except ImportError as exc:
+            if backend != "auto":
+                raise ImportError(
+                    f"backend {backend!r} is unavailable: {exc}; install the device backends "
+                    "with `pip install \"segmetrics[gpu]\"`") from exc
+    raise ImportError(f"no device backend could load segmetrics._gpu._torch_{family}")
+
+
+def _device_backends():
+    """The device backends that can run here: PyTorch with CUDA, or simulated on the CPU."""
+    if importlib.util.find_spec("torch") is None:
+        return []
+    import torch
+
+    if not (_arrays.GPU_SIMULATE or torch.cuda.is_available()):
+        return []
+    return (["triton"] if importlib.util.find_spec("triton") is not None else []) + ["torch"]
+
+
 def backend_name(module):
     """The name of a kernel module returned by :func:`kernels`."""
     return next(name for name, path in _MODULES.items() if path == module.__name__)
 
 
 def available_backends():
-    """Names of the backends that load on this machine, in ``"auto"`` order."""
+    """Names of the backends that run on this machine, in ``"auto"`` order.
+
+    The host backends that load, then the device backends (``"triton"``,
+    ``"torch"``) if PyTorch sees a CUDA device or ``SEGMETRICS_GPU_SIMULATE=1``
+    is set. PyTorch is imported only if it is installed.
+    """
     available = []
     for name in BACKENDS:
         try:
@@ -98,4 +142,4 @@ def available_backends():
         except ImportError:
             continue
         available.append(name)
-    return available
+    return available + _device_backends()

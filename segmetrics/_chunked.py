@@ -1,18 +1,17 @@
 """Overlap counts of chunked arrays (Dask, e.g. over a Zarr store larger than memory).
 
-Each pair of aligned chunks is counted in memory by the ordinary functions, on
-whatever scheduler Dask is using (threads, processes or a distributed cluster), and
-the per-chunk counts are summed: the result equals the in-memory one exactly.
-Dask is imported only when a chunked array comes in.
+Each pair of aligned chunks is counted in memory by the host path
+(:mod:`segmetrics._host_overlap`), on whatever scheduler Dask is using (threads,
+processes or a distributed cluster), and the per-chunk counts are summed: the
+result equals the in-memory one exactly. Dask is imported only when a chunked
+array comes in. The functions have the names and arguments of the host path's.
 """
 import numpy as np
 
+from segmetrics import _host_overlap as _host
+from segmetrics import from_counts as _formulas
+from segmetrics._arrays import is_chunked  # noqa: F401  (one definition, re-exported)
 from segmetrics.from_counts import Counts
-
-
-def is_chunked(array):
-    """Whether ``array`` is a Dask array (checked without importing Dask)."""
-    return type(array).__module__.split(".")[0] == "dask"
 
 
 def _aligned_blocks(pred, gt):
@@ -27,24 +26,36 @@ def _aligned_blocks(pred, gt):
     return zip(pred.to_delayed().ravel(), gt.to_delayed().ravel())
 
 
-def binary_counts(pred, gt, count):
-    """Sum ``count(pred_chunk, gt_chunk)`` (a :class:`Counts`) over aligned chunks."""
+def binary_counts(pred, gt, threshold, ignore_index, backend):
+    """Sum the host :class:`Counts` over aligned chunks."""
     import dask
+
+    def count(p, g):
+        return _host.binary_counts(p, g, threshold, ignore_index, backend)
 
     parts = dask.compute(*(dask.delayed(count)(p, g) for p, g in _aligned_blocks(pred, gt)))
     return Counts(*(sum(int(part[i]) for part in parts) for i in range(4)))
 
 
-def confusion_matrix(pred, gt, count):
-    """Sum ``count(pred_chunk, gt_chunk)`` (square int64 tables of any size) over chunks.
+def confusion_matrix(pred, gt, num_classes, ignore_index, backend):
+    """Sum the host tables over aligned chunks; ``num_classes=None`` trims to present labels.
 
     Chunks may see different label ranges; smaller tables are zero-padded.
     """
     import dask
+
+    def count(p, g):
+        return _host.confusion_matrix(p, g, num_classes, ignore_index, backend)
 
     tables = dask.compute(*(dask.delayed(count)(p, g) for p, g in _aligned_blocks(pred, gt)))
     k = max(table.shape[0] for table in tables)
     total = np.zeros((k, k), dtype=np.int64)
     for table in tables:
         total[:table.shape[0], :table.shape[0]] += table
-    return total
+    return total if num_classes is not None else _host.trim_to_present_labels(total)
+
+
+def label_counts(pred, gt, labels, ignore_index, backend):
+    """One-vs-rest :class:`Counts` in ``labels`` order, from the summed table."""
+    confusion = confusion_matrix(pred, gt, None, ignore_index, backend)
+    return _formulas.per_label_counts(_host.padded(confusion, max(labels) + 1), labels)
