@@ -38,7 +38,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from segmetrics import _layout, _surfel
-from segmetrics._backends import backend_name, check_backend, kernels
+from segmetrics._arrays import DEVICE, array_kind
+from segmetrics._backends import backend_name, check_backend, check_backend_for, kernels
 from segmetrics._validate import (
     as_array,
     check_choice,
@@ -538,6 +539,14 @@ def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto", su
     return [pair(p_boxes.get(label), g_boxes.get(label), label) for label in labels]
 
 
+def _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface):
+    """:func:`_compute` for host arrays; device arrays are computed on their device."""
+    if kind == DEVICE:
+        from segmetrics._gpu import distance as device
+        return device.compute(pred, gt, spacing, labels, connectivity, backend, surface)
+    return _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
+
+
 def _surfel_pair(module, pred, gt, p_box, g_box, value, spacing, spacing3, axes, method):
     """Both directed sets between surface elements, with their areas (``surface="surfel"``).
 
@@ -714,7 +723,9 @@ def surface_distances(pred, gt, *, spacing=None, labels=None, connectivity="face
     >>> s.hausdorff(), s.assd(), s.surface_dice(5.0)
     (6.0, 5.0, 0.5)
     """
-    return _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
+    kind = array_kind(pred, gt)
+    check_backend_for(backend, kind)
+    return _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface)
 
 
 def _per_label(result, metric):
@@ -769,9 +780,11 @@ def hausdorff(pred, gt, *, spacing=None, percentile=None, labels=None, hd_mode="
     >>> hausdorff(pred, gt, spacing=(1.0, 0.5))
     1.0
     """
+    kind = array_kind(pred, gt)
+    check_backend_for(backend, kind)
     percentile = _check_percentile(percentile)
     check_choice(hd_mode, "hd_mode", HD_MODES)
-    result = _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
+    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface)
     return _per_label(result, lambda r: r.hausdorff(percentile, hd_mode))
 
 
@@ -802,8 +815,10 @@ def hd95(pred, gt, *, spacing=None, labels=None, hd_mode="max", connectivity="fa
     >>> hd95(pred, gt, spacing=(1.0, 0.5))
     5.0
     """
+    kind = array_kind(pred, gt)
+    check_backend_for(backend, kind)
     check_choice(hd_mode, "hd_mode", HD_MODES)
-    result = _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
+    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface)
     return _per_label(result, lambda r: r.hd95(hd_mode))
 
 
@@ -838,8 +853,10 @@ def assd(pred, gt, *, spacing=None, labels=None, connectivity="face", backend="a
     >>> assd(pred, gt)
     2.3333333333333335
     """
-    result = _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
-    return _per_label(result, SurfaceDistances.assd)
+    kind = array_kind(pred, gt)
+    check_backend_for(backend, kind)
+    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface)
+    return _per_label(result, lambda r: r.assd())
 
 
 @_documented
@@ -880,8 +897,10 @@ def surface_dice(pred, gt, *, tolerance, spacing=None, labels=None, connectivity
     >>> surface_dice(pred, gt, tolerance=2.0)
     0.6666666666666666
     """
+    kind = array_kind(pred, gt)
+    check_backend_for(backend, kind)
     tolerance = check_real(tolerance, "tolerance", minimum=0.0)
-    result = _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
+    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface)
     return _per_label(result, lambda r: r.surface_dice(tolerance))
 
 
