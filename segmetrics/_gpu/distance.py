@@ -117,12 +117,12 @@ class DeviceSurfaceDistances(SurfaceDistances):
 def _percentile(values, percentile):
     """``np.percentile(values, percentile)`` (linear), by selecting two values on the device.
 
-    The arithmetic repeats NumPy's step by step (virtual index ``n q + (1 - q) - 1``
-    with ``q = p / 100``, then its ``_lerp``), so the result has the same bits.
+    The arithmetic repeats NumPy's step by step (virtual index ``(n - 1) q`` with
+    ``q = p / 100``, its floor and fraction, then its ``_lerp``), so the result has
+    the same bits.
     """
     n = values.numel()
-    q = percentile / 100
-    virtual = n * q + (1 + q * (1 - 1 - 1)) - 1
+    virtual = (n - 1) * (percentile / 100)
     lower = math.floor(virtual)
     if virtual >= n - 1:
         lower = upper = n - 1
