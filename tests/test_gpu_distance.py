@@ -259,9 +259,11 @@ def test_auto_picks_triton_and_torch_runs_the_reference(device, monkeypatch):
     assert device_distance.kernels("auto") is _triton_distance
     assert device_distance.kernels("torch") is _torch_distance
     calls = []
-    monkeypatch.setattr(_torch_distance, "nearest_squared",
-                        lambda *args: calls.append(args) or torch.zeros(args[0].shape[1],
-                                                                        dtype=torch.float64))
+    def nearest_squared(query, *args):
+        calls.append(query)
+        return torch.zeros(query.shape[1], dtype=torch.float64, device=query.device)
+
+    monkeypatch.setattr(_torch_distance, "nearest_squared", nearest_squared)
     mask = torch.ones((3, 3), dtype=torch.bool, device=device)
     assert segmetrics.hausdorff(mask, mask, backend="torch") == 0.0
     assert len(calls) == 2
