@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from segmetrics import _layout, _surfel
-from segmetrics._arrays import DEVICE, array_kind
+from segmetrics._arrays import DEVICE, array_kind, is_device
 from segmetrics._backends import backend_name, check_backend, check_backend_for, kernels
 from segmetrics._validate import (
     as_array,
@@ -658,8 +658,11 @@ _SHARED_TAIL = """
         Boundary voxels are foreground voxels with a background neighbour among
         the 2 ndim face neighbours (``"face"``) or all 3^ndim - 1 neighbours
         (``"full"``, a thicker boundary); outside the image is background.
-    backend : {"auto", "cython", "numba", "numpy"}
+    backend : {"auto", "cython", "numba", "numpy", "triton", "torch"}
         Kernel implementation; all give the same distances to float64 rounding.
+        Device arrays (CUDA tensors, CuPy, JAX on a GPU) are computed on their
+        device by ``"triton"`` or ``"torch"`` (``"auto"`` picks by where the
+        arrays are); see the docs' page on distances on the GPU.
     surface : {"voxel", "surfel"}
         ``"voxel"`` (default): distances between boundary voxels, each counting
         once. ``"surfel"``: between the surface elements of DeepMind's
@@ -697,7 +700,9 @@ def surface_distances(pred, gt, *, spacing=None, labels=None, connectivity="face
     SurfaceDistances or list of SurfaceDistances
         One object for binary masks, a list in ``labels`` order otherwise. Its
         ``pred_to_gt`` is empty when ``pred`` is empty and all ``inf`` when
-        ``gt`` is empty (and vice versa).
+        ``gt`` is empty (and vice versa). For device arrays, a
+        ``DeviceSurfaceDistances`` whose ``pred_to_gt`` and ``gt_to_pred`` are
+        float64 tensors on the arrays' device, in C order of the boundary voxels.
 
     See Also
     --------
@@ -943,6 +948,9 @@ def euclidean_distance_transform(mask, *, spacing=None, backend="auto"):
     array([2., 0., 2., 4.])
     """
     check_backend(backend)
+    if is_device(mask):
+        raise ValueError("mask is on a GPU device, but euclidean_distance_transform runs on the "
+                         "host only; move it there first (e.g. `mask.cpu()`)")
     mask = as_array(mask, "mask")
     check_not_empty(mask, "mask")
     if mask.dtype.kind == "f" and np.isnan(mask).any():

@@ -334,6 +334,12 @@ def test_device_and_host_backends_are_kept_apart(device):
         segmetrics.surface_dice(tensor, tensor, tolerance=1.0, backend="cuda")
 
 
+def test_distance_transform_refuses_device_arrays(device):
+    mask = on_device(np.eye(4, dtype=bool), device)
+    with pytest.raises(ValueError, match="euclidean_distance_transform runs on the host only"):
+        distance.euclidean_distance_transform(mask)
+
+
 def test_metric_arguments_are_checked_on_the_device_result(device):
     mask = on_device(np.eye(4, dtype=bool), device)
     distances = segmetrics.surface_distances(mask, mask)

@@ -15,9 +15,9 @@ not below that query's current minimum. Every pair that is not skipped is
 evaluated in float64, ``((q0 - t0) s0)^2 + ((q1 - t1) s1)^2 + ((q2 - t2) s2)^2``;
 the box bound is the same expression with each difference replaced by the
 distance to the box along the axis, never larger, so a skipped tile cannot
-hold a smaller value (up to the last bit where the compiler contracts a
-multiply-add into an FMA in one expression and not the other). Nothing larger
-than the boundary point lists and their tile boxes is allocated.
+hold a smaller value (the kernels are launched with ``enable_fp_fusion=False``:
+no fused multiply-add makes one expression round differently from the other).
+Nothing larger than the boundary point lists and their tile boxes is allocated.
 """
 import torch
 import triton
