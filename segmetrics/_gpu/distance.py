@@ -196,10 +196,16 @@ def _values_found(tensor, name):
     return f"{name} holds the values {{{shown}}}"
 
 
+def _is_binary(tensor):
+    """Whether every value is 0 or 1: one min-max pass, two scalars to the host."""
+    if tensor.dtype == torch_module().bool:
+        return True
+    low, high = torch_module().aminmax(tensor)
+    return int(low) >= 0 and int(high) <= 1
+
+
 def _check_binary(pred, gt):
-    torch = torch_module()
-    offending = [t.dtype != torch.bool and bool(((t != 0) & (t != 1)).any()) for t in (pred, gt)]
-    if any(offending):
+    if not (_is_binary(pred) and _is_binary(gt)):
         found = "; ".join(_values_found(t, name) for t, name in ((pred, "pred"), (gt, "gt")))
         raise ValueError(f"distance metrics need masks of 0/1 or bool values, but {found}. "
                          "Binarise a 0/255 mask with `mask > 0`, or pass labels=[...] to score "
