@@ -269,6 +269,39 @@ def test_auto_picks_triton_and_torch_runs_the_reference(device, monkeypatch):
     assert len(calls) == 2
 
 
+def test_cupy_and_jax_arrays(device):
+    """CuPy and JAX GPU arrays come in through DLPack (a GPU run only: on the CPU they are
+    host arrays)."""
+    if device.type != "cuda":
+        pytest.skip("CuPy and JAX device arrays need a CUDA device")
+    rng = np.random.default_rng(5)
+    pred, gt = (rng.random((9, 10, 11)) < 0.3).astype(np.uint8), (
+        rng.random((9, 10, 11)) < 0.3).astype(np.uint8)
+    spacing = (0.8, 0.8, 2.5)
+    expected = segmetrics.hd95(pred, gt, spacing=spacing, backend="numpy")
+    ran = 0
+    try:
+        import cupy
+    except ImportError:
+        cupy = None
+    if cupy is not None:
+        got = segmetrics.hd95(cupy.asarray(pred), cupy.asarray(gt), spacing=spacing)
+        assert got == pytest.approx(expected, rel=RTOL, abs=0)
+        ran += 1
+    try:
+        import jax
+        gpus = jax.devices("gpu")
+    except (ImportError, RuntimeError):
+        gpus = []
+    if gpus:
+        got = segmetrics.hd95(jax.device_put(pred, gpus[0]), jax.device_put(gt, gpus[0]),
+                              spacing=spacing)
+        assert got == pytest.approx(expected, rel=RTOL, abs=0)
+        ran += 1
+    if not ran:
+        pytest.skip("neither CuPy nor JAX with a GPU is installed")
+
+
 # ---------------------------------------------------------------- bad input
 
 
