@@ -38,7 +38,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from segmetrics import _layout, _surfel
-from segmetrics._backends import backend_name, check_backend, kernels
+from segmetrics._arrays import DEVICE, array_kind, is_device
+from segmetrics._backends import backend_name, check_backend, check_backend_for, kernels
 from segmetrics._validate import (
     as_array,
     check_choice,
@@ -538,6 +539,14 @@ def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto", su
     return [pair(p_boxes.get(label), g_boxes.get(label), label) for label in labels]
 
 
+def _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface):
+    """:func:`_compute` for host arrays; device arrays are computed on their device."""
+    if kind == DEVICE:
+        from segmetrics._gpu import distance as device
+        return device.compute(pred, gt, spacing, labels, connectivity, backend, surface)
+    return _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
+
+
 def _surfel_pair(module, pred, gt, p_box, g_box, value, spacing, spacing3, axes, method):
     """Both directed sets between surface elements, with their areas (``surface="surfel"``).
 
@@ -649,8 +658,11 @@ _SHARED_TAIL = """
         Boundary voxels are foreground voxels with a background neighbour among
         the 2 ndim face neighbours (``"face"``) or all 3^ndim - 1 neighbours
         (``"full"``, a thicker boundary); outside the image is background.
-    backend : {"auto", "cython", "numba", "numpy"}
+    backend : {"auto", "cython", "numba", "numpy", "triton", "torch"}
         Kernel implementation; all give the same distances to float64 rounding.
+        Device arrays (CUDA tensors, CuPy, JAX on a GPU) are computed on their
+        device by ``"triton"`` or ``"torch"`` (``"auto"`` picks by where the
+        arrays are); see the docs' page on distances on the GPU.
     surface : {"voxel", "surfel"}
         ``"voxel"`` (default): distances between boundary voxels, each counting
         once. ``"surfel"``: between the surface elements of DeepMind's
@@ -688,7 +700,9 @@ def surface_distances(pred, gt, *, spacing=None, labels=None, connectivity="face
     SurfaceDistances or list of SurfaceDistances
         One object for binary masks, a list in ``labels`` order otherwise. Its
         ``pred_to_gt`` is empty when ``pred`` is empty and all ``inf`` when
-        ``gt`` is empty (and vice versa).
+        ``gt`` is empty (and vice versa). For device arrays, a
+        ``DeviceSurfaceDistances`` whose ``pred_to_gt`` and ``gt_to_pred`` are
+        float64 tensors on the arrays' device, in C order of the boundary voxels.
 
     See Also
     --------
@@ -714,7 +728,9 @@ def surface_distances(pred, gt, *, spacing=None, labels=None, connectivity="face
     >>> s.hausdorff(), s.assd(), s.surface_dice(5.0)
     (6.0, 5.0, 0.5)
     """
-    return _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
+    kind = array_kind(pred, gt)
+    check_backend_for(backend, kind)
+    return _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface)
 
 
 def _per_label(result, metric):
@@ -769,9 +785,11 @@ def hausdorff(pred, gt, *, spacing=None, percentile=None, labels=None, hd_mode="
     >>> hausdorff(pred, gt, spacing=(1.0, 0.5))
     1.0
     """
+    kind = array_kind(pred, gt)
+    check_backend_for(backend, kind)
     percentile = _check_percentile(percentile)
     check_choice(hd_mode, "hd_mode", HD_MODES)
-    result = _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
+    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface)
     return _per_label(result, lambda r: r.hausdorff(percentile, hd_mode))
 
 
@@ -802,8 +820,10 @@ def hd95(pred, gt, *, spacing=None, labels=None, hd_mode="max", connectivity="fa
     >>> hd95(pred, gt, spacing=(1.0, 0.5))
     5.0
     """
+    kind = array_kind(pred, gt)
+    check_backend_for(backend, kind)
     check_choice(hd_mode, "hd_mode", HD_MODES)
-    result = _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
+    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface)
     return _per_label(result, lambda r: r.hd95(hd_mode))
 
 
@@ -838,8 +858,10 @@ def assd(pred, gt, *, spacing=None, labels=None, connectivity="face", backend="a
     >>> assd(pred, gt)
     2.3333333333333335
     """
-    result = _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
-    return _per_label(result, SurfaceDistances.assd)
+    kind = array_kind(pred, gt)
+    check_backend_for(backend, kind)
+    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface)
+    return _per_label(result, lambda r: r.assd())
 
 
 @_documented
@@ -880,8 +902,10 @@ def surface_dice(pred, gt, *, tolerance, spacing=None, labels=None, connectivity
     >>> surface_dice(pred, gt, tolerance=2.0)
     0.6666666666666666
     """
+    kind = array_kind(pred, gt)
+    check_backend_for(backend, kind)
     tolerance = check_real(tolerance, "tolerance", minimum=0.0)
-    result = _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
+    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface)
     return _per_label(result, lambda r: r.surface_dice(tolerance))
 
 
@@ -924,6 +948,9 @@ def euclidean_distance_transform(mask, *, spacing=None, backend="auto"):
     array([2., 0., 2., 4.])
     """
     check_backend(backend)
+    if is_device(mask):
+        raise ValueError("mask is on a GPU device, but euclidean_distance_transform runs on the "
+                         "host only; move it there first (e.g. `mask.cpu()`)")
     mask = as_array(mask, "mask")
     check_not_empty(mask, "mask")
     if mask.dtype.kind == "f" and np.isnan(mask).any():

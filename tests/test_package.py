@@ -23,8 +23,9 @@ def test_import_is_light():
 
 
 def test_compiled_backend_is_built_and_is_the_default():
-    assert segmetrics.available_backends()[0] == "cython"
-    assert segmetrics.available_backends() == list(segmetrics.BACKENDS)
+    host = [b for b in segmetrics.available_backends() if b in segmetrics.BACKENDS]
+    assert host[0] == "cython"
+    assert host == list(segmetrics.BACKENDS)
 
 
 @pytest.mark.parametrize("module", ["segmetrics.overlap", "segmetrics.from_counts", "segmetrics.stats", "segmetrics.compare"])
