@@ -12,6 +12,13 @@ extensions = [
         extra_compile_args=["-O3"],
     ),
     Extension(
+        "segmetrics._kernels._cython._channels",
+        ["segmetrics/_kernels/_cython/_channels.pyx"],
+        include_dirs=[numpy.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        extra_compile_args=["-O3"],
+    ),
+    Extension(
         "segmetrics._kernels._cython._distance",
         ["segmetrics/_kernels/_cython/_distance.pyx"],
         include_dirs=[numpy.get_include()],

@@ -1,4 +1,9 @@
 """NumPy reference backend."""
+from segmetrics._kernels._reference.channels import (
+    argmax_confusion,
+    argmax_onehot_counts,
+    threshold_index_counts,
+)
 from segmetrics._kernels._reference.counting import (
     binary_counts,
     confusion_matrix,
@@ -13,6 +18,7 @@ from segmetrics._kernels._reference.distance import (
 )
 
 __all__ = [
-    "binary_counts", "boundary_rows", "confusion_matrix", "directed_distances", "edt",
-    "label_bboxes", "mask_bbox", "threshold_counts",
+    "argmax_confusion", "argmax_onehot_counts", "binary_counts", "boundary_rows",
+    "confusion_matrix", "directed_distances", "edt", "label_bboxes", "mask_bbox",
+    "threshold_counts", "threshold_index_counts",
 ]
