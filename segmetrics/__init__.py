@@ -3,8 +3,10 @@
 ``import segmetrics`` loads NumPy and the compiled kernels only; Numba, SciPy,
 PyTorch and JAX are imported when a function that needs them is called.
 """
+from segmetrics import batch
 from segmetrics._backends import BACKENDS, available_backends
-from segmetrics._layout import set_num_threads
+from segmetrics._executor import set_num_threads
+from segmetrics.accumulate import Accumulator
 from segmetrics.distance import (
     SurfaceDistances,
     assd,
@@ -31,8 +33,8 @@ from segmetrics.overlap import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "BACKENDS", "Counts", "SurfaceDistances", "accuracy", "assd", "available_backends",
-    "binary_counts", "confusion_matrix", "dice", "evaluate_folder", "hausdorff", "hd95",
+    "Accumulator", "BACKENDS", "Counts", "SurfaceDistances", "accuracy", "assd",
+    "available_backends", "batch", "binary_counts", "confusion_matrix", "dice", "evaluate_folder", "hausdorff", "hd95",
     "jaccard", "kappa", "precision", "sensitivity", "set_num_threads", "specificity",
     "surface_dice", "surface_distances", "tversky",
 ]
