@@ -200,7 +200,7 @@ def _index_counts(batch, module):
             refuse_non_binary({"pred": pred, "gt": gt}, "binary metrics",
                               "Pass labels=[...] to score label maps per label")
         return Counts(n_both, n_pred - n_both, n_gt - n_both, n_valid - n_pred - n_gt + n_both)
-    k = _label_bound(pred, gt, dtype, has_ignore, ignore)
+    k = max(_label_bound(pred, gt, dtype, has_ignore, ignore), int(batch.labels.max()) + 1)
     if k > _MAX_DENSE_CLASSES:
         return _sparse_index_counts(batch, module, dtype)
 
