@@ -184,6 +184,16 @@ def _index_counts(batch, module):
     pred, gt = batch.pred, batch.gt
     dtype = _layout.kernel_label_dtype(pred.dtype, gt.dtype)
     has_ignore, ignore = batch.has_ignore, batch.ignore
+    if batch.binary and not has_ignore:
+        rows = _row_counts(batch, module, dtype, dtype, 1, None)
+        if rows is not None:
+            out, bits, _ = rows
+            if bits & ~1:
+                refuse_non_binary({"pred": pred, "gt": gt}, "binary metrics",
+                                  "Pass labels=[...] to score label maps per label")
+            n_pred, n_gt, n_both = out[:, 0, 0], out[:, 0, 1], out[:, 0, 2]
+            return Counts(n_both, n_pred - n_both, n_gt - n_both,
+                          batch.size - n_pred - n_gt + n_both)
     if batch.binary:
         def task(b, lo, hi):
             return module.binary_counts(_sample(pred, b, dtype, None)[lo:hi],
@@ -274,7 +284,16 @@ def _channel_counts(batch, module):
         threshold = None if batch.threshold is None else float(pred.dtype.type(batch.threshold))
     else:
         pred_dtype = gt_dtype = _layout.kernel_label_dtype(pred.dtype, gt.dtype)
+        threshold = None
     gt_rows = n_channels if batch.gt_one_hot else None
+    if batch.gt_one_hot and (pred.dtype.kind != "f" or threshold is not None):
+        rows = _row_counts(batch, module, pred_dtype, gt_dtype, n_channels, threshold)
+        if rows is not None:
+            out, bits, n_nan = rows
+            n_valid = np.full(batch.batch_size, batch.size, dtype=np.int64)
+            parts = [[(out[b], n_valid[b], bits if b == 0 else 0, n_nan if b == 0 else 0, 0)]
+                     for b in range(batch.batch_size)]
+            return _finish_channels(batch, parts)
 
     def task(b, lo, hi):
         p = _sample(pred, b, pred_dtype, n_channels)
@@ -309,7 +328,12 @@ def _channel_counts(batch, module):
             bits |= r[4]
         return out, n_valid, bits, n_nan, n_bad
 
-    parts = _run(batch, module, task)
+    return _finish_channels(batch, _run(batch, module, task))
+
+
+def _finish_channels(batch, parts):
+    """Checks and :class:`Counts` from per-sample ``[(out, n_valid, bits, n_nan, n_bad)]``."""
+    pred, gt, n_channels = batch.pred, batch.gt, batch.pred.shape[1]
     if any(r[3] for part in parts for r in part):
         raise ValueError("pred holds NaN values; NaN scores cannot be reduced by argmax or "
                          "thresholded")
@@ -330,6 +354,44 @@ def _channel_counts(batch, module):
     counts = Counts(n_both, n_pred - n_both, n_gt - n_both,
                     n_valid[:, None] - n_pred - n_gt + n_both)
     return Counts(*(c[:, batch.labels] for c in counts))
+
+
+def _rows_view(array, dtype, rows):
+    """``array`` as a ``(rows, -1)`` C-contiguous view of ``dtype``, or None if that needs
+    a copy."""
+    if array.dtype == np.bool_ and dtype == np.uint8:
+        array = array.view(np.uint8)
+    if array.dtype != dtype or not array.flags.c_contiguous:
+        return None
+    return array.reshape(rows, -1)
+
+
+def _row_counts(batch, module, pred_dtype, gt_dtype, per_sample, threshold):
+    """``(out (B, R, 3), bits, n_nan)`` from the ``*_rows`` kernels over the whole batch as
+    ``B * R`` rows (R channels, or 1 for binary masks), split into row ranges across the
+    threads; None when the batch is not C-contiguous in the kernel dtypes, or has too few
+    rows to keep the threads busy (then samples are split into pieces instead)."""
+    n_rows = batch.batch_size * per_sample
+    threads = _layout._thread_count() if backend_name(module) != "numpy" else 1
+    p = _rows_view(batch.pred, pred_dtype, n_rows)
+    g = _rows_view(batch.gt, gt_dtype, n_rows)
+    if p is None or g is None or (n_rows < threads and batch.size >= 2 * _PIECE_MIN_VOXELS):
+        return None
+    out = np.zeros((n_rows, 3), dtype=np.int64)
+    chunks = min(threads, n_rows, max(1, n_rows * batch.size // _PIECE_MIN_VOXELS))
+    bounds = np.linspace(0, n_rows, chunks + 1).astype(int)
+
+    def task(bound):
+        lo, hi = bound
+        if threshold is None:
+            return module.binary_rows(p[lo:hi], g[lo:hi], out[lo:hi]), 0
+        return module.threshold_rows(p[lo:hi], g[lo:hi], threshold, out[lo:hi])
+
+    found = _executor.map_threads(task, list(zip(bounds[:-1], bounds[1:])), threads)
+    bits = 0
+    for chunk_bits, _ in found:
+        bits |= chunk_bits
+    return out.reshape(batch.batch_size, per_sample, 3), bits, sum(n for _, n in found)
 
 
 def _label_mask(g, c, n_channels, has_ignore, ignore):

@@ -2,7 +2,9 @@
 from segmetrics._kernels._cython._channels import (
     argmax_confusion,
     argmax_onehot_counts,
+    binary_rows,
     threshold_index_counts,
+    threshold_rows,
 )
 from segmetrics._kernels._cython._counting import (
     binary_counts,
@@ -18,7 +20,7 @@ from segmetrics._kernels._cython._distance import (
 )
 
 __all__ = [
-    "argmax_confusion", "argmax_onehot_counts", "binary_counts", "boundary_rows",
+    "argmax_confusion", "argmax_onehot_counts", "binary_counts", "binary_rows", "boundary_rows",
     "confusion_matrix", "directed_distances", "edt", "label_bboxes", "mask_bbox",
-    "threshold_counts", "threshold_index_counts",
+    "threshold_counts", "threshold_index_counts", "threshold_rows",
 ]

@@ -3,9 +3,10 @@
 One sample of a ``(B, C, *spatial)`` batch is a ``(C, N)`` C-contiguous array.
 Each kernel reads the voxels ``[start, stop)`` of every channel once, in blocks
 small enough for the per-voxel argmax to stay in cache, and adds its counts into
-``out``/``table``. The argmax is the first channel holding the largest score, as
-``numpy.argmax`` and ``torch.argmax`` choose. NaN scores are counted and never
-win an argmax; the wrappers refuse inputs that hold any.
+``out``/``table``. The ``*_rows`` kernels count many rows (samples x channels of
+a C-contiguous batch) in one call, so a batch of small images costs one call. The argmax is the first channel holding the largest score, as
+``numpy.argmax`` and ``torch.argmax`` choose. NaN scores are counted (the argmax
+of a voxel holding one is unspecified); the wrappers refuse inputs that hold any.
 
 These kernels trust their inputs: ``segmetrics.batch`` has checked dtypes,
 shapes, contiguity and bounds. A ground-truth label outside ``[0, C)`` (and not
@@ -162,3 +163,83 @@ def threshold_index_counts(const prob_t[:, ::1] scores, const label_t[::1] gt, d
             out[c, 1] += s_gt
             out[c, 2] += s_both
     return n_valid, n_bad, n_nan
+
+
+cdef enum:
+    # Elements summed into 32-bit counters before they spill into 64-bit ones.
+    ROW_BLOCK = 1 << 20
+
+
+def threshold_rows(const prob_t[:, ::1] prob, const label_t[:, ::1] gt, double threshold,
+                   int64_t[:, ::1] out):
+    """Add ``(n_pred, n_gt, n_both)`` of every row into ``out[r]``, in one call.
+
+    Row r is one sample's channel (``prob[r] >= threshold``, compared in the
+    probabilities' precision) against ``gt[r]``, summed as values (counts when the
+    OR of all values is 0 or 1). Returns ``(gt_bits, n_nan)``.
+    """
+    cdef Py_ssize_t rows = prob.shape[0], n = prob.shape[1], r, i, lo, hi
+    cdef prob_t t = <prob_t> threshold, x
+    cdef uint32_t s_pred, s_gt, s_both, s_nan, fg
+    cdef int64_t n_nan = 0
+    cdef label_t bits = 0, g
+    cdef const prob_t* p
+    cdef const label_t* q
+    with nogil:
+        for r in range(rows):
+            p = &prob[r, 0] if n else NULL
+            q = &gt[r, 0] if n else NULL
+            lo = 0
+            while lo < n:
+                hi = min(lo + <Py_ssize_t> ROW_BLOCK, n)
+                s_pred = 0
+                s_gt = 0
+                s_both = 0
+                s_nan = 0
+                for i in range(lo, hi):
+                    x = p[i]
+                    g = q[i]
+                    fg = x >= t
+                    bits = bits | g
+                    s_nan += x != x
+                    s_pred += fg
+                    s_gt += <uint32_t> g
+                    s_both += fg & (<uint32_t> g)
+                out[r, 0] += s_pred
+                out[r, 1] += s_gt
+                out[r, 2] += s_both
+                n_nan += s_nan
+                lo = hi
+    return <uint64_t> bits, n_nan
+
+
+def binary_rows(const label_t[:, ::1] pred, const label_t[:, ::1] gt, int64_t[:, ::1] out):
+    """Add ``(n_pred, n_gt, n_both)`` of every row into ``out[r]``, values summed (counts
+    when the OR of all values, returned, is 0 or 1)."""
+    cdef Py_ssize_t rows = pred.shape[0], n = pred.shape[1], r, i, lo, hi
+    cdef uint32_t s_pred, s_gt, s_both
+    cdef label_t bits = 0, a, g
+    cdef const label_t* p
+    cdef const label_t* q
+    with nogil:
+        for r in range(rows):
+            p = &pred[r, 0] if n else NULL
+            q = &gt[r, 0] if n else NULL
+            lo = 0
+            while lo < n:
+                hi = min(lo + <Py_ssize_t> ROW_BLOCK, n)
+                s_pred = 0
+                s_gt = 0
+                s_both = 0
+                for i in range(lo, hi):
+                    a = p[i]
+                    g = q[i]
+                    bits = bits | a | g
+                    s_pred += <uint32_t> a
+                    s_gt += <uint32_t> g
+                    s_both += <uint32_t> (a & g)
+                out[r, 0] += s_pred
+                out[r, 1] += s_gt
+                out[r, 2] += s_both
+                lo = hi
+    return <uint64_t> bits

@@ -98,3 +98,48 @@ def threshold_index_counts(scores, gt, threshold, start, stop, out, has_ignore, 
     return tuple(int(v) for v in _threshold_index_counts(
         scores, gt, scores.dtype.type(threshold), start, stop, out, has_ignore,
         gt.dtype.type(ignore)))
+
+
+@_jit
+def _threshold_rows(prob, gt, threshold, out):
+    n_nan = 0
+    bits = gt[0, 0] ^ gt[0, 0]
+    for r in range(prob.shape[0]):
+        for i in range(prob.shape[1]):
+            x = prob[r, i]
+            g = gt[r, i]
+            fg = x >= threshold
+            bits |= g
+            n_nan += x != x
+            out[r, 0] += fg
+            out[r, 1] += g
+            if fg:
+                out[r, 2] += g
+    return bits, n_nan
+
+
+def threshold_rows(prob, gt, threshold, out):
+    if prob.size == 0:
+        return 0, 0
+    bits, n_nan = _threshold_rows(prob, gt, prob.dtype.type(threshold), out)
+    return int(np.asarray(bits).astype(np.uint64)), int(n_nan)
+
+
+@_jit
+def _binary_rows(pred, gt, out):
+    bits = pred[0, 0] ^ pred[0, 0]
+    for r in range(pred.shape[0]):
+        for i in range(pred.shape[1]):
+            a = pred[r, i]
+            g = gt[r, i]
+            bits |= a | g
+            out[r, 0] += a
+            out[r, 1] += g
+            out[r, 2] += a & g
+    return bits
+
+
+def binary_rows(pred, gt, out):
+    if pred.size == 0:
+        return 0
+    return int(np.asarray(_binary_rows(pred, gt, out)).astype(np.uint64))

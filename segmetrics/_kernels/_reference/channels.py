@@ -8,7 +8,7 @@ import numpy as np
 
 def _argmax(scores, start, stop):
     block = scores[:, start:stop]
-    # NaN never wins: it is counted, and the wrappers refuse it.
+    # NaN is counted and the wrappers refuse it; the argmax of such a voxel is unspecified.
     return np.argmax(np.where(np.isnan(block), -np.inf, block), axis=0), int(np.isnan(block).sum())
 
 
@@ -47,3 +47,24 @@ def threshold_index_counts(scores, gt, threshold, start, stop, out, has_ignore, 
         out[c] += (int(fg_pred[c].sum()), int(fg_gt.sum()), int((fg_pred[c] & fg_gt).sum()))
     n_bad = int(np.count_nonzero(valid & ((g < 0) | (g >= scores.shape[0]))))
     return int(valid.sum()), n_bad, int(np.isnan(block).sum())
+
+
+def threshold_rows(prob, gt, threshold, out):
+    fg = prob >= prob.dtype.type(threshold)
+    g = gt.astype(np.int64)
+    out[:, 0] += fg.sum(axis=1)
+    out[:, 1] += g.sum(axis=1)
+    out[:, 2] += np.where(fg, g, 0).sum(axis=1)
+    bits = int(np.bitwise_or.reduce(gt, axis=None).astype(np.uint64)) if gt.size else 0
+    return bits, int(np.isnan(prob).sum())
+
+
+def binary_rows(pred, gt, out):
+    p, g = pred.astype(np.int64), gt.astype(np.int64)
+    out[:, 0] += p.sum(axis=1)
+    out[:, 1] += g.sum(axis=1)
+    out[:, 2] += (pred & gt).astype(np.int64).sum(axis=1)
+    if not pred.size:
+        return 0
+    return int((np.bitwise_or.reduce(pred, axis=None) | np.bitwise_or.reduce(gt, axis=None))
+               .astype(np.uint64))
