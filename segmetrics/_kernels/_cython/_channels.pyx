@@ -4,8 +4,9 @@ One sample of a ``(B, C, *spatial)`` batch is a ``(C, N)`` C-contiguous array.
 Each kernel reads the voxels ``[start, stop)`` of every channel once, in blocks
 small enough for the per-voxel argmax to stay in cache, and adds its counts into
 ``out``/``table``. The ``*_rows`` kernels count many rows (samples x channels of
-a C-contiguous batch) in one call, so a batch of small images costs one call. The argmax is the first channel holding the largest score, as
-``numpy.argmax`` and ``torch.argmax`` choose. NaN scores are counted (the argmax
+a C-contiguous batch) in one call, so a batch of small images costs one call.
+The argmax is the first channel holding the largest score, as ``numpy.argmax``
+and ``torch.argmax`` choose. NaN scores are counted (the argmax
 of a voxel holding one is unspecified); the wrappers refuse inputs that hold any.
 
 These kernels trust their inputs: ``segmetrics.batch`` has checked dtypes,
@@ -26,7 +27,8 @@ cdef inline int64_t _argmax_block(const prob_t* scores, Py_ssize_t stride, Py_ss
     """``best[i]``: the argmax channel of voxel i of the block; returns the NaN count."""
     cdef Py_ssize_t c, i
     cdef const prob_t* row
-    cdef prob_t x
+    cdef prob_t x, t
+    cdef int32_t b, channel, mask
     cdef bint larger
     cdef uint32_t nan = 0
     for i in range(m):
@@ -36,12 +38,18 @@ cdef inline int64_t _argmax_block(const prob_t* scores, Py_ssize_t stride, Py_ss
         best[i] = 0
     for c in range(1, channels):
         row = scores + c * stride
+        channel = <int32_t> c
         for i in range(m):
+            # Loads before the selects, 32-bit lanes, the index select as a bit mask:
+            # gcc vectorises this loop (it does not if-convert an integer select).
             x = row[i]
+            t = top[i]
+            b = best[i]
             nan += x != x
-            larger = x > top[i]
-            top[i] = x if larger else top[i]
-            best[i] = <int32_t> c if larger else best[i]
+            larger = x > t
+            mask = -(<int32_t> larger)
+            top[i] = x if larger else t
+            best[i] = (channel & mask) | (b & ~mask)
     return nan
 
 
@@ -59,6 +67,7 @@ def argmax_onehot_counts(const prob_t[:, ::1] scores, const label_t[:, ::1] oneh
     cdef int32_t best[BLOCK]
     cdef int64_t n_nan = 0
     cdef uint32_t s_pred, s_gt, s_both, hit
+    cdef int32_t channel
     cdef label_t bits = 0, g
     cdef const label_t* row
     if stop <= start:
@@ -69,12 +78,13 @@ def argmax_onehot_counts(const prob_t[:, ::1] scores, const label_t[:, ::1] oneh
             n_nan += _argmax_block(&scores[0, lo], stride, channels, m, top, best)
             for c in range(channels):
                 row = &onehot[c, lo]
+                channel = <int32_t> c  # a 32-bit comparison, so the loop vectorises
                 s_pred = 0
                 s_gt = 0
                 s_both = 0
                 for i in range(m):
                     g = row[i]
-                    hit = best[i] == c
+                    hit = best[i] == channel
                     bits = bits | g
                     s_pred += hit
                     s_gt += <uint32_t> g
