@@ -171,7 +171,9 @@ def _sample(array, b, dtype, rows):
 
 def _run(batch, module, task):
     """``task(b, start, stop)`` over the pieces of every sample, on the kernels' threads."""
-    threads = _layout._thread_count() if backend_name(module) != "numpy" else 1
+    threads = 1
+    if backend_name(module) != "numpy" and batch.pred.size >= _layout.PARALLEL_MIN_ELEMENTS:
+        threads = _layout._thread_count()
     pieces = _pieces(batch, threads)
     results = _executor.map_threads(lambda piece: task(*piece), pieces, threads)
     per_sample = [[] for _ in range(batch.batch_size)]
@@ -290,10 +292,8 @@ def _channel_counts(batch, module):
         rows = _row_counts(batch, module, pred_dtype, gt_dtype, n_channels, threshold)
         if rows is not None:
             out, bits, n_nan = rows
-            n_valid = np.full(batch.batch_size, batch.size, dtype=np.int64)
-            parts = [[(out[b], n_valid[b], bits if b == 0 else 0, n_nan if b == 0 else 0, 0)]
-                     for b in range(batch.batch_size)]
-            return _finish_channels(batch, parts)
+            return _finish_channels(batch, out, np.full(batch.batch_size, batch.size), bits,
+                                    n_nan, 0)
 
     def task(b, lo, hi):
         p = _sample(pred, b, pred_dtype, n_channels)
@@ -328,32 +328,36 @@ def _channel_counts(batch, module):
             bits |= r[4]
         return out, n_valid, bits, n_nan, n_bad
 
-    return _finish_channels(batch, _run(batch, module, task))
-
-
-def _finish_channels(batch, parts):
-    """Checks and :class:`Counts` from per-sample ``[(out, n_valid, bits, n_nan, n_bad)]``."""
-    pred, gt, n_channels = batch.pred, batch.gt, batch.pred.shape[1]
-    if any(r[3] for part in parts for r in part):
-        raise ValueError("pred holds NaN values; NaN scores cannot be reduced by argmax or "
-                         "thresholded")
-    if any(r[4] for part in parts for r in part):
-        raise ValueError(f"gt labels must lie in [0, {n_channels}) (pred's channels): "
-                         f"{values_found(gt, 'gt')}")
+    parts = _run(batch, module, task)
     bits = 0
     for part in parts:
         for r in part:
             bits |= r[2]
+    return _finish_channels(
+        batch, np.stack([sum(r[0] for r in part) for part in parts]),
+        np.array([sum(r[1] for r in part) for part in parts]), bits,
+        sum(r[3] for part in parts for r in part), sum(r[4] for part in parts for r in part))
+
+
+def _finish_channels(batch, out, n_valid, bits, n_nan, n_bad):
+    """Checks, and :class:`Counts` from ``out (B, C, 3)`` of ``(n_pred, n_gt, n_both)`` and
+    the valid voxels of each sample."""
+    pred, gt, n_channels = batch.pred, batch.gt, batch.pred.shape[1]
+    if n_nan:
+        raise ValueError("pred holds NaN values; NaN scores cannot be reduced by argmax or "
+                         "thresholded")
+    if n_bad:
+        raise ValueError(f"gt labels must lie in [0, {n_channels}) (pred's channels): "
+                         f"{values_found(gt, 'gt')}")
     if bits & ~1:
         arrays = {"gt": gt} if pred.dtype.kind == "f" else {"pred": pred, "gt": gt}
         refuse_non_binary(arrays, "one-hot channels",
                           "Pass a label map gt (B, *spatial), or binarise each channel")
-    out = np.stack([sum(r[0] for r in part) for part in parts])
-    n_valid = np.array([sum(r[1] for r in part) for part in parts], dtype=np.int64)
+    out = out[:, batch.labels]
+    n_valid = np.asarray(n_valid, dtype=np.int64)
     n_pred, n_gt, n_both = out[..., 0], out[..., 1], out[..., 2]
-    counts = Counts(n_both, n_pred - n_both, n_gt - n_both,
-                    n_valid[:, None] - n_pred - n_gt + n_both)
-    return Counts(*(c[:, batch.labels] for c in counts))
+    return Counts(n_both, n_pred - n_both, n_gt - n_both,
+                  n_valid[:, None] - n_pred - n_gt + n_both)
 
 
 def _rows_view(array, dtype, rows):
@@ -378,8 +382,10 @@ def _row_counts(batch, module, pred_dtype, gt_dtype, per_sample, threshold):
     if p is None or g is None or (n_rows < threads and batch.size >= 2 * _PIECE_MIN_VOXELS):
         return None
     out = np.zeros((n_rows, 3), dtype=np.int64)
-    chunks = min(threads, n_rows, max(1, n_rows * batch.size // _PIECE_MIN_VOXELS))
-    bounds = np.linspace(0, n_rows, chunks + 1).astype(int)
+    chunks = 1  # threads from the size at which single-case counting uses them
+    if n_rows * batch.size >= _layout.PARALLEL_MIN_ELEMENTS:
+        chunks = min(threads, n_rows)
+    bounds = [n_rows * k // chunks for k in range(chunks + 1)]
 
     def task(bound):
         lo, hi = bound

@@ -166,6 +166,7 @@ def test_metrics_are_b_by_labels_and_empty_cases_follow_zero_division():
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_samples_split_into_pieces_across_threads(monkeypatch, backend):
     monkeypatch.setattr(batch, "_PIECE_MIN_VOXELS", 8)
+    monkeypatch.setattr(_layout, "PARALLEL_MIN_ELEMENTS", 16)
     monkeypatch.setattr(_layout, "_thread_count", lambda: 3)
     rng = np.random.default_rng(5)
     scores = rng.random((1, 3, 40, 9)).astype(np.float32)
