@@ -113,7 +113,7 @@ def test_update_overhead(benchmark, batch_2d, impl):
         as_bytes = [probs.reshape(-1).view(np.uint8), gt.reshape(-1)]
         benchmark(lambda: [np.count_nonzero(a) for a in as_bytes])
         return
-    benchmark.extra_info["role"] = "ours" if impl == "dice" else "peer"
+    benchmark.extra_info["role"] = "ours"
     if impl == "dice":
         result = benchmark(lambda: segmetrics.dice(probs, gt, threshold=0.5))
         tp = np.sum(top & (gt == 1))

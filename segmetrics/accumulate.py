@@ -187,7 +187,9 @@ class Accumulator:
 
     def update_case(self, pred, gt, *, spacing=None):
         """Add one case (``pred`` and ``gt`` without the batch axis)."""
-        pred, gt = _batch._host(pred, "pred"), _batch._host(gt, "gt")
+        # Arrays and tensors gain the batch axis as views (on their own device).
+        pred = pred if hasattr(pred, "shape") else np.asarray(pred)
+        gt = gt if hasattr(gt, "shape") else np.asarray(gt)
         spacing = self.spacing if spacing is None else spacing
         self.update(pred[None], gt[None], spacing=spacing)
 
