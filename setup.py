@@ -21,7 +21,7 @@ extensions = [
         extra_compile_args=COMPILE_ARGS,
         extra_link_args=LINK_ARGS,
     )
-    for name in ("_counting", "_distance")
+    for name in ("_counting", "_channels", "_distance")
 ]
 
 setup(

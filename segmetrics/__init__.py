@@ -3,8 +3,10 @@
 ``import segmetrics`` loads NumPy and the compiled kernels only; Numba, SciPy,
 PyTorch and JAX are imported when a function that needs them is called.
 """
+from segmetrics import batch
 from segmetrics._backends import BACKENDS, available_backends
-from segmetrics._layout import set_num_threads
+from segmetrics._executor import set_num_threads
+from segmetrics.accumulate import Accumulator
 from segmetrics.distance import (
     SurfaceDistances,
     assd,
@@ -57,8 +59,8 @@ def __getattr__(name):
     raise AttributeError(f"module 'segmetrics' has no attribute {name!r}")
 
 __all__ = [
-    "BACKENDS", "Counts", "SurfaceDistances", "accuracy", "assd", "available_backends",
-    "binary_counts", "confusion_matrix", "dice", "evaluate_folder", "hausdorff", "hd95",
+    "Accumulator", "BACKENDS", "Counts", "SurfaceDistances", "accuracy", "assd",
+    "available_backends", "batch", "binary_counts", "confusion_matrix", "dice", "evaluate_folder", "hausdorff", "hd95",
     "jaccard", "kappa", "precision", "sensitivity", "set_num_threads", "specificity",
     "surface_dice", "surface_distances", "tversky",
     # the counts family (segmetrics.rates)

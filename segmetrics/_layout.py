@@ -6,12 +6,10 @@ views. Anything else (mixed layouts, strided or negative-stride views, other
 byte orders, dtypes the kernels lack) is copied slab by slab along the first
 axis, so the extra memory is bounded by ``SLAB_BYTES``, not the volume.
 """
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
-from segmetrics._validate import check_int
+from segmetrics._executor import cpu_count, map_threads, set_num_threads  # noqa: F401
+from segmetrics._executor import thread_count as _thread_count
 
 SLAB_BYTES = 1 << 24
 PARALLEL_MIN_ELEMENTS = 1 << 22
@@ -68,53 +66,18 @@ def flat_pairs(a, b, a_dtype, b_dtype):
                np.ascontiguousarray(b[start:start + rows], dtype=b_dtype).reshape(-1))
 
 
-_executor = None
-_thread_limit = None
-
-
-def cpu_count():
-    """CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def set_num_threads(threads):
-    """Let the compiled kernels use at most ``threads`` threads (``None``: every CPU).
-
-    The default is the ``SEGMETRICS_NUM_THREADS`` environment variable if set, else
-    every CPU. Worker processes that share a machine should split its CPUs.
-    """
-    global _thread_limit
-    if threads is not None:
-        threads = check_int(threads, "threads", minimum=1)
-    _thread_limit = threads
-
-
-def _thread_count():
-    limit = _thread_limit
-    if limit is None:
-        limit = check_int(int(os.environ.get("SEGMETRICS_NUM_THREADS", "0")) or cpu_count(),
-                          "SEGMETRICS_NUM_THREADS", minimum=1)
-    return min(limit, cpu_count())
-
-
 def map_pairs(kernel, pairs, parallel):
     """``[kernel(a, b) for a, b in pairs]``, large pairs split across threads.
 
     Only kernels that release the GIL gain from ``parallel=True``.
     """
-    global _executor
     threads = _thread_count()
     results = []
     for a, b in pairs:
         if not parallel or threads < 2 or a.shape[0] < PARALLEL_MIN_ELEMENTS:
             results.append(kernel(a, b))
             continue
-        if _executor is None:
-            _executor = ThreadPoolExecutor(threads, thread_name_prefix="segmetrics")
         bounds = np.linspace(0, a.shape[0], threads + 1).astype(int)
         parts = [(a[lo:hi], b[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:])]
-        results.extend(_executor.map(lambda part: kernel(*part), parts))
+        results.extend(map_threads(lambda part: kernel(*part), parts, threads))
     return results

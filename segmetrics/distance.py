@@ -33,11 +33,10 @@ the grid of voxel corners, weighted by area; :mod:`segmetrics._surfel`): they
 form boundary sets of the same row-wise kind, searched the same way.
 """
 import math
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from segmetrics import _layout, _surfel
+from segmetrics import _executor, _layout, _surfel
 from segmetrics._arrays import DEVICE, array_kind, is_device
 from segmetrics._backends import backend_name, check_backend, check_backend_for, kernels
 from segmetrics._validate import (
@@ -74,7 +73,6 @@ _SAMPLE_RUN = 4  # the Cython/Numba kernels' SAMPLE_RUN
 _PARALLEL_MIN_QUERIES = 10000
 # ... and boundaries are extracted in two threads from boxes this large together.
 _PARALLEL_MIN_VOXELS = 1 << 21
-_executor = None  # the kernels' threads, made on first use
 
 
 class SurfaceDistances:
@@ -417,10 +415,7 @@ def _map(module, function, items, worth_threads):
     if (not worth_threads or threads < 2 or len(items) < 2
             or backend_name(module) == "numpy"):
         return [function(item) for item in items]
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(threads, thread_name_prefix="segmetrics-distance")
-    return list(_executor.map(function, items))
+    return _executor.map_threads(function, items, threads)
 
 
 def _slabs(query, count):

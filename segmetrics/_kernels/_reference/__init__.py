@@ -8,6 +8,13 @@ import importlib.util
 if importlib.util.find_spec("scipy") is None:
     raise ImportError("the NumPy reference backend needs SciPy (pip install scipy)")
 
+from segmetrics._kernels._reference.channels import (
+    argmax_confusion,
+    argmax_onehot_counts,
+    binary_rows,
+    threshold_index_counts,
+    threshold_rows,
+)
 from segmetrics._kernels._reference.counting import (
     binary_counts,
     confusion_matrix,
@@ -22,6 +29,7 @@ from segmetrics._kernels._reference.distance import (
 )
 
 __all__ = [
-    "binary_counts", "boundary_rows", "confusion_matrix", "directed_distances", "edt",
-    "label_bboxes", "mask_bbox", "threshold_counts",
+    "argmax_confusion", "argmax_onehot_counts", "binary_counts", "binary_rows", "boundary_rows",
+    "confusion_matrix", "directed_distances", "edt", "label_bboxes", "mask_bbox",
+    "threshold_counts", "threshold_index_counts", "threshold_rows",
 ]
