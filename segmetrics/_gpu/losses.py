@@ -37,6 +37,7 @@ that. A double backward (``create_graph=True``) and anything traced by an outer
 ``torch.compile`` or a ``torch.func`` transform use the neutral path, which is
 differentiable again.
 """
+import itertools
 import os
 import threading
 import types
@@ -114,11 +115,19 @@ def compiled(spec, masked, mode=None):
     return loss
 
 
+_SERIAL = itertools.count()
+
+
 def _fresh(function):
-    """A copy of ``function`` with its own code object, so Dynamo's cache (kept on the
-    code object) and its recompile limit are this configuration's alone."""
-    return types.FunctionType(function.__code__.replace(), function.__globals__,
-                              function.__name__, function.__defaults__, function.__closure__)
+    """A copy of ``function`` with its own code object and name. Dynamo keeps its cache
+    and recompile count on the code object, and what it learnt about earlier calls
+    (which values changed, so become dynamic) under the function's file, line and name:
+    both must be this configuration's alone. Otherwise the float parameters of one
+    spec would be traced as symbols because another spec had other values (and
+    ``if 1 - alpha - beta:`` is then decided symbolically, which Dynamo gets wrong)."""
+    name = f"{function.__name__}_{next(_SERIAL)}"
+    return types.FunctionType(function.__code__.replace(co_name=name), function.__globals__,
+                              name, function.__defaults__, function.__closure__)
 
 
 class CompiledLoss:
