@@ -22,9 +22,13 @@ from segmetrics._gpu import losses as fused  # noqa: E402
 CUDA = os.environ.get("SEGMETRICS_TEST_DEVICE") == "cuda"
 
 SHAPE = (2, 3, 6, 5)
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:<class 'torch.autograd.function.Function'> should not be instantiated"
-    ":DeprecationWarning")
+# PyTorch's own deprecations, raised inside Dynamo and inductor while they compile
+pytestmark = [
+    pytest.mark.filterwarnings(
+        "ignore:<class 'torch.autograd.function.Function'> should not be instantiated"
+        ":DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning"),
+]
 
 
 @pytest.fixture
