@@ -21,7 +21,6 @@ Example:
 torch.Size([2, 3, 4, 4])
 """
 import dataclasses
-import functools
 import inspect
 
 import array_api_compat.torch
@@ -87,12 +86,13 @@ class _CachedSegLossFunction(torch.autograd.Function):
         ctx.mark_non_differentiable(*cache)
         ctx.save_for_backward(input, target, mask, aux, *cache)
         ctx.spec = spec
+        ctx.set_materialize_grads(False)    # no zero gradients made for the cache outputs
 
     @staticmethod
     def backward(ctx, grad_out, *_):
         input, target, mask, aux, *cache = ctx.saved_tensors
         grad = None
-        if ctx.needs_input_grad[0]:
+        if ctx.needs_input_grad[0] and grad_out is not None:
             if torch.is_grad_enabled():
                 grad = ctx.spec.backward(input, target, mask, aux, grad_out)
             else:

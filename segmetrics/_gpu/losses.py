@@ -37,6 +37,7 @@ that. A double backward (``create_graph=True``) and anything traced by an outer
 ``torch.compile`` or a ``torch.func`` transform use the neutral path, which is
 differentiable again.
 """
+import inspect
 import itertools
 import os
 import threading
@@ -192,8 +193,7 @@ class FusedLossFunction(torch.autograd.Function):
         return grad, None, None, None
 
 
-FusedLossFunction.forward.__signature__ = __import__("inspect").signature(
-    FusedLossFunction.forward)
+FusedLossFunction.forward.__signature__ = inspect.signature(FusedLossFunction.forward)
 
 
 def apply(spec, input, target, mask, mode=None):

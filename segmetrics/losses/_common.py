@@ -9,7 +9,6 @@ backward pass evaluated on tracked tensors is itself differentiable.
 """
 import functools
 import inspect
-import math
 from typing import Any, NamedTuple
 
 from segmetrics._validate import check_choice, check_int, check_real
