@@ -212,3 +212,26 @@ def test_inductor_kernels_match_float64(device, module):
         reference = type(module)(**{**module.params, "fused": False})(x64, labels.cpu())
         reference.backward()
         _check(value, x.grad, reference.detach(), x64.grad)
+
+
+def test_autocast_step_matches_the_neutral_path(device, compiler):
+    """Under autocast a convolution gives bfloat16 logits; the fused loss (computed in
+    float32) and its gradient match the neutral path's under the same autocast."""
+    rng = np.random.default_rng(12)
+    x = torch.tensor(rng.normal(size=SHAPE), dtype=torch.float32, device=device)
+    labels = torch.from_numpy(targets(rng, "labels", shape=SHAPE)).to(device)
+    torch.manual_seed(0)
+    model = torch.nn.Conv2d(SHAPE[1], SHAPE[1], 3, padding=1).to(device)
+    results = []
+    for choice in (True, False):
+        model.zero_grad()
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16):
+            logits = model(x)
+            loss = smt.TverskyLoss(alpha=0.3, beta=0.7, activation="softmax",
+                                   fused=choice)(logits, labels)
+        assert logits.dtype == torch.bfloat16 and loss.dtype == torch.float32
+        loss.backward()
+        results.append((loss.detach(), model.weight.grad.clone()))
+    torch.testing.assert_close(results[0][0], results[1][0], rtol=1e-6, atol=1e-7)
+    torch.testing.assert_close(results[0][1], results[1][1], rtol=1e-2,
+                               atol=1e-3 * float(results[1][1].abs().max()))

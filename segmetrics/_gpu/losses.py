@@ -151,11 +151,13 @@ class CompiledLoss:
         self._backward = torch.compile(_fresh(backward), **options)
 
     def forward(self, x, g, m):
-        out = self._forward(x, g, m)
+        # detached: the compiled graph needs no autograd state (and Dynamo, looking at a
+        # non-leaf tensor that requires grad, reads its .grad and warns)
+        out = self._forward(x.detach(), g, m)
         return out.clone() if self.clone else out
 
     def backward(self, x, g, m, grad_out):
-        grad = self._backward(x, g, m, grad_out)
+        grad = self._backward(x.detach(), g, m, grad_out)
         if self.clone or grad.stride() != x.stride():
             # the gradient in the input's memory layout (channels-last too), and out of
             # the CUDA graph's memory pool, which the next replay overwrites
@@ -196,9 +198,14 @@ class FusedLossFunction(torch.autograd.Function):
 FusedLossFunction.forward.__signature__ = inspect.signature(FusedLossFunction.forward)
 
 
+# straight to the C++ apply: Function.apply would bind the arguments to forward's signature
+# in Python on every call (the fused path never runs under torch.compile or torch.func)
+_APPLY = super(torch.autograd.Function, FusedLossFunction).apply
+
+
 def apply(spec, input, target, mask, mode=None):
     """The loss of ``spec`` through the compiled kernels, with autograd."""
-    return FusedLossFunction.apply(input, target, mask, compiled(spec, mask is not None, mode))
+    return _APPLY(input, target, mask, compiled(spec, mask is not None, mode))
 
 
 def clear_cache():
