@@ -206,8 +206,8 @@ def _module(name, loss, summary):
     parameters = [p for p in inspect.signature(loss).parameters.values()
                   if p.name not in ("input", "target", "mask")]
     fused_parameters = [] if loss is _hausdorff.hausdorff_dt_loss else [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None)
-        for name in ("fused", "compile_mode")]
+        inspect.Parameter(option, inspect.Parameter.KEYWORD_ONLY, default=None)
+        for option in ("fused", "compile_mode")]
     signature = inspect.Signature(
         [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)] + parameters
         + fused_parameters)
