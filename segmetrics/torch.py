@@ -171,7 +171,7 @@ def _call(function_class, *args):
     """``function_class.apply(*args)``. Outside ``torch.compile`` and ``torch.func``
     transforms this goes straight to the C++ ``apply``: ``Function.apply`` would
     first bind the arguments to ``forward``'s signature in Python, on every call."""
-    if torch.compiler.is_compiling() or torch._C._are_functorch_transforms_active():
+    if _fused.is_compiling() or torch._C._are_functorch_transforms_active():
         return function_class.apply(*args)
     return _C_APPLY[function_class](*args)
 
@@ -197,7 +197,7 @@ def _without_activation(spec):
     stripped = _STRIPPED.get(spec)
     if stripped is None:
         stripped = dataclasses.replace(spec, activation=None)
-        if len(_STRIPPED) < 256 and not torch.compiler.is_compiling():
+        if len(_STRIPPED) < 256 and not _fused.is_compiling():
             _STRIPPED[spec] = stripped
     return stripped
 

@@ -53,6 +53,13 @@ MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagrap
 FUSED_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 _CUDA_GRAPH_MODES = ("reduce-overhead", "max-autotune")
 
+if hasattr(torch.compiler, "is_compiling"):
+    is_compiling = torch.compiler.is_compiling
+else:                                                   # PyTorch < 2.3
+    def is_compiling():
+        import torch._dynamo
+        return torch._dynamo.is_compiling()
+
 _COMPILED = {}           # (spec, masked, mode, backend) -> CompiledLoss
 _LOCK = threading.Lock()
 BACKEND = "inductor"     # tests may set "aot_eager" to check the wiring without codegen
@@ -96,7 +103,7 @@ def applies(spec, input, fused):
         return False
     if input.dtype not in FUSED_DTYPES:
         return False
-    if torch.compiler.is_compiling() or torch._C._are_functorch_transforms_active():
+    if is_compiling() or torch._C._are_functorch_transforms_active():
         return False
     if fused is True:
         return True
