@@ -3,6 +3,11 @@ when available): the segmetrics torch adapter vs PyTorch autograd of the same fo
 MONAI (skipped when MONAI is absent). Each benchmark group holds one loss, so the ratios
 come from one run; each benchmark checks its result against the float64 reference.
 
+The 'call overhead' groups time the same on a small (1, 2, 64, 64) batch on the CPU, where
+the work is a few microseconds and what is measured is the Python cost of a call
+(argument binding, validation, spec building, dispatch): the target is at most 1.2x
+plain autograd's call.
+
 Run: ``pytest bench/test_bench_losses.py --benchmark-only``; ``python bench/report.py``
 turns its JSON into the tables of docs/benchmarks.md (autograd has the 'floor' role).
 """
@@ -24,12 +29,15 @@ LOSSES = ["dice", "tversky", "focal"]
 IMPLEMENTATIONS = ["segmetrics", "autograd", "monai"]
 
 
-def _data():
+SMALL = (1, 2, 64, 64)
+
+
+def _data(shape=SHAPE, device=DEVICE):
     rng = np.random.default_rng(0)
-    x = torch.tensor(rng.normal(size=SHAPE).astype(np.float32), device=DEVICE)
-    labels = torch.tensor(rng.integers(0, SHAPE[1], size=(SHAPE[0], 1) + SHAPE[2:]),
-                          device=DEVICE)
-    onehot = torch.zeros(SHAPE, device=DEVICE).scatter_(1, labels, 1.0)
+    x = torch.tensor(rng.normal(size=shape).astype(np.float32), device=device)
+    labels = torch.tensor(rng.integers(0, shape[1], size=(shape[0], 1) + shape[2:]),
+                          device=device)
+    onehot = torch.zeros(shape, device=device).scatter_(1, labels, 1.0)
     return x, onehot
 
 
@@ -122,3 +130,26 @@ def test_forward_backward(benchmark, loss, impl):
     assert value.item() == pytest.approx(expected_value, rel=1e-4)
     torch.testing.assert_close(grad.double(), expected_grad, rtol=1e-3,
                                atol=1e-4 * float(expected_grad.abs().max()))
+
+
+@pytest.mark.parametrize("impl", ["segmetrics", "autograd"])
+@pytest.mark.parametrize("loss", LOSSES)
+def test_small_batch_call_overhead(benchmark, loss, impl):
+    """Forward + backward of one small CPU batch: the per-call Python cost."""
+    x, g = _data(SMALL, "cpu")
+    function = _implementation(loss, impl)
+    benchmark.group = f"loss call overhead {loss} {SMALL} float32 cpu"
+    benchmark.extra_info.update(device="cpu", shape=SMALL, role=ROLES[impl])
+
+    def step():
+        xg = x.detach().requires_grad_()
+        value = function(xg, g)
+        value.backward()
+        return value.detach(), xg.grad
+
+    _warm_up(step)
+    value, grad = benchmark.pedantic(step, rounds=2000, warmup_rounds=200)
+    expected_value, expected_grad = _reference(loss, x, g)
+    assert value.item() == pytest.approx(expected_value, rel=1e-5)
+    torch.testing.assert_close(grad.double(), expected_grad, rtol=1e-4,
+                               atol=1e-5 * float(expected_grad.abs().max()))

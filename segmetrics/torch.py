@@ -21,14 +21,17 @@ Example:
 torch.Size([2, 3, 4, 4])
 """
 import dataclasses
-import functools
 import inspect
 
+import array_api_compat.torch
 import torch
 
 from segmetrics import losses as _losses
+from segmetrics._gpu import losses as _fused
 from segmetrics.losses import _common
 from segmetrics.losses import hausdorff as _hausdorff
+
+_common._TORCH = (torch.Tensor, array_api_compat.torch)   # tensors known without lookups
 
 __all__ = [
     "DiceLoss", "JaccardLoss", "TverskyLoss", "FocalTverskyLoss", "GeneralizedDiceLoss",
@@ -83,12 +86,13 @@ class _CachedSegLossFunction(torch.autograd.Function):
         ctx.mark_non_differentiable(*cache)
         ctx.save_for_backward(input, target, mask, aux, *cache)
         ctx.spec = spec
+        ctx.set_materialize_grads(False)    # no zero gradients made for the cache outputs
 
     @staticmethod
     def backward(ctx, grad_out, *_):
         input, target, mask, aux, *cache = ctx.saved_tensors
         grad = None
-        if ctx.needs_input_grad[0]:
+        if ctx.needs_input_grad[0] and grad_out is not None:
             if torch.is_grad_enabled():
                 grad = ctx.spec.backward(input, target, mask, aux, grad_out)
             else:
@@ -105,15 +109,32 @@ def _signature_once(function_class):
 
 _signature_once(SegLossFunction)
 _signature_once(_CachedSegLossFunction)
+_C_APPLY = {cls: super(torch.autograd.Function, cls).apply
+            for cls in (SegLossFunction, _CachedSegLossFunction)}
 
 
-def apply_loss(loss, input, target, **params):
+def apply_loss(loss, input, target, *, fused=None, compile_mode=None, **params):
     """Evaluate the neutral ``loss`` (e.g. :func:`segmetrics.losses.dice_loss`) with autograd.
 
-    The activation of a region or distance loss runs as PyTorch's own fused,
-    differentiable kernel in front of the loss Function (it is the same
-    function the neutral loss applies); the loss itself runs the neutral
-    forward and backward.
+    On CUDA tensors a region or per-element loss runs fused: its forward and
+    backward (activation included) compiled by ``torch.compile`` into a few
+    kernels, see :mod:`segmetrics._gpu.losses`. Otherwise the activation of a
+    region or distance loss runs as PyTorch's own fused, differentiable kernel in
+    front of the loss Function (it is the same function the neutral loss
+    applies), and the loss itself runs the neutral forward and backward.
+
+    Parameters
+    ----------
+    loss : callable
+        A loss of :mod:`segmetrics.losses`.
+    input, target : torch.Tensor
+        As the loss takes them; ``params`` are its keyword arguments.
+    fused : {None, 'auto', True, False}, default None
+        The compiled path: 'auto' on CUDA tensors, True on any device, False
+        never; None reads ``SEGMETRICS_FUSED_LOSSES`` (``auto`` when unset).
+    compile_mode : str, optional
+        ``torch.compile``'s ``mode`` for the fused path; None reads
+        ``SEGMETRICS_LOSS_COMPILE_MODE`` ('default' when unset).
 
     Examples
     --------
@@ -125,7 +146,16 @@ def apply_loss(loss, input, target, **params):
     >>> p.grad.shape
     torch.Size([1, 1, 4])
     """
+    _fused.check_fused(fused)
+    _fused.check_mode(compile_mode)
+    return _apply(loss, input, target, fused, compile_mode, params)
+
+
+def _apply(loss, input, target, fused, compile_mode, params):
     g, m, aux, spec = loss.prepare(input, target, **params)
+    if _fused.applies(spec, input, fused):
+        return _fused.apply(spec, input, _layout_like(g, input), _layout_like(m, input),
+                            compile_mode)
     if getattr(spec, "activation", None) is not None:
         xp = _common.namespace(input)
         input = _common.activate(xp, _common.astype(xp, input, _common.compute_dtype(
@@ -133,8 +163,17 @@ def apply_loss(loss, input, target, **params):
         spec = _without_activation(spec)
     g, m = _layout_like(g, input), _layout_like(m, input)
     if hasattr(spec, "forward_cached") and torch.is_grad_enabled() and input.requires_grad:
-        return _CachedSegLossFunction.apply(input, g, m, aux, spec)[0]
-    return SegLossFunction.apply(input, g, m, aux, spec)
+        return _call(_CachedSegLossFunction, input, g, m, aux, spec)[0]
+    return _call(SegLossFunction, input, g, m, aux, spec)
+
+
+def _call(function_class, *args):
+    """``function_class.apply(*args)``. Outside ``torch.compile`` and ``torch.func``
+    transforms this goes straight to the C++ ``apply``: ``Function.apply`` would
+    first bind the arguments to ``forward``'s signature in Python, on every call."""
+    if _fused.is_compiling() or torch._C._are_functorch_transforms_active():
+        return function_class.apply(*args)
+    return _C_APPLY[function_class](*args)
 
 
 def _layout_like(array, like):
@@ -149,36 +188,59 @@ def _layout_like(array, like):
     return torch.empty_like(like, dtype=array.dtype).copy_(array)
 
 
-@functools.lru_cache(maxsize=256)
+_STRIPPED = {}
+
+
 def _without_activation(spec):
-    return dataclasses.replace(spec, activation=None)
+    """``spec`` without its activation (a dict, not ``functools.lru_cache``: torch.compile
+    traces a dict lookup but only warns about, and steps through, an lru_cache)."""
+    stripped = _STRIPPED.get(spec)
+    if stripped is None:
+        stripped = dataclasses.replace(spec, activation=None)
+        if len(_STRIPPED) < 256 and not _fused.is_compiling():
+            _STRIPPED[spec] = stripped
+    return stripped
 
 
 def _module(name, loss, summary):
     parameters = [p for p in inspect.signature(loss).parameters.values()
                   if p.name not in ("input", "target", "mask")]
+    fused_parameters = [] if loss is _hausdorff.hausdorff_dt_loss else [
+        inspect.Parameter(option, inspect.Parameter.KEYWORD_ONLY, default=None)
+        for option in ("fused", "compile_mode")]
     signature = inspect.Signature(
-        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)] + parameters)
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)] + parameters
+        + fused_parameters)
 
     def __init__(self, **params):
         torch.nn.Module.__init__(self)
         bound = signature.bind(self, **params)
         bound.apply_defaults()
         del bound.arguments["self"]
+        self.fused = _fused.check_fused(bound.arguments.pop("fused", None))
+        self.compile_mode = _fused.check_mode(bound.arguments.pop("compile_mode", None))
         self.params = dict(bound.arguments)
 
     __init__.__signature__ = signature
 
     def forward(self, input, target, mask=None):
-        return apply_loss(loss, input, target, mask=mask, **self.params)
+        params = self.params
+        if mask is not None:
+            params = {**params, "mask": mask}
+        return _apply(loss, input, target, self.fused, self.compile_mode, params)
 
     def extra_repr(self):
-        return ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        shown = dict(self.params)
+        if fused_parameters:
+            shown.update(fused=self.fused, compile_mode=self.compile_mode)
+        return ", ".join(f"{k}={v!r}" for k, v in shown.items())
 
     doc = (f"{summary}\n\n"
            f"``forward(input, target, mask=None)`` returns "
            f":func:`segmetrics.losses.{loss.__name__}` with autograd; the keyword\n"
-           f"arguments of the constructor are that function's parameters.\n")
+           f"arguments of the constructor are that function's parameters"
+           + (", and ``fused`` and ``compile_mode`` of :func:`apply_loss`" if fused_parameters
+              else "") + ".\n")
     return type(name, (torch.nn.Module,), {
         "__init__": __init__, "forward": forward, "extra_repr": extra_repr, "__doc__": doc,
         "__module__": __name__,

@@ -9,7 +9,6 @@ backward pass evaluated on tracked tensors is itself differentiable.
 """
 import functools
 import inspect
-import math
 from typing import Any, NamedTuple
 
 from segmetrics._validate import check_choice, check_int, check_real
@@ -36,22 +35,49 @@ class Residuals(NamedTuple):
 
 
 _NAMESPACES = {}  # array types -> namespace: array_namespace looks at types only
+# (torch.Tensor, its namespace) once a tensor has come in: tensors are then recognised by
+# isinstance alone, which torch.compile traces without a graph break (array_api_compat's
+# own checks go through functools.lru_cache, which it warns about and does not trace)
+_TORCH = None
 
 
 def namespace(*arrays):
     """The array API namespace shared by the non-``None`` arrays."""
+    global _TORCH
+    if _TORCH is not None:
+        tensors = True
+        for a in arrays:
+            if a is not None and not isinstance(a, _TORCH[0]):
+                tensors = False
+                break
+        if tensors:
+            return _TORCH[1]
     arrays = [a for a in arrays if a is not None]
     types = tuple(type(a) for a in arrays)
     xp = _NAMESPACES.get(types)
     if xp is None:
         import array_api_compat
         xp = _NAMESPACES[types] = array_api_compat.array_namespace(*arrays)
+        if _TORCH is None and array_api_compat.is_torch_namespace(xp):
+            import torch
+            _TORCH = (torch.Tensor, xp)
     return xp
 
 
 def device_of(x):
+    if _TORCH is not None and isinstance(x, _TORCH[0]):
+        return x.device
     import array_api_compat
     return array_api_compat.device(x)
+
+
+def size(shape):
+    """The product of ``shape``'s entries, as an int (a plain loop: ``torch.compile``
+    traces it without the graph breaks of ``math.prod`` over a generator)."""
+    count = 1
+    for n in shape:
+        count = count * n
+    return count
 
 
 def compute_dtype(xp, dtype):
@@ -80,7 +106,7 @@ def check_input(xp, input):
         raise ValueError(
             "input must have shape (B, C, *spatial) with at least 2 axes; "
             f"got shape {tuple(input.shape)}")
-    if math.prod(input.shape) == 0:
+    if size(input.shape) == 0:
         raise ValueError(f"input is empty (shape {tuple(input.shape)}); the loss is undefined")
 
 
@@ -232,6 +258,8 @@ def prepare(xp, input, target, mask, ignore_index):
 
 def _native(xp):
     """'torch', 'jax' or None: whose fused kernels :func:`activate` and :func:`softplus` may use."""
+    if _TORCH is not None and xp is _TORCH[1]:
+        return "torch"
     import array_api_compat
     if array_api_compat.is_torch_namespace(xp):
         return "torch"
@@ -340,7 +368,7 @@ def expand_cells(xp, cells, ndim, batch):
 def valid_count(xp, m, x, axes):
     """N per reduction cell: the number of valid elements summed."""
     if m is None:
-        return float(math.prod(x.shape[a] for a in axes))
+        return float(size([x.shape[a] for a in axes]))
     return xp.sum(m, axis=axes)
 
 

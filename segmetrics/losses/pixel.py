@@ -25,6 +25,7 @@ from segmetrics.losses._common import (
     loss_function,
     namespace,
     prepare,
+    size,
     upstream,
     with_background,
     without_background,
@@ -124,6 +125,8 @@ class PixelSpec:
     :math:`D_- = p^\gamma (p - \gamma q \log q)`.
     """
 
+    fusable = True      # the torch adapter may run it through torch.compile (not a field)
+
     kind: str
     weights: tuple
     pos_weight: object = None      # float, or None: (N - G)/G per channel from the target
@@ -134,7 +137,7 @@ class PixelSpec:
 
     def _state(self, xp, x, g, m):
         xc = astype(xp, x, compute_dtype(xp, x.dtype))
-        pixels = float(math.prod(x.shape[2:]) * x.shape[0])
+        pixels = float(size(x.shape[2:]) * x.shape[0])
         uniform = all(w == 1.0 for w in self.weights)
         w = None if uniform else _channel_vector(xp, self.weights, xc)
         valid = m if w is None else (w if m is None else m * w)

@@ -146,6 +146,8 @@ _GROUPED = ("kappa_multiclass", "generalized_dice")   # one loss per set of chan
 class RegionSpec:
     """Validated, hashable parameters of a region loss and its forward/backward maths."""
 
+    fusable = True      # the torch adapter may run it through torch.compile (not a field)
+
     kind: str
     activation: object
     smooth_nr: float
