@@ -34,8 +34,8 @@ import numpy as np
 from segmetrics import _arrays, _executor, _layout
 from segmetrics import distance as _distance
 from segmetrics import from_counts as _formulas
-from segmetrics import overlap as _overlap
 from segmetrics._backends import backend_name, check_backend_for, kernels
+from segmetrics._host_overlap import padded
 from segmetrics._validate import (
     as_array,
     check_choice,
@@ -505,7 +505,7 @@ def _device_counts(pred, gt, labels, threshold, one_hot, ignore_index, backend):
                 continue
             k = int(max(chosen)) + 1
             confusion = confusion_matrix(p, g, ignore_index=ignore_index, backend=backend)
-            rows.append(_formulas.per_label_counts(_overlap._padded(confusion, k), chosen))
+            rows.append(_formulas.per_label_counts(padded(confusion, k), chosen))
         if len(rows) == 1:
             per_sample.append(Counts(*(np.asarray(c, dtype=np.int64) for c in rows[0])))
         else:
