@@ -55,10 +55,13 @@ def check_backend_for(backend, kind):
             "arrays to the host"
         )
     if kind != DEVICE and backend in DEVICE_BACKENDS:
+        device_arrays = ("PyTorch tensors (simulated on the CPU: SEGMETRICS_GPU_SIMULATE is set)"
+                         if _arrays.GPU_SIMULATE else "CUDA tensors (or set "
+                         "SEGMETRICS_GPU_SIMULATE=1 to run the device kernels on the CPU)")
         raise ValueError(
             f"backend {backend!r} runs on a GPU device but the arrays are host arrays; pass "
-            f"backend='auto' or one of {', '.join(map(repr, BACKENDS))}, or pass CUDA "
-            "tensors (or set SEGMETRICS_GPU_SIMULATE=1 to run the device kernels on the CPU)"
+            f"backend='auto' or one of {', '.join(map(repr, BACKENDS))}, or pass "
+            f"{device_arrays}"
         )
     return backend
 
