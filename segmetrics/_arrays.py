@@ -21,8 +21,21 @@ if GPU_SIMULATE:
 HOST, CHUNKED, DEVICE = "host", "chunked", "device"
 
 
+_ARRAY_PACKAGES = frozenset(("torch", "cupy", "jax", "jaxlib", "dask"))
+
+
 def _top_module(array):
-    return type(array).__module__.split(".")[0]
+    """The top-level package of ``array``'s type, or of its first base class from PyTorch,
+    CuPy, JAX or Dask (so subclasses such as MONAI's ``MetaTensor`` count as tensors)."""
+    cls = type(array)
+    top = cls.__module__.partition(".")[0]
+    if top in _ARRAY_PACKAGES or top in ("numpy", "builtins"):
+        return top
+    for base in cls.__mro__[1:]:
+        base_top = base.__module__.partition(".")[0]
+        if base_top in _ARRAY_PACKAGES:
+            return base_top
+    return top
 
 
 def is_chunked(array):
@@ -32,7 +45,10 @@ def is_chunked(array):
 
 def is_device(array):
     """Whether ``array`` lives on a GPU (or, when simulating, is any PyTorch tensor)."""
-    module = _top_module(array)
+    return _on_device(array, _top_module(array))
+
+
+def _on_device(array, module):
     if module == "torch":
         return GPU_SIMULATE or getattr(array, "is_cuda", False)
     if module == "cupy":
@@ -57,9 +73,10 @@ def array_kind(pred, gt):
     ValueError
         If one input is on a device and the other is not.
     """
-    if is_chunked(pred) or is_chunked(gt):
+    pred_module, gt_module = _top_module(pred), _top_module(gt)
+    if pred_module == "dask" or gt_module == "dask":
         return CHUNKED
-    on_device = is_device(pred), is_device(gt)
+    on_device = _on_device(pred, pred_module), _on_device(gt, gt_module)
     if all(on_device):
         return DEVICE
     if any(on_device):

@@ -18,7 +18,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("triton")
 
 import segmetrics  # noqa: E402
-from segmetrics import _backends  # noqa: E402
+from segmetrics import _arrays, _backends  # noqa: E402
 
 DEVICE_BACKENDS = ("triton", "torch")
 LABEL_DTYPES = ("bool", "uint8", "int16", "int32", "int64")
@@ -404,8 +404,6 @@ def test_broadcast_views_are_counted_in_place(device):
 
 
 def test_cpu_tensors_take_the_host_path_unless_simulating(monkeypatch):
-    from segmetrics import _arrays
-
     monkeypatch.setattr(_arrays, "GPU_SIMULATE", False)
     pred, gt = np.array([1, 1, 0, 0], dtype=np.uint8), np.array([1, 0, 1, 0], dtype=np.uint8)
     assert segmetrics.dice(torch.from_numpy(pred), torch.from_numpy(gt), backend="cython") == 0.5
@@ -422,3 +420,17 @@ def test_one_byte_label_maps_beyond_the_first_pass_equal_the_host(device):
                 segmetrics.dice(on_device(pred, device, "strided"), on_device(gt, device),
                                 labels=[200, 1, 3, 7], ignore_index=ignore, backend=backend),
                 segmetrics.dice(pred, gt, labels=[200, 1, 3, 7], ignore_index=ignore))
+
+
+class _TaggedTensor(torch.Tensor):
+    """A tensor subclass from outside PyTorch, as MONAI's MetaTensor is."""
+
+
+def test_tensor_subclasses_take_the_device_path(device):
+    pred = torch.tensor([[1, 1, 0], [0, 1, 0]], dtype=torch.uint8, device=device)
+    gt = torch.tensor([[1, 0, 0], [1, 1, 0]], dtype=torch.uint8, device=device)
+    tagged_pred, tagged_gt = pred.as_subclass(_TaggedTensor), gt.as_subclass(_TaggedTensor)
+    assert _arrays.array_kind(tagged_pred, tagged_gt) == _arrays.DEVICE
+    host_pred, host_gt = pred.cpu().numpy(), gt.cpu().numpy()
+    assert segmetrics.dice(tagged_pred, tagged_gt) == segmetrics.dice(host_pred, host_gt)
+    assert segmetrics.hd95(tagged_pred, tagged_gt) == segmetrics.hd95(host_pred, host_gt)

@@ -20,7 +20,11 @@ def torch_module():
 
 
 def as_tensor(array, name):
-    """``array`` as a PyTorch tensor on its own device, sharing its memory (DLPack).
+    """``array`` as a plain PyTorch tensor on its own device, sharing its memory.
+
+    CuPy and JAX arrays come in through DLPack; tensor subclasses (MONAI's
+    ``MetaTensor``) are viewed as plain tensors, so their metadata handling stays out
+    of the kernels.
 
     Raises
     ------
@@ -30,6 +34,8 @@ def as_tensor(array, name):
     torch = torch_module()
     if _top_module(array) != "torch":
         array = torch.from_dlpack(array)
+    elif type(array) is not torch.Tensor:
+        array = array.as_subclass(torch.Tensor)
     if array.dtype == torch.bool:
         return array
     if array.is_complex() or not (array.is_floating_point() or _is_integer(torch, array.dtype)):
