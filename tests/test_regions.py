@@ -111,7 +111,8 @@ def test_brats_regions_in_order_and_absent_labels():
 def test_generalized_dice_over_regions():
     gt = np.array([0, 1, 2, 3, 3, 2, 0, 1])
     pred = np.array([0, 1, 3, 3, 0, 2, 2, 1])
-    counts = regions.region_counts(segmetrics.confusion_matrix(pred, gt), list(regions.BRATS.values()))
+    counts = regions.region_counts(segmetrics.confusion_matrix(pred, gt),
+                                   list(regions.BRATS.values()))
     assert rates.generalized_dice(pred, gt, regions=regions.BRATS) == \
         float(from_counts.generalized_dice(counts))
 
@@ -201,7 +202,8 @@ def test_distance_regions_refuse_float_maps_and_labels_together():
         segmetrics.assd(np.array([0, 1]), np.array([1, 1]), regions={"a": [1]}, labels=[1])
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=4, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**31), dtype=st.sampled_from([np.uint8, np.int32]))
 def test_device_distance_regions_equal_host(device, seed, dtype):
     torch = pytest.importorskip("torch")

@@ -11,7 +11,8 @@ from typing import NamedTuple
 
 __all__ = [
     "DEFAULT_METRICS", "DEFINITIONS", "DISTANCE_METRICS", "HIGHER_IS_BETTER", "LESION_METRICS",
-    "METRICS", "OVERLAP_METRICS", "REGISTRY", "TOPOLOGY_METRICS", "SCORED_STATUSES", "STATUSES", "SURFACES", "Metric",
+    "METRICS", "OVERLAP_METRICS", "REGISTRY", "TOPOLOGY_METRICS", "SCORED_STATUSES", "STATUSES",
+    "SURFACES", "Metric",
     "definitions", "worst_case", "worst_case_array",
 ]
 

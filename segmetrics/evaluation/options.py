@@ -239,4 +239,15 @@ def check_metrics(metrics):
                 "need segmetrics.surface_distances, which this build of segmetrics lacks; "
                 "choose overlap metrics with --metrics"
             )
+    _check_optional_dependencies(metrics)
     return metrics
+
+
+def _check_optional_dependencies(metrics):
+    """Refuse up front a metric whose optional dependency is missing (not once per case)."""
+    if "cldice" in metrics:
+        import importlib.util
+
+        if importlib.util.find_spec("skimage") is None:
+            raise UsageError("cldice needs scikit-image for the skeletons: "
+                             "pip install scikit-image (or 'segmetrics[cldice]')")
