@@ -72,6 +72,14 @@ def region_counts(confusion, label_sets):
         int64 arrays in region order: :math:`TP_R = \\sum_{i, j \\in R} C_{ij}`,
         :math:`FN_R = \\sum_{i \\in R} \\sum_{j} C_{ij} - TP_R`,
         :math:`FP_R = \\sum_{j \\in R} \\sum_{i} C_{ij} - TP_R`, and TN the rest.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segmetrics import confusion_matrix
+    >>> gt, pred = np.array([0, 1, 2, 3, 3]), np.array([0, 1, 3, 3, 0])
+    >>> region_counts(confusion_matrix(pred, gt), [(1, 2, 3), (3,)])
+    Counts(tp=array([3, 1]), fp=array([0, 1]), fn=array([1, 1]), tn=array([1, 2]))
     """
     confusion = np.asarray(confusion, dtype=np.int64)
     k = confusion.shape[0]
@@ -103,7 +111,15 @@ def region_masks(pred, gt, labels, device):
 
 
 def parse_regions(text):
-    """``--regions`` text -> ``{name: labels}``: a preset name or ``'WT=1,2,3;TC=1,3;ET=3'``."""
+    """``--regions`` text -> ``{name: labels}``: a preset name or ``'WT=1,2,3;TC=1,3;ET=3'``.
+
+    Examples
+    --------
+    >>> parse_regions("WT=1,2,3;ET=3")
+    {'WT': (1, 2, 3), 'ET': (3,)}
+    >>> parse_regions("brats")
+    {'WT': (1, 2, 3), 'TC': (1, 3), 'ET': (3,)}
+    """
     text = text.strip()
     if text.lower() in PRESETS:
         return dict(PRESETS[text.lower()])

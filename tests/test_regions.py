@@ -241,3 +241,10 @@ def test_region_counts_of_a_table():
     assert counts.fp.tolist() == [1 + 3 + 9 + 11, 2 + 6 + 14, 0]
     assert (counts.tp + counts.fp + counts.fn + counts.tn).tolist() == [n, n, n]
     assert math.isnan(from_counts.dice(from_counts.Counts(*(c[2] for c in counts))))
+
+
+def test_docstring_examples():
+    import doctest
+
+    result = doctest.testmod(regions)
+    assert result.attempted >= 5 and result.failed == 0
