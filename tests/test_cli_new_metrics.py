@@ -181,3 +181,16 @@ def test_usage_errors(folders, tmp_path, capsys, args, message):
 def test_options_build_refuses_bad_regions():
     with pytest.raises(UsageError, match="region 'WT'"):
         evaluate_folder(".", ".", regions={"WT": []})
+
+
+def test_compare_with_regions(folders):
+    from segmetrics.compare import compare_folders
+
+    root, _ = folders
+    result = compare_folders(root / "preds", root / "gts", root / "gts", regions="brats",
+                             metrics=["dice", "lesion_dice"], n_resamples=0)
+    rows = {(r["metric"], r["label"]): r for r in result.rows}
+    assert set(rows) == {(m, label) for m in ("dice", "lesion_dice")
+                         for label in ("WT", "TC", "ET", "all")}
+    assert all(r["n_cases"] == (9 if r["label"] == "all" else 3) for r in result.rows)
+    assert all(r["mean_b"] == 1.0 and r["mean_a"] < 1.0 for r in result.rows)
