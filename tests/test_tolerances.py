@@ -186,3 +186,58 @@ def test_device_directed_equal_host(device, seed, direction):
     np.testing.assert_array_equal(
         segmetrics.surface_dice(tp, tg, labels=[1, 2], tolerance={1: 0.5, 2: 2.0}),
         segmetrics.surface_dice(pred, gt, labels=[1, 2], tolerance=[0.5, 2.0]))
+
+
+def _peer_blobs():
+    rng = np.random.default_rng(5)
+    grid = np.indices((30, 28, 16)).astype(float)
+    centre = np.array((15.0, 14.0, 8.0))
+
+    def blob(offset, radii):
+        rel = [(g - c - o) / r for g, c, o, r in zip(grid, centre, offset, radii)]
+        return sum(r * r for r in rel) + 0.1 * rng.standard_normal(grid.shape[1:]) <= 1.0
+
+    gt = np.where(blob((0, 0, 0), (9, 8, 5)), 1, 0) + np.where(blob((3, 2, 0), (4, 4, 3)), 1, 0)
+    pred = np.where(blob((1, -1, 1), (8, 9, 4)), 1, 0) + np.where(blob((2, 3, 1), (4, 3, 3)), 1, 0)
+    for labels in (gt, pred):
+        labels[[0, -1]] = 0
+        labels[:, [0, -1]] = 0
+        labels[:, :, [0, -1]] = 0
+    return pred.astype(np.uint8), gt.astype(np.uint8)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+def test_monai_directed_and_per_class_tolerances():
+    torch = pytest.importorskip("torch")
+    metrics = pytest.importorskip("monai.metrics")
+    pred, gt = _peer_blobs()
+    spacing = (0.8, 1.1, 2.5)
+
+    def one_hot(labels):
+        return torch.from_numpy(np.stack([labels == c for c in range(3)])[None].astype(float))
+
+    p, g = one_hot(pred), one_hot(gt)
+    # MONAI's directed forms measure from y_pred to y: our pred_to_gt.
+    hd = metrics.compute_hausdorff_distance(p, g, spacing=spacing, directed=True)
+    hd95 = metrics.compute_hausdorff_distance(p, g, percentile=95, spacing=spacing,
+                                              directed=True)
+    asd = metrics.compute_average_surface_distance(p, g, symmetric=False, spacing=spacing)
+    kwargs = dict(labels=[1, 2], spacing=spacing, direction="pred_to_gt")
+    np.testing.assert_allclose(segmetrics.hausdorff(pred, gt, **kwargs), hd[0], rtol=1e-6)
+    np.testing.assert_allclose(segmetrics.hd95(pred, gt, **kwargs), hd95[0], rtol=1e-6)
+    np.testing.assert_allclose(segmetrics.assd(pred, gt, **kwargs), asd[0], rtol=1e-6)
+    nsd = metrics.compute_surface_dice(p, g, class_thresholds=[1.0, 2.5], spacing=spacing)
+    np.testing.assert_allclose(
+        segmetrics.surface_dice(pred, gt, labels=[1, 2], spacing=spacing,
+                                tolerance={1: 1.0, 2: 2.5}), nsd[0], rtol=1e-6)
+
+
+def test_medpy_directed_asd():
+    binary = pytest.importorskip("medpy.metric.binary")
+    pred, gt = _peer_blobs()
+    p, g = pred == 1, gt == 1
+    # medpy.asd(result, reference): mean distance from the result's surface to the reference's.
+    assert segmetrics.assd(p, g, spacing=(0.8, 1.1, 2.5), direction="pred_to_gt") == \
+        pytest.approx(binary.asd(p, g, voxelspacing=(0.8, 1.1, 2.5)), rel=1e-12)
+    assert segmetrics.assd(p, g, spacing=(0.8, 1.1, 2.5), direction="gt_to_pred") == \
+        pytest.approx(binary.asd(g, p, voxelspacing=(0.8, 1.1, 2.5)), rel=1e-12)
