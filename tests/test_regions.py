@@ -248,3 +248,14 @@ def test_docstring_examples():
 
     result = doctest.testmod(regions)
     assert result.attempted >= 5 and result.failed == 0
+
+
+def test_dask_distance_regions_equal_host():
+    da = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(6)
+    pred = rng.integers(0, 4, (9, 10)).astype(np.uint8)
+    gt = rng.integers(0, 4, (9, 10)).astype(np.uint8)
+    got = segmetrics.hd95(da.from_array(pred, chunks=4), da.from_array(gt, chunks=5),
+                          regions=regions.BRATS, spacing=(1.0, 0.5))
+    np.testing.assert_array_equal(got, segmetrics.hd95(pred, gt, regions=regions.BRATS,
+                                                       spacing=(1.0, 0.5)))
