@@ -68,9 +68,18 @@ def _add_scoring_options(parser):
                              "file header gives it (NIfTI: x, y, z, e.g. 0.8,0.8,2.5); "
                              "overrides the headers, with a warning where it contradicts "
                              "one; needed for .npy, PNG and TIFF, which store none")
-    parser.add_argument("--nsd-tolerance", type=float, default=1.0,
-                        help="normalised surface Dice tolerance, physical units "
-                             "(default: %(default)s)")
+    parser.add_argument("--nsd-tolerance", default="1.0",
+                        help="normalised surface Dice tolerance, physical units: one number, "
+                             "or per label '1=2.0,2=1.0' (region names with --regions); a "
+                             "bare number in the list is the tolerance of the labels not "
+                             "named, else 1.0 (default: %(default)s)")
+    parser.add_argument("--regions",
+                        help="score unions of labels instead of labels, e.g. "
+                             "'WT=1,2,3;TC=1,3;ET=3', or the preset 'brats' (nnU-Net's BraTS "
+                             "regions: WT=1,2,3;TC=1,3;ET=3); the label column then holds "
+                             "the region name")
+    parser.add_argument("--fbeta-beta", type=float, default=1.0,
+                        help="beta of the fbeta metric (default: %(default)s)")
     parser.add_argument("--surface", choices=SURFACES, default="voxel",
                         help="surface of the distance metrics: voxel (boundary voxels) or "
                              "surfel (DeepMind surface-distance's area-weighted surface "
@@ -207,7 +216,7 @@ def _options(args, command_line):
         "zero_division": args.zero_division, "jobs": args.jobs, "overwrite": args.overwrite,
         "confidence": args.confidence, "n_resamples": args.bootstrap_resamples,
         "command_line": command_line, "progress": not args.quiet and sys.stderr.isatty(),
-        "surface": args.surface,
+        "surface": args.surface, "regions": args.regions, "fbeta_beta": args.fbeta_beta,
     }
 
 

@@ -33,10 +33,12 @@ the grid of voxel corners, weighted by area; :mod:`segmetrics._surfel`): they
 form boundary sets of the same row-wise kind, searched the same way.
 """
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
 from segmetrics import _executor, _layout, _surfel
+from segmetrics import regions as _regions
 from segmetrics._arrays import DEVICE, array_kind, is_device
 from segmetrics._backends import backend_name, check_backend, check_backend_for, kernels
 from segmetrics._validate import (
@@ -59,6 +61,7 @@ __all__ = [
 
 CONNECTIVITIES = ("face", "full")
 HD_MODES = ("max", "pooled")
+DIRECTIONS = ("symmetric", "pred_to_gt", "gt_to_pred")
 SURFACES = ("voxel", "surfel")
 
 # Search cost model, in probe units (an empty row visited costs 1, a row with
@@ -155,7 +158,12 @@ class SurfaceDistances:
             return one_empty
         return None
 
-    def hausdorff(self, percentile=None, hd_mode="max"):
+    def _directed(self, direction):
+        """``(distances, weights)`` of the sets ``direction`` reads: both, or one (any order)."""
+        a, b = (self._pred_to_gt, self.pred_weights), (self._gt_to_pred, self.gt_weights)
+        return {"symmetric": (a, b), "pred_to_gt": (a,), "gt_to_pred": (b,)}[direction]
+
+    def hausdorff(self, percentile=None, hd_mode="max", direction="symmetric"):
         """Hausdorff distance, or its ``percentile``-th percentile form.
 
         ``percentile=None`` gives the largest directed distance. Otherwise
@@ -163,38 +171,46 @@ class SurfaceDistances:
         ``"pooled"`` the percentile of both sets together, with NumPy's
         linear interpolation; with surfel weights, DeepMind's area-weighted
         percentile (the first distance whose cumulative area share reaches it).
+        ``direction="pred_to_gt"`` (or ``"gt_to_pred"``) reads that directed set
+        only (``hd_mode`` then has no effect); the empty rule is unchanged.
         """
         percentile = _check_percentile(percentile)
         check_choice(hd_mode, "hd_mode", HD_MODES)
+        sets = self._directed(check_choice(direction, "direction", DIRECTIONS))
         empty = self._empty_value(math.inf)
         if empty is not None:
             return empty
-        a, b = self._pred_to_gt, self._gt_to_pred  # any order
         if percentile is None:
-            return float(max(a.max(), b.max()))
-        if self.pred_weights is not None:
-            wa, wb = self.pred_weights, self.gt_weights
-            if hd_mode == "pooled":
+            return float(max(d.max() for d, _ in sets))
+        if hd_mode == "pooled" and len(sets) == 2:
+            (a, wa), (b, wb) = sets
+            if wa is not None:
                 return _surfel.weighted_percentile(np.concatenate((a, b)),
                                                    np.concatenate((wa, wb)), percentile)
-            return max(_surfel.weighted_percentile(a, wa, percentile),
-                       _surfel.weighted_percentile(b, wb, percentile))
-        if hd_mode == "pooled":
             return float(np.percentile(np.concatenate((a, b)), percentile))
-        return float(max(np.percentile(a, percentile), np.percentile(b, percentile)))
+        if sets[0][1] is not None:
+            return max(_surfel.weighted_percentile(d, w, percentile) for d, w in sets)
+        return float(max(np.percentile(d, percentile) for d, _ in sets))
 
-    def hd95(self, hd_mode="max"):
+    def hd95(self, hd_mode="max", direction="symmetric"):
         """95th-percentile Hausdorff distance; see :meth:`hausdorff`."""
-        return self.hausdorff(95.0, hd_mode)
+        return self.hausdorff(95.0, hd_mode, direction)
 
-    def assd(self):
+    def assd(self, direction="symmetric"):
         """Average symmetric surface distance: the mean of both directed sets pooled.
 
         With surfel weights, the area-weighted mean of both sets pooled.
+        ``direction="pred_to_gt"`` (or ``"gt_to_pred"``) gives the mean of that
+        directed set only (the average surface distance, ASD); the empty rule
+        is unchanged.
         """
+        sets = self._directed(check_choice(direction, "direction", DIRECTIONS))
         empty = self._empty_value(math.inf)
         if empty is not None:
             return empty
+        if len(sets) == 1:
+            ((d, w),) = sets
+            return float(d.mean()) if w is None else float(np.dot(d, w) / w.sum())
         if self.pred_weights is not None:
             wa, wb = self.pred_weights, self.gt_weights
             total = np.dot(self.pred_to_gt, wa) + np.dot(self.gt_to_pred, wb)
@@ -534,12 +550,67 @@ def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto", su
     return [pair(p_boxes.get(label), g_boxes.get(label), label) for label in labels]
 
 
-def _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface):
-    """:func:`_compute` for host arrays; device arrays are computed on their device."""
+def _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions=None):
+    """:func:`_compute` for host arrays; device arrays are computed on their device.
+
+    With ``regions``, one binary computation per region's union masks, in region order.
+    """
+    if regions is not None:
+        return _compute_regions(kind, pred, gt, spacing, labels, connectivity, backend, surface,
+                                regions)
     if kind == DEVICE:
         from segmetrics._gpu import distance as device
         return device.compute(pred, gt, spacing, labels, connectivity, backend, surface)
     return _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
+
+
+def _compute_regions(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions):
+    """One SurfaceDistances per region, between the union masks of its labels."""
+    _regions.exclusive(labels, regions)
+    _, label_sets = _regions.check_regions(regions)
+    device = kind == DEVICE
+    if device:
+        from segmetrics._gpu.distance import _checked_masks as checked
+    else:
+        checked = _checked_masks
+    pred, gt = checked(pred, gt)
+    results = []
+    for region in label_sets:
+        p, g = _regions.region_masks(pred, gt, region, device)
+        results.append(_compute_on(kind, p, g, spacing, None, connectivity, backend, surface))
+    return results
+
+
+def _check_direction(direction):
+    return check_choice(direction, "direction", DIRECTIONS)
+
+
+def _tolerances(tolerance, labels, regions):
+    """A checked scalar tolerance, or one per label / region (a sequence or a mapping)."""
+    if labels is not None:
+        keys, what = check_labels(labels), "label"
+    elif regions is not None:
+        keys, what = _regions.check_regions(regions)[0], "region"
+    else:
+        keys, what = None, None
+    per_item = isinstance(tolerance, Mapping) or (
+        not isinstance(tolerance, (str, bytes)) and np.ndim(tolerance) == 1)
+    if not per_item:
+        return check_real(tolerance, "tolerance", minimum=0.0)
+    if keys is None:
+        raise TypeError(f"tolerance must be a real number for binary masks (one tolerance per "
+                        f"label needs labels= or regions=); got {tolerance!r}")
+    if isinstance(tolerance, Mapping):
+        missing = [k for k in keys if k not in tolerance]
+        extra = [k for k in tolerance if k not in keys]
+        if missing or extra:
+            raise ValueError(f"tolerance must hold one entry per scored {what} {list(keys)}; "
+                             f"missing {missing}, not scored {extra}")
+        return [check_real(tolerance[k], f"tolerance[{k!r}]", minimum=0.0) for k in keys]
+    if len(tolerance) != len(keys):
+        raise ValueError(f"tolerance must hold one value per {what} ({len(keys)}: {list(keys)}); "
+                         f"got {len(tolerance)} values")
+    return [check_real(t, "each tolerance", minimum=0.0) for t in tolerance]
 
 
 def _surfel_pair(module, pred, gt, p_box, g_box, value, spacing, spacing3, axes, method):
@@ -649,6 +720,10 @@ _SHARED_TAIL = """
     labels : sequence of int, optional
         Score each label of two label maps; one pass per map finds every
         label's bounding box. The result is then an array in ``labels`` order.
+    regions : mapping of str to sequence of int, optional
+        Score unions of labels instead (e.g. ``{"WT": [1, 2, 3], "TC": [1, 3],
+        "ET": [3]}``): each region's union masks (``np.isin``) are scored as
+        binary masks; the result is in ``regions`` order. Not with ``labels``.
     connectivity : {"face", "full"}
         Boundary voxels are foreground voxels with a background neighbour among
         the 2 ndim face neighbours (``"face"``) or all 3^ndim - 1 neighbours
@@ -675,8 +750,8 @@ def _documented(function):
 
 
 @_documented
-def surface_distances(pred, gt, *, spacing=None, labels=None, connectivity="face",
-                      backend="auto", surface="voxel"):
+def surface_distances(pred, gt, *, spacing=None, labels=None, regions=None,
+                      connectivity="face", backend="auto", surface="voxel"):
     r"""Directed surface distances of two masks, computed once for every distance metric.
 
     For each boundary voxel of ``pred`` the Euclidean distance (between voxel
@@ -693,7 +768,8 @@ def surface_distances(pred, gt, *, spacing=None, labels=None, connectivity="face
     Returns
     -------
     SurfaceDistances or list of SurfaceDistances
-        One object for binary masks, a list in ``labels`` order otherwise. Its
+        One object for binary masks, a list in ``labels`` (or ``regions``)
+        order otherwise. Its
         ``pred_to_gt`` is empty when ``pred`` is empty and all ``inf`` when
         ``gt`` is empty (and vice versa). For device arrays, a
         ``DeviceSurfaceDistances`` whose ``pred_to_gt`` and ``gt_to_pred`` are
@@ -725,7 +801,7 @@ def surface_distances(pred, gt, *, spacing=None, labels=None, connectivity="face
     """
     kind = array_kind(pred, gt)
     check_backend_for(backend, kind)
-    return _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface)
+    return _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions)
 
 
 def _per_label(result, metric):
@@ -735,8 +811,9 @@ def _per_label(result, metric):
 
 
 @_documented
-def hausdorff(pred, gt, *, spacing=None, percentile=None, labels=None, hd_mode="max",
-              connectivity="face", backend="auto", surface="voxel"):
+def hausdorff(pred, gt, *, spacing=None, percentile=None, labels=None, regions=None,
+              hd_mode="max", direction="symmetric", connectivity="face", backend="auto",
+              surface="voxel"):
     r"""Hausdorff distance between the boundaries of two masks, or a percentile of it.
 
     .. math::
@@ -759,7 +836,12 @@ def hausdorff(pred, gt, *, spacing=None, percentile=None, labels=None, hd_mode="
     percentile : float, optional
         In [0, 100]; None gives the maximum.
     hd_mode : {"max", "pooled"}
-        How the two directed sets combine for a percentile.{shared_tail}
+        How the two directed sets combine for a percentile.
+    direction : {"symmetric", "pred_to_gt", "gt_to_pred"}
+        ``"symmetric"`` (default) as above; ``"pred_to_gt"`` gives the directed
+        distance :math:`\max_{p \in \partial P} d(p, \partial G)` (or its
+        percentile) only, ``"gt_to_pred"`` the other one; ``hd_mode`` then has
+        no effect. The empty rule is the same.{shared_tail}
 
     Returns
     -------
@@ -784,13 +866,14 @@ def hausdorff(pred, gt, *, spacing=None, percentile=None, labels=None, hd_mode="
     check_backend_for(backend, kind)
     percentile = _check_percentile(percentile)
     check_choice(hd_mode, "hd_mode", HD_MODES)
-    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface)
-    return _per_label(result, lambda r: r.hausdorff(percentile, hd_mode))
+    _check_direction(direction)
+    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions)
+    return _per_label(result, lambda r: r.hausdorff(percentile, hd_mode, direction))
 
 
 @_documented
-def hd95(pred, gt, *, spacing=None, labels=None, hd_mode="max", connectivity="face",
-         backend="auto", surface="voxel"):
+def hd95(pred, gt, *, spacing=None, labels=None, regions=None, hd_mode="max",
+         direction="symmetric", connectivity="face", backend="auto", surface="voxel"):
     r"""95th-percentile Hausdorff distance: :func:`hausdorff` with ``percentile=95``.
 
     ``hd_mode="max"`` gives :math:`\max(P_{95}(d_{P \to G}), P_{95}(d_{G \to P}))`;
@@ -801,7 +884,10 @@ def hd95(pred, gt, *, spacing=None, labels=None, hd_mode="max", connectivity="fa
     Parameters
     ----------{shared}
     hd_mode : {"max", "pooled"}
-        How the two directed sets combine.{shared_tail}
+        How the two directed sets combine.
+    direction : {"symmetric", "pred_to_gt", "gt_to_pred"}
+        ``"pred_to_gt"`` gives :math:`P_{95}(d_{P \to G})` only, ``"gt_to_pred"``
+        :math:`P_{95}(d_{G \to P})`; ``hd_mode`` then has no effect.{shared_tail}
 
     Returns
     -------
@@ -818,13 +904,14 @@ def hd95(pred, gt, *, spacing=None, labels=None, hd_mode="max", connectivity="fa
     kind = array_kind(pred, gt)
     check_backend_for(backend, kind)
     check_choice(hd_mode, "hd_mode", HD_MODES)
-    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface)
-    return _per_label(result, lambda r: r.hd95(hd_mode))
+    _check_direction(direction)
+    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions)
+    return _per_label(result, lambda r: r.hd95(hd_mode, direction))
 
 
 @_documented
-def assd(pred, gt, *, spacing=None, labels=None, connectivity="face", backend="auto",
-         surface="voxel"):
+def assd(pred, gt, *, spacing=None, labels=None, regions=None, direction="symmetric",
+         connectivity="face", backend="auto", surface="voxel"):
     r"""Average symmetric surface distance.
 
     .. math::
@@ -839,7 +926,12 @@ def assd(pred, gt, *, spacing=None, labels=None, connectivity="face", backend="a
     Both masks empty gives NaN; exactly one empty gives ``inf``.
 
     Parameters
-    ----------{shared}{shared_tail}
+    ----------{shared}
+    direction : {"symmetric", "pred_to_gt", "gt_to_pred"}
+        ``"pred_to_gt"`` gives the directed average surface distance
+        :math:`\frac{1}{|\partial P|} \sum_{p \in \partial P} d(p, \partial G)`
+        only (area-weighted with surfels), ``"gt_to_pred"`` the other one.
+        The empty rule is the same.{shared_tail}
 
     Returns
     -------
@@ -855,13 +947,14 @@ def assd(pred, gt, *, spacing=None, labels=None, connectivity="face", backend="a
     """
     kind = array_kind(pred, gt)
     check_backend_for(backend, kind)
-    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface)
-    return _per_label(result, lambda r: r.assd())
+    _check_direction(direction)
+    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions)
+    return _per_label(result, lambda r: r.assd(direction))
 
 
 @_documented
-def surface_dice(pred, gt, *, tolerance, spacing=None, labels=None, connectivity="face",
-                 backend="auto", surface="voxel"):
+def surface_dice(pred, gt, *, tolerance, spacing=None, labels=None, regions=None,
+                 connectivity="face", backend="auto", surface="voxel"):
     r"""Normalised surface Dice (NSD) at tolerance :math:`\tau`.
 
     .. math::
@@ -877,8 +970,11 @@ def surface_dice(pred, gt, *, tolerance, spacing=None, labels=None, connectivity
 
     Parameters
     ----------{shared}
-    tolerance : float
-        :math:`\tau`, in the unit of ``spacing``; required, >= 0.{shared_tail}
+    tolerance : float, sequence of float or mapping
+        :math:`\tau`, in the unit of ``spacing``; required, >= 0. One value for
+        every label, or one per label (region): a sequence aligned with
+        ``labels`` (``regions``), or a mapping ``{label: tolerance}``
+        (``{region name: tolerance}``) with exactly the scored keys.{shared_tail}
 
     Returns
     -------
@@ -899,8 +995,11 @@ def surface_dice(pred, gt, *, tolerance, spacing=None, labels=None, connectivity
     """
     kind = array_kind(pred, gt)
     check_backend_for(backend, kind)
-    tolerance = check_real(tolerance, "tolerance", minimum=0.0)
-    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface)
+    tolerance = _tolerances(tolerance, labels, regions)
+    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions)
+    if isinstance(tolerance, list):
+        return np.array([r.surface_dice(t) for r, t in zip(result, tolerance)],
+                        dtype=np.float64)
     return _per_label(result, lambda r: r.surface_dice(tolerance))
 
 

@@ -4,7 +4,10 @@ Each public metric validates its inputs, counts once with the chosen backend
 and derives the metric with :mod:`segmetrics.from_counts`. With ``labels=None``
 the inputs are binary masks and the result is a Python float; with
 ``labels=[...]`` every label is scored one-vs-rest from a single confusion
-matrix pass and the result is a float64 array in ``labels`` order.
+matrix pass and the result is a float64 array in ``labels`` order. With
+``regions={"WT": [1, 2, 3], ...}`` every region (a union of labels) is scored
+from that same single pass (:mod:`segmetrics.regions`) and the result is a
+float64 array in ``regions`` order.
 
 The kind of the inputs is decided once, at each public function's entry
 (:func:`segmetrics._arrays.array_kind`): host arrays are counted by
@@ -16,7 +19,7 @@ import importlib
 
 import numpy as np
 
-from segmetrics import _chunked, _host_overlap
+from segmetrics import _chunked, _host_overlap, regions as _regions
 from segmetrics import from_counts as _formulas
 from segmetrics._arrays import CHUNKED, DEVICE, array_kind
 from segmetrics._backends import check_backend_for
@@ -120,11 +123,20 @@ def confusion_matrix(pred, gt, *, num_classes=None, ignore_index=None, backend="
                                  check_optional_int(ignore_index, "ignore_index"), backend)
 
 
-def _counts(pred, gt, labels, threshold, ignore_index, backend, path=None):
-    """Binary counts (``labels=None``) or one-vs-rest counts per label, from one pass."""
+def _counts(pred, gt, labels, threshold, ignore_index, backend, path=None, regions=None):
+    """Binary counts (``labels=None``), one-vs-rest counts per label or counts per region,
+    from one pass."""
     path = _entry(pred, gt, backend) if path is None else path
     threshold = _optional_threshold(threshold)
     ignore_index = check_optional_int(ignore_index, "ignore_index")
+    if regions is not None:
+        _regions.exclusive(labels, regions)
+        _, label_sets = _regions.check_regions(regions)
+        if threshold is not None:
+            raise ValueError("threshold binarises a probability map; it cannot be used with "
+                             "regions=")
+        confusion = path.confusion_matrix(pred, gt, None, ignore_index, backend)
+        return _regions.region_counts(confusion, label_sets)
     if labels is None:
         return path.binary_counts(pred, gt, threshold, ignore_index, backend)
     labels = check_labels(labels)
@@ -133,13 +145,14 @@ def _counts(pred, gt, labels, threshold, ignore_index, backend, path=None):
     return path.label_counts(pred, gt, labels, ignore_index, backend)
 
 
-def _metric(formula, pred, gt, labels, threshold, ignore_index, zero_division, backend, **params):
+def _metric(formula, pred, gt, labels, threshold, ignore_index, zero_division, backend,
+            regions=None, **params):
     """The one route of every counts-derived metric: dispatch, count once, apply ``formula``."""
     path = _entry(pred, gt, backend)
     check_real(zero_division, "zero_division", allow_nan=True)
-    counts = _counts(pred, gt, labels, threshold, ignore_index, backend, path)
+    counts = _counts(pred, gt, labels, threshold, ignore_index, backend, path, regions)
     value = formula(counts, zero_division=zero_division, **params)
-    return float(value) if labels is None else value
+    return float(value) if labels is None and regions is None else value
 
 
 _SHARED_PARAMETERS = """
@@ -154,6 +167,11 @@ _SHARED_PARAMETERS = """
         host copy (see the GPU page).
     labels : sequence of int, optional
         Score each label one-vs-rest, all from one confusion-matrix pass.
+    regions : mapping of str to sequence of int, optional
+        Score unions of labels instead, e.g. ``{"WT": [1, 2, 3], "TC": [1, 3],
+        "ET": [3]}`` (BraTS; :data:`segmetrics.regions.BRATS`): a voxel is in a
+        region when its label is. All regions come from the same single
+        confusion-matrix pass (labels below 8192). Not with ``labels``.
     threshold : float, optional
         Binary only: ``pred`` is a probability map, foreground ``pred >= threshold``.
     ignore_index : int, optional
@@ -167,7 +185,8 @@ _SHARED_PARAMETERS = """
     Returns
     -------
     float or ndarray of float64
-        A float for binary masks, an array in ``labels`` order otherwise.
+        A float for binary masks, an array in ``labels`` (or ``regions``) order
+        otherwise.
 """
 
 
@@ -183,9 +202,10 @@ def _documented(summary, example):
     "    >>> import numpy as np\n"
     "    >>> dice(np.array([1, 1, 0, 0]), np.array([1, 0, 1, 0]))\n    0.5\n",
 )
-def dice(pred, gt, *, labels=None, threshold=None, ignore_index=None, zero_division=np.nan,
-         backend="auto"):
-    return _metric(_formulas.dice, pred, gt, labels, threshold, ignore_index, zero_division, backend)
+def dice(pred, gt, *, labels=None, regions=None, threshold=None, ignore_index=None,
+         zero_division=np.nan, backend="auto"):
+    return _metric(_formulas.dice, pred, gt, labels, threshold, ignore_index, zero_division,
+                   backend, regions)
 
 
 @_documented(
@@ -193,10 +213,10 @@ def dice(pred, gt, *, labels=None, threshold=None, ignore_index=None, zero_divis
     "    >>> import numpy as np\n"
     "    >>> jaccard(np.array([1, 1, 0, 0]), np.array([1, 0, 1, 0]))\n    0.3333333333333333\n",
 )
-def jaccard(pred, gt, *, labels=None, threshold=None, ignore_index=None, zero_division=np.nan,
-            backend="auto"):
+def jaccard(pred, gt, *, labels=None, regions=None, threshold=None, ignore_index=None,
+            zero_division=np.nan, backend="auto"):
     return _metric(_formulas.jaccard, pred, gt, labels, threshold, ignore_index, zero_division,
-                   backend)
+                   backend, regions)
 
 
 @_documented(
@@ -207,14 +227,14 @@ def jaccard(pred, gt, *, labels=None, threshold=None, ignore_index=None, zero_di
     "    >>> tversky(np.array([1, 1, 0, 0]), np.array([1, 0, 1, 0]), alpha=1.0, beta=0.0)\n"
     "    0.5\n",
 )
-def tversky(pred, gt, *, alpha=0.5, beta=0.5, labels=None, threshold=None, ignore_index=None,
-            zero_division=np.nan, backend="auto"):
+def tversky(pred, gt, *, alpha=0.5, beta=0.5, labels=None, regions=None, threshold=None,
+            ignore_index=None, zero_division=np.nan, backend="auto"):
     return _metric(_formulas.tversky, pred, gt, labels, threshold, ignore_index, zero_division,
-                   backend, alpha=alpha, beta=beta)
+                   backend, regions, alpha=alpha, beta=beta)
 
 
-def kappa(pred, gt, *, labels=None, multiclass=False, threshold=None, ignore_index=None,
-          zero_division=np.nan, backend="auto"):
+def kappa(pred, gt, *, labels=None, regions=None, multiclass=False, threshold=None,
+          ignore_index=None, zero_division=np.nan, backend="auto"):
     r"""Cohen's kappa: agreement beyond chance.
 
     Binary masks (``labels=None``) and each label one-vs-rest use
@@ -231,6 +251,9 @@ def kappa(pred, gt, *, labels=None, multiclass=False, threshold=None, ignore_ind
         As for :func:`dice`; label maps for ``multiclass=True``.
     labels : sequence of int, optional
         One-vs-rest per label, or with ``multiclass`` the labels of the matrix.
+    regions : mapping of str to sequence of int, optional
+        One-vs-rest per region (union of labels), as for :func:`dice`; not with
+        ``multiclass``.
     multiclass : bool, default False
         Kappa of the whole confusion matrix; returns a float.
     threshold, ignore_index, zero_division, backend
@@ -250,9 +273,12 @@ def kappa(pred, gt, *, labels=None, multiclass=False, threshold=None, ignore_ind
     """
     if not multiclass:
         return _metric(_formulas.kappa, pred, gt, labels, threshold, ignore_index, zero_division,
-                       backend)
+                       backend, regions)
     path = _entry(pred, gt, backend)
     check_real(zero_division, "zero_division", allow_nan=True)
+    if regions is not None:
+        raise ValueError("multiclass kappa is one value of the whole label table; regions= "
+                         "applies to the one-vs-rest kappa (multiclass=False)")
     if threshold is not None:
         raise ValueError("threshold binarises a probability map; it cannot be used with multiclass")
     confusion = path.confusion_matrix(pred, gt, None, check_optional_int(ignore_index, "ignore_index"),
@@ -268,10 +294,10 @@ def kappa(pred, gt, *, labels=None, multiclass=False, threshold=None, ignore_ind
     "    >>> import numpy as np\n"
     "    >>> sensitivity(np.array([1, 1, 0, 0]), np.array([1, 1, 1, 0]))\n    0.6666666666666666\n",
 )
-def sensitivity(pred, gt, *, labels=None, threshold=None, ignore_index=None,
+def sensitivity(pred, gt, *, labels=None, regions=None, threshold=None, ignore_index=None,
                 zero_division=np.nan, backend="auto"):
     return _metric(_formulas.sensitivity, pred, gt, labels, threshold, ignore_index,
-                   zero_division, backend)
+                   zero_division, backend, regions)
 
 
 @_documented(
@@ -279,10 +305,10 @@ def sensitivity(pred, gt, *, labels=None, threshold=None, ignore_index=None,
     "    >>> import numpy as np\n"
     "    >>> specificity(np.array([1, 1, 0, 0]), np.array([1, 0, 0, 0]))\n    0.6666666666666666\n",
 )
-def specificity(pred, gt, *, labels=None, threshold=None, ignore_index=None,
+def specificity(pred, gt, *, labels=None, regions=None, threshold=None, ignore_index=None,
                 zero_division=np.nan, backend="auto"):
     return _metric(_formulas.specificity, pred, gt, labels, threshold, ignore_index,
-                   zero_division, backend)
+                   zero_division, backend, regions)
 
 
 @_documented(
@@ -290,10 +316,10 @@ def specificity(pred, gt, *, labels=None, threshold=None, ignore_index=None,
     "    >>> import numpy as np\n"
     "    >>> precision(np.array([1, 1, 0, 0]), np.array([1, 0, 0, 0]))\n    0.5\n",
 )
-def precision(pred, gt, *, labels=None, threshold=None, ignore_index=None,
+def precision(pred, gt, *, labels=None, regions=None, threshold=None, ignore_index=None,
               zero_division=np.nan, backend="auto"):
     return _metric(_formulas.precision, pred, gt, labels, threshold, ignore_index,
-                   zero_division, backend)
+                   zero_division, backend, regions)
 
 
 @_documented(
@@ -301,7 +327,7 @@ def precision(pred, gt, *, labels=None, threshold=None, ignore_index=None,
     "    >>> import numpy as np\n"
     "    >>> accuracy(np.array([1, 1, 0, 0]), np.array([1, 0, 0, 0]))\n    0.75\n",
 )
-def accuracy(pred, gt, *, labels=None, threshold=None, ignore_index=None,
+def accuracy(pred, gt, *, labels=None, regions=None, threshold=None, ignore_index=None,
              zero_division=np.nan, backend="auto"):
     return _metric(_formulas.accuracy, pred, gt, labels, threshold, ignore_index,
-                   zero_division, backend)
+                   zero_division, backend, regions)

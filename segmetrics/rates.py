@@ -2,7 +2,8 @@
 
 Each function counts once through :func:`segmetrics.overlap._metric` (binary
 masks, ``labels=[...]`` one-vs-rest from one confusion-matrix pass, probability
-maps with ``threshold``, Dask arrays, every backend) and derives its value with
+maps with ``threshold``, ``regions={name: [labels]}`` from the same pass, Dask
+arrays, every backend) and derives its value with
 the formula of the same name in :mod:`segmetrics.from_counts`; the 0/0 rules
 are on the conventions page.
 """
@@ -27,9 +28,10 @@ def _rate(name, summary, value):
     formula = getattr(_formulas, name)
 
     @_documented(summary, _PAIR + f"    >>> {name}(pred, gt)\n    {value}\n")
-    def metric(pred, gt, *, labels=None, threshold=None, ignore_index=None,
+    def metric(pred, gt, *, labels=None, regions=None, threshold=None, ignore_index=None,
                zero_division=np.nan, backend="auto"):
-        return _metric(formula, pred, gt, labels, threshold, ignore_index, zero_division, backend)
+        return _metric(formula, pred, gt, labels, threshold, ignore_index, zero_division, backend,
+                       regions)
 
     metric.__name__ = metric.__qualname__ = name
     metric.__module__ = __name__
@@ -78,14 +80,14 @@ prevalence = _rate("prevalence", "Prevalence :math:`(TP + FN) / N`.", "0.5")
     "F-beta score :math:`(1+\\beta^2) TP / ((1+\\beta^2) TP + \\beta^2 FN + FP)`.\n\n"
     "    ``beta`` > 0; ``beta=1`` is Dice, larger values weigh recall more.",
     _PAIR + "    >>> fbeta(pred, gt, beta=2.0)\n    0.6666666666666666\n")
-def fbeta(pred, gt, *, beta=1.0, labels=None, threshold=None, ignore_index=None,
+def fbeta(pred, gt, *, beta=1.0, labels=None, regions=None, threshold=None, ignore_index=None,
           zero_division=np.nan, backend="auto"):
     return _metric(_formulas.fbeta, pred, gt, labels, threshold, ignore_index, zero_division,
-                   backend, beta=beta)
+                   backend, regions, beta=beta)
 
 
-def absolute_volume_difference(pred, gt, *, voxel_volume=1.0, labels=None, threshold=None,
-                               ignore_index=None, backend="auto"):
+def absolute_volume_difference(pred, gt, *, voxel_volume=1.0, labels=None, regions=None,
+                               threshold=None, ignore_index=None, backend="auto"):
     r"""Absolute volume difference :math:`\big||P| - |G|\big| = |FP - FN|` times ``voxel_volume``.
 
     Never undefined (two empty masks give 0). ``voxel_volume`` is the physical
@@ -100,7 +102,7 @@ def absolute_volume_difference(pred, gt, *, voxel_volume=1.0, labels=None, thres
     1.0
     """
     return _metric(_absolute_volume_difference_formula, pred, gt, labels, threshold,
-                   ignore_index, np.nan, backend, voxel_volume=voxel_volume)
+                   ignore_index, np.nan, backend, regions, voxel_volume=voxel_volume)
 
 
 def _absolute_volume_difference_formula(counts, *, zero_division, voxel_volume):
@@ -112,7 +114,7 @@ def _generalized_dice_formula(counts, *, zero_division, weight):
     return _formulas.generalized_dice(counts, weight=weight, zero_division=zero_division)
 
 
-def generalized_dice(pred, gt, *, labels=None, weight="square", threshold=None,
+def generalized_dice(pred, gt, *, labels=None, regions=None, weight="square", threshold=None,
                      ignore_index=None, zero_division=np.nan, backend="auto"):
     r"""Generalised Dice score (Sudre et al. 2017): one weighted Dice over all ``labels``.
 
@@ -130,6 +132,8 @@ def generalized_dice(pred, gt, *, labels=None, weight="square", threshold=None,
         when the ground truth is not empty).
     labels : sequence of int, optional
         The labels summed over; usually the foreground labels.
+    regions : mapping of str to sequence of int, optional
+        Sum over these regions (unions of labels) instead of labels.
     weight : {"square", "simple", "uniform"}
         :math:`1/|G_l|^2` (Sudre et al.), :math:`1/|G_l|` or 1.
     threshold, ignore_index, zero_division, backend
@@ -152,5 +156,5 @@ def generalized_dice(pred, gt, *, labels=None, weight="square", threshold=None,
     0.6909090909090909
     """
     value = _metric(_generalized_dice_formula, pred, gt, labels, threshold, ignore_index,
-                    zero_division, backend, weight=weight)
+                    zero_division, backend, regions, weight=weight)
     return float(value)

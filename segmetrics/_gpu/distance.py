@@ -33,6 +33,7 @@ from segmetrics._validate import (
     fits_dtype,
 )
 from segmetrics.distance import (
+    DIRECTIONS,
     HD_MODES,
     SURFACES,
     SurfaceDistances,
@@ -84,25 +85,25 @@ class DeviceSurfaceDistances(SurfaceDistances):
             return one_empty
         return None
 
-    def hausdorff(self, percentile=None, hd_mode="max"):
+    def hausdorff(self, percentile=None, hd_mode="max", direction="symmetric"):
         percentile = _check_percentile(percentile)
         check_choice(hd_mode, "hd_mode", HD_MODES)
+        sets = [d for d, _ in self._directed(check_choice(direction, "direction", DIRECTIONS))]
         empty = self._empty_value(math.inf)
         if empty is not None:
             return empty
-        a, b = self._pred_to_gt, self._gt_to_pred
         if percentile is None:
-            return float(torch_module().maximum(a.max(), b.max()))
-        if hd_mode == "pooled":
-            return _percentile(torch_module().cat((a, b)), percentile)
-        return max(_percentile(a, percentile), _percentile(b, percentile))
+            return max(float(d.max()) for d in sets)
+        if hd_mode == "pooled" and len(sets) == 2:
+            return _percentile(torch_module().cat(sets), percentile)
+        return max(_percentile(d, percentile) for d in sets)
 
-    def assd(self):
+    def assd(self, direction="symmetric"):
+        sets = [d for d, _ in self._directed(check_choice(direction, "direction", DIRECTIONS))]
         empty = self._empty_value(math.inf)
         if empty is not None:
             return empty
-        a, b = self._pred_to_gt, self._gt_to_pred
-        return float(a.sum() + b.sum()) / (a.numel() + b.numel())
+        return float(sum(d.sum() for d in sets)) / sum(d.numel() for d in sets)
 
     def surface_dice(self, tolerance):
         tolerance = check_real(tolerance, "tolerance", minimum=0.0)

@@ -41,7 +41,8 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
                     both_empty="skip", zero_division=math.nan, tversky_alpha=0.5,
                     tversky_beta=0.5, spacing_tolerance=1e-3, jobs=1, resume=False,
                     overwrite=False, progress=False, command_line=None, client=None,
-                    confidence=0.95, n_resamples=10_000, seed=0, surface="voxel"):
+                    confidence=0.95, n_resamples=10_000, seed=0, surface="voxel",
+                    regions=None, fbeta_beta=1.0):
     """Score every prediction in a folder against its ground truth.
 
     Parameters
@@ -66,8 +67,11 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
     spacing : sequence of float, optional
         Voxel size per array axis, overriding the files' headers (NumPy and
         image files have none: unit spacing is used without it).
-    nsd_tolerance : float
-        Tolerance of the normalised surface Dice, in physical units.
+    nsd_tolerance : float, mapping or str
+        Tolerance of the normalised surface Dice, in physical units: one for
+        every label, or per label as ``{label: tolerance}`` (``{region name:
+        tolerance}`` with ``regions``) or ``"1=2.0,2=1.0"``; labels not named
+        use the bare number of the text (``"1.5,1=2.0"``), else 1.0.
     colormap : dict or str, optional
         Colour -> label table for RGB masks (:func:`segmetrics.io.parse_colormap`).
     strip_suffixes, pattern
@@ -124,6 +128,13 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
         numbers computed with that package (2-D and 3-D masks only: a 1-D case
         becomes an ``error`` row). ``--resume`` refuses to continue a run
         scored with the other one.
+    regions : mapping or str, optional
+        Score unions of labels instead of labels: ``{"WT": [1, 2, 3], ...}``,
+        ``"WT=1,2,3;TC=1,3;ET=3"`` or the preset ``"brats"`` (WT = 1,2,3,
+        TC = 1,3, ET = 3, nnU-Net's BraTS regions). The ``label`` of each row is
+        then the region name, rows in ``regions`` order. Not with ``labels``.
+    fbeta_beta : float
+        The beta of the ``fbeta`` metric (> 0; default 1, which is Dice).
 
     Returns
     -------
@@ -171,7 +182,8 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
         metrics=metrics, labels=labels, threshold=threshold, colormap=colormap, spacing=spacing,
         ignore_index=ignore_index, nsd_tolerance=nsd_tolerance, zero_division=zero_division,
         binarize_above=binarize_above, tversky_alpha=tversky_alpha, tversky_beta=tversky_beta,
-        spacing_tolerance=spacing_tolerance, surface=surface)
+        spacing_tolerance=spacing_tolerance, surface=surface, regions=regions,
+        fbeta_beta=fbeta_beta)
     metrics = options.metrics
     cases, unmatched = match_cases(pred_dir, gt_dir, strip_suffixes=strip_suffixes,
                                    pattern=pattern)

@@ -10,8 +10,9 @@ import math
 from typing import NamedTuple
 
 __all__ = [
-    "DEFAULT_METRICS", "DEFINITIONS", "DISTANCE_METRICS", "HIGHER_IS_BETTER", "METRICS",
-    "OVERLAP_METRICS", "REGISTRY", "SCORED_STATUSES", "STATUSES", "SURFACES", "Metric",
+    "DEFAULT_METRICS", "DEFINITIONS", "DISTANCE_METRICS", "HIGHER_IS_BETTER", "LESION_METRICS",
+    "METRICS", "OVERLAP_METRICS", "REGISTRY", "TOPOLOGY_METRICS", "SCORED_STATUSES", "STATUSES",
+    "SURFACES", "Metric",
     "definitions", "worst_case", "worst_case_array",
 ]
 
@@ -26,14 +27,20 @@ class Metric(NamedTuple):
     ----------
     name : str
         Its name in ``--metrics``, the CSV columns and the summary.
-    kind : {"overlap", "distance"}
-        Overlap metrics come from the confusion counts, distance metrics from
-        :func:`segmetrics.surface_distances`.
+    kind : {"overlap", "distance", "lesion", "topology"}
+        Overlap metrics come from the confusion counts (the formula of the same
+        name in :mod:`segmetrics.from_counts`), distance metrics from
+        :func:`segmetrics.surface_distances`, lesion metrics from one
+        :func:`segmetrics.lesion_wise` call per label (the attribute of
+        :class:`~segmetrics.lesion.LesionResult` named by ``attribute``) and
+        topology metrics from :func:`segmetrics.cldice`.
     higher_is_better : bool
     definition : str
         The formula, as written in ``summary.json`` and the report.
     surfel_definition : str
         Appended to the definition when ``surface="surfel"`` (distance metrics).
+    attribute : str
+        Lesion metrics: the :class:`~segmetrics.lesion.LesionResult` attribute.
     """
 
     name: str
@@ -41,6 +48,7 @@ class Metric(NamedTuple):
     higher_is_better: bool
     definition: str
     surfel_definition: str = ""
+    attribute: str = ""
 
     @property
     def is_distance(self):
@@ -60,6 +68,42 @@ _METRICS = (
     Metric("specificity", "overlap", True, "TN / (TN + FP)"),
     Metric("precision", "overlap", True, "TP / (TP + FP)"),
     Metric("accuracy", "overlap", True, "(TP + TN) / (TP + FP + FN + TN)"),
+    # The counts family (segmetrics.rates; 0/0 rules on the conventions page).
+    Metric("volume_similarity", "overlap", True, "1 - |FN - FP| / (2 TP + FP + FN)"),
+    Metric("absolute_volume_difference", "overlap", False,
+           "|FP - FN| x voxel volume (product of the spacing), physical units"),
+    Metric("relative_volume_difference", "overlap", False,
+           "(FP - FN) / (TP + FN), signed (0 is best)"),
+    Metric("mcc", "overlap", True,
+           "(TP TN - FP FN) / sqrt((TP + FP)(TP + FN)(TN + FP)(TN + FN))"),
+    Metric("false_positive_rate", "overlap", False, "FP / (FP + TN)"),
+    Metric("false_negative_rate", "overlap", False, "FN / (TP + FN)"),
+    Metric("npv", "overlap", True, "TN / (TN + FN)"),
+    Metric("false_discovery_rate", "overlap", False, "FP / (TP + FP)"),
+    Metric("balanced_accuracy", "overlap", True, "(TP / (TP + FN) + TN / (TN + FP)) / 2"),
+    Metric("fbeta", "overlap", True, "(1 + beta^2) TP / ((1 + beta^2) TP + beta^2 FN + FP)"),
+    Metric("informedness", "overlap", True, "TP / (TP + FN) + TN / (TN + FP) - 1"),
+    Metric("markedness", "overlap", True, "TP / (TP + FP) + TN / (TN + FN) - 1"),
+    Metric("prevalence", "overlap", True, "(TP + FN) / (TP + FP + FN + TN)"),
+    # Lesion-wise (segmetrics.lesion_wise on each label's mask; face connectivity, IoU > 0.5).
+    Metric("lesion_f1", "lesion", True,
+           "lesion-wise F1 (tp + tp_pred) / (n_gt + n_pred) of the connected components "
+           "(face connectivity), matched at IoU > 0.5", attribute="f1"),
+    Metric("lesion_recall", "lesion", True,
+           "lesion-wise sensitivity tp / n_gt (components matched at IoU > 0.5)",
+           attribute="recall"),
+    Metric("lesion_precision", "lesion", True,
+           "lesion-wise precision tp_pred / n_pred (components matched at IoU > 0.5)",
+           attribute="precision"),
+    Metric("lesion_dice", "lesion", True,
+           "BraTS-style lesion-wise Dice: sum of the true lesions' Dice / (n_gt + FP) "
+           "(components matched at IoU > 0.5)", attribute="lesion_dice"),
+    Metric("pq", "lesion", True,
+           "panoptic quality sum(IoU of matched pairs) / (TP + FP/2 + FN/2) = SQ x RQ "
+           "(components matched at IoU > 0.5)", attribute="pq"),
+    # Topology (segmetrics.cldice on each label's mask; scikit-image skeletons).
+    Metric("cldice", "topology", True,
+           "clDice 2 Tprec Tsens / (Tprec + Tsens) of the skeletons (Shit et al. 2021)"),
     Metric("hd", "distance", False,
            "Hausdorff distance between the surfaces, physical units (max of both directions)",
            "; between the surface elements of DeepMind's surface-distance (points on the "
@@ -76,9 +120,11 @@ _METRICS = (
 
 #: Every metric by name, in the order of :data:`METRICS`.
 REGISTRY = {metric.name: metric for metric in _METRICS}
-OVERLAP_METRICS = tuple(m.name for m in _METRICS if not m.is_distance)
+OVERLAP_METRICS = tuple(m.name for m in _METRICS if m.kind == "overlap")
 DISTANCE_METRICS = tuple(m.name for m in _METRICS if m.is_distance)
-METRICS = OVERLAP_METRICS + DISTANCE_METRICS
+LESION_METRICS = tuple(m.name for m in _METRICS if m.kind == "lesion")
+TOPOLOGY_METRICS = tuple(m.name for m in _METRICS if m.kind == "topology")
+METRICS = OVERLAP_METRICS + DISTANCE_METRICS + LESION_METRICS + TOPOLOGY_METRICS
 DEFAULT_METRICS = ("dice", "jaccard", "hd95", "assd", "nsd")
 #: The formula of each metric (without the options that complete it: see :func:`definitions`).
 DEFINITIONS = {m.name: m.definition for m in _METRICS}
@@ -96,7 +142,9 @@ def definitions(metrics, options):
     surfel surfaces), as ``summary.json`` records them."""
     out = {m: REGISTRY[m].definition for m in metrics}
     if "nsd" in out:
-        out["nsd"] += f" = {options.nsd_tolerance}"
+        out["nsd"] += f" = {options.nsd_tolerance_text}"
+    if "fbeta" in out:
+        out["fbeta"] += f" with beta = {options.fbeta_beta}"
     if options.surface == "surfel":
         for m in out:
             out[m] += REGISTRY[m].surfel_definition

@@ -8,9 +8,11 @@ change its values with :data:`SCHEMA_VERSION` (:meth:`Options.state`), so
 """
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from segmetrics._validate import check_choice, check_int, check_real
+from segmetrics.regions import check_regions, parse_regions
 from segmetrics.evaluation.metrics import DEFAULT_METRICS, DISTANCE_METRICS, METRICS, SURFACES
 
 __all__ = ["PRESETS", "SCHEMA_VERSION", "Options", "UsageError", "check_metrics"]
@@ -47,7 +49,10 @@ class Options:
     ``spacing`` (tuple or None: the files'), ``ignore_index``,
     ``nsd_tolerance``, ``zero_division``, ``binarize_above`` (set by the
     ``isic`` preset), ``tversky_alpha``, ``tversky_beta``,
-    ``spacing_tolerance`` and ``surface``.
+    ``spacing_tolerance``, ``surface``, ``regions`` (``((name, labels), ...)``
+    or None: score these unions of labels instead of labels),
+    ``nsd_tolerances`` (``((label or region name, tolerance), ...)``: per-label
+    NSD tolerances; the others use ``nsd_tolerance``) and ``fbeta_beta``.
     """
 
     metrics: tuple = DEFAULT_METRICS
@@ -63,13 +68,22 @@ class Options:
     tversky_beta: float = 0.5
     spacing_tolerance: float = 1e-3
     surface: str = "voxel"
+    regions: object = None
+    nsd_tolerances: tuple = ()
+    fbeta_beta: float = 1.0
 
     @classmethod
     def build(cls, *, metrics=DEFAULT_METRICS, labels=None, threshold=None, colormap=None,
               spacing=None, ignore_index=None, nsd_tolerance=1.0, zero_division=math.nan,
               binarize_above=None, tversky_alpha=0.5, tversky_beta=0.5,
-              spacing_tolerance=1e-3, surface="voxel"):
-        """Validated options; a bad value raises :class:`UsageError` naming the option."""
+              spacing_tolerance=1e-3, surface="voxel", regions=None, fbeta_beta=1.0):
+        """Validated options; a bad value raises :class:`UsageError` naming the option.
+
+        ``regions``: ``{name: labels}``, ``'WT=1,2,3;TC=1,3;ET=3'`` or a preset
+        name (``brats``). ``nsd_tolerance``: a number, ``{label: tolerance}``
+        (region names with ``regions``) or ``'1=2.0,2=1.0'`` where a bare number
+        is the tolerance of the labels not named (default 1.0).
+        """
         from segmetrics.io import parse_colormap
 
         metrics = check_metrics(metrics)
@@ -89,7 +103,17 @@ class Options:
                     raise ValueError(f"spacing values must be > 0; got {spacing}")
             if ignore_index is not None:
                 ignore_index = check_int(ignore_index, "ignore_index")
-            nsd_tolerance = check_real(nsd_tolerance, "nsd_tolerance", minimum=0.0)
+            if regions is not None:
+                if labels is not None:
+                    raise ValueError("pass labels or regions, not both")
+                if isinstance(regions, str):
+                    regions = parse_regions(regions)
+                names, sets = check_regions(regions)
+                regions = tuple(zip(names, sets))
+            nsd_tolerance, nsd_tolerances = _nsd_tolerances(nsd_tolerance, regions)
+            fbeta_beta = check_real(fbeta_beta, "fbeta_beta", minimum=0.0)
+            if fbeta_beta == 0:
+                raise ValueError("fbeta_beta must be > 0; got 0.0")
             zero_division = check_real(zero_division, "zero_division", allow_nan=True)
             if colormap is not None:
                 colormap = parse_colormap(colormap)
@@ -102,7 +126,24 @@ class Options:
             raise UsageError(str(exc)) from None
         return cls(metrics, labels, threshold, colormap, spacing, ignore_index, nsd_tolerance,
                    zero_division, binarize_above, tversky_alpha, tversky_beta,
-                   spacing_tolerance, surface)
+                   spacing_tolerance, surface, regions, nsd_tolerances, fbeta_beta)
+
+    @property
+    def region_map(self):
+        """``{name: labels}`` of ``regions``, or None."""
+        return None if self.regions is None else dict(self.regions)
+
+    def tolerance_of(self, key):
+        """The NSD tolerance of one label (or region name)."""
+        return dict(self.nsd_tolerances).get(key, self.nsd_tolerance)
+
+    @property
+    def nsd_tolerance_text(self):
+        """The tolerance as the definitions show it: ``1.0`` or ``1=2.0, 2=1.0, others 1.0``."""
+        if not self.nsd_tolerances:
+            return f"{self.nsd_tolerance}"
+        named = ", ".join(f"{key}={value}" for key, value in self.nsd_tolerances)
+        return f"{named}, others {self.nsd_tolerance}"
 
     @property
     def distance_metrics(self):
@@ -135,7 +176,50 @@ class Options:
             "tversky_alpha": self.tversky_alpha,
             "tversky_beta": self.tversky_beta,
             "spacing_tolerance": self.spacing_tolerance,
+            "regions": None if self.regions is None else {n: list(v) for n, v in self.regions},
+            "nsd_tolerances": {str(k): v for k, v in self.nsd_tolerances},
+            "fbeta_beta": self.fbeta_beta,
         }
+
+
+def _nsd_tolerances(tolerance, regions):
+    """``(default, ((key, tolerance), ...))`` from a number, a mapping or ``'1=2.0,2=1.0,1.5'``."""
+    default, named = 1.0, {}
+    if isinstance(tolerance, str):
+        for part in tolerance.split(","):
+            key, sep, value = part.strip().rpartition("=")
+            if not part.strip():
+                continue
+            try:
+                number = float(value)
+            except ValueError:
+                raise ValueError(f"nsd_tolerance must be a number or 'LABEL=TOL,...' (e.g. "
+                                 f"'1=2.0,2=1.0'); got {tolerance!r}") from None
+            if sep:
+                named[key.strip()] = number
+            else:
+                default = number
+    elif isinstance(tolerance, Mapping):
+        named = dict(tolerance)
+    else:
+        default = tolerance
+    default = check_real(default, "nsd_tolerance", minimum=0.0)
+    names = None if regions is None else [name for name, _ in regions]
+    pairs = []
+    for key, value in named.items():
+        if names is not None:
+            if str(key) not in names:
+                raise ValueError(f"nsd_tolerance names {key!r}, which is not a region "
+                                 f"({', '.join(names)})")
+            key = str(key)
+        else:
+            try:
+                key = check_int(int(key) if isinstance(key, str) else key,
+                                "each nsd_tolerance label", minimum=0)
+            except ValueError:
+                raise ValueError(f"nsd_tolerance: {key!r} is not a label (an integer)") from None
+        pairs.append((key, check_real(value, f"nsd_tolerance of {key}", minimum=0.0)))
+    return default, tuple(pairs)
 
 
 def check_metrics(metrics):
@@ -155,4 +239,15 @@ def check_metrics(metrics):
                 "need segmetrics.surface_distances, which this build of segmetrics lacks; "
                 "choose overlap metrics with --metrics"
             )
+    _check_optional_dependencies(metrics)
     return metrics
+
+
+def _check_optional_dependencies(metrics):
+    """Refuse up front a metric whose optional dependency is missing (not once per case)."""
+    if "cldice" in metrics:
+        import importlib.util
+
+        if importlib.util.find_spec("skimage") is None:
+            raise UsageError("cldice needs scikit-image for the skeletons: "
+                             "pip install scikit-image (or 'segmetrics[cldice]')")

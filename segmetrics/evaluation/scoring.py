@@ -23,7 +23,13 @@ from typing import NamedTuple
 import numpy as np
 
 from segmetrics import from_counts as _formulas
-from segmetrics.evaluation.metrics import DISTANCE_METRICS
+from segmetrics.evaluation.metrics import (
+    DISTANCE_METRICS,
+    LESION_METRICS,
+    OVERLAP_METRICS,
+    REGISTRY,
+    TOPOLOGY_METRICS,
+)
 
 __all__ = ["CaseResult", "Record", "complete_records", "error_result", "fill_records",
            "mask_reader", "score_case", "score_guarded"]
@@ -68,9 +74,16 @@ class CaseResult(NamedTuple):
     warnings: tuple
 
 
+def _requested(options):
+    """The labels (or region names, with ``regions``) asked for, or None: every label present."""
+    if options.regions is not None:
+        return tuple(name for name, _ in options.regions)
+    return options.labels
+
+
 def error_result(case, options, message):
     """A case that could not be scored: one ``error`` record per requested label."""
-    labels = options.labels if options.labels is not None else (None,)
+    labels = _requested(options) if _requested(options) is not None else (None,)
     records = [Record(case.name, label, "error", message,
                       {m: math.nan for m in options.metrics}) for label in labels]
     return CaseResult(case.name, records, None, math.nan, (), ())
@@ -121,7 +134,7 @@ def _check_geometry(pred, gt, tolerance):
     return tuple(float(s) for s in spacing)
 
 
-def _overlap_values(counts, options):
+def _overlap_values(counts, options, voxel_volume=1.0):
     """Every requested overlap metric from one set of counts (arrays in labels order)."""
     zd = options.zero_division
     values = {}
@@ -132,14 +145,58 @@ def _overlap_values(counts, options):
         values["threshold_jaccard"] = np.where(jaccard >= ISIC_JACCARD_THRESHOLD, jaccard, 0.0)
         values["threshold_jaccard"] = np.where(np.isnan(jaccard), np.nan,
                                                values["threshold_jaccard"])
-    for name in ("dice", "kappa", "sensitivity", "specificity", "precision", "accuracy"):
-        if name in wanted:
-            values[name] = getattr(_formulas, name)(counts, zero_division=zd)
-    if "tversky" in wanted:
-        values["tversky"] = _formulas.tversky(counts, alpha=options.tversky_alpha,
-                                              beta=options.tversky_beta, zero_division=zd)
+    parameters = {
+        "tversky": dict(alpha=options.tversky_alpha, beta=options.tversky_beta),
+        "fbeta": dict(beta=options.fbeta_beta),
+    }
+    for name in wanted.intersection(OVERLAP_METRICS) - set(values):
+        if name == "absolute_volume_difference":
+            values[name] = _formulas.absolute_volume_difference(counts, voxel_volume=voxel_volume)
+        else:
+            values[name] = getattr(_formulas, name)(counts, zero_division=zd,
+                                                    **parameters.get(name, {}))
     return {m: np.atleast_1d(np.asarray(values[m], dtype=np.float64))
             for m in options.metrics if m in values}
+
+
+def _without_ignored(pred, gt, options):
+    """Ignored ground-truth voxels set to background in both maps (the mask metrics)."""
+    if options.ignore_index is not None:
+        ignored = gt == options.ignore_index
+        if ignored.any():
+            return np.where(ignored, 0, pred), np.where(ignored, 0, gt)
+    return pred, gt
+
+
+def _label_masks(pred, gt, keys, options):
+    """The binary masks of each label (or region) in ``keys``."""
+    regions = options.region_map
+    for key in keys:
+        labels = regions[key] if regions is not None else (key,)
+        yield np.isin(pred, labels), np.isin(gt, labels)
+
+
+def _mask_values(pred, gt, spacing, keys, options):
+    """The lesion-wise and topology metrics: per label (region), from its two binary masks."""
+    lesion = [m for m in options.metrics if m in LESION_METRICS]
+    topology = [m for m in options.metrics if m in TOPOLOGY_METRICS]
+    if not lesion and not topology:
+        return {}
+    from segmetrics.lesion import lesion_wise
+    from segmetrics.topology import cldice
+
+    pred, gt = _without_ignored(pred, gt, options)
+    values = {m: np.full(len(keys), np.nan) for m in lesion + topology}
+    zd = options.zero_division
+    for i, (p, g) in enumerate(_label_masks(pred, gt, keys, options)):
+        if lesion:
+            result = lesion_wise(p, g, spacing=spacing, zero_division=zd)
+            for m in lesion:
+                values[m][i] = float(getattr(result, REGISTRY[m].attribute))
+        if topology:
+            p2, g2, _ = without_length_one_axes(p, g, spacing, keep=2)
+            values["cldice"][i] = cldice(p2, g2, zero_division=zd)
+    return values
 
 
 def _distance_values(pred, gt, spacing, labels, options):
@@ -149,22 +206,20 @@ def _distance_values(pred, gt, spacing, labels, options):
         return {}
     from segmetrics import surface_distances
 
-    if options.ignore_index is not None:
-        ignored = gt == options.ignore_index
-        if ignored.any():
-            pred = np.where(ignored, 0, pred)
-            gt = np.where(ignored, 0, gt)
+    pred, gt = _without_ignored(pred, gt, options)
     pred, gt, spacing = without_length_one_axes(pred, gt, spacing,
                                                 keep=2 if options.surface == "surfel" else 1)
-    distances = surface_distances(pred, gt, spacing=spacing, labels=list(labels),
-                                  surface=options.surface)
+    scored = ({"regions": options.region_map} if options.regions is not None
+              else {"labels": list(labels)})
+    distances = surface_distances(pred, gt, spacing=spacing, surface=options.surface, **scored)
     getters = {
-        "hd": lambda d: d.hausdorff(),
-        "hd95": lambda d: d.hd95(),
-        "assd": lambda d: d.assd(),
-        "nsd": lambda d: d.surface_dice(options.nsd_tolerance),
+        "hd": lambda d, key: d.hausdorff(),
+        "hd95": lambda d, key: d.hd95(),
+        "assd": lambda d, key: d.assd(),
+        "nsd": lambda d, key: d.surface_dice(options.tolerance_of(key)),
     }
-    return {m: np.array([float(getters[m](d)) for d in distances]) for m in wanted}
+    return {m: np.array([float(getters[m](d, key)) for d, key in zip(distances, labels)])
+            for m in wanted}
 
 
 def without_length_one_axes(pred, gt, spacing, keep=1):
@@ -197,8 +252,9 @@ def _status(n_pred, n_gt):
     return "both_empty"
 
 
-def _records_from_counts(name, labels, counts, distances, diagonal, options, *, missing):
-    values = _overlap_values(counts, options)
+def _records_from_counts(name, labels, counts, distances, diagonal, options, *, missing,
+                         voxel_volume=1.0):
+    values = _overlap_values(counts, options, voxel_volume)
     values.update(distances)
     records = []
     for i, label in enumerate(labels):
@@ -207,7 +263,8 @@ def _records_from_counts(name, labels, counts, distances, diagonal, options, *, 
         status = "missing" if missing else _status(n_pred, n_gt)
         error = "no prediction file for this case; scored as an empty prediction" if missing else ""
         row = {m: float(values[m][i]) if m in values else math.nan for m in options.metrics}
-        records.append(Record(name, int(label), status, error, row, diagonal))
+        label = label if options.regions is not None else int(label)
+        records.append(Record(name, label, status, error, row, diagonal))
     return records
 
 
@@ -259,17 +316,23 @@ def _score_masks(case, options, gt_mask, pred_mask):
     confusion = confusion_matrix(pred_labels, gt_labels, ignore_index=options.ignore_index)
     marginals = confusion.sum(axis=0) + confusion.sum(axis=1)
     present = tuple(int(v) for v in np.flatnonzero(marginals) if v != 0)
-    labels = options.labels if options.labels is not None else present
-    k = max([confusion.shape[0]] + [label + 1 for label in labels])
-    padded = np.zeros((k, k), dtype=np.int64)
-    padded[: confusion.shape[0], : confusion.shape[1]] = confusion
-    n_voxels = int(padded.sum())
-    counts = _formulas.per_label_counts(padded, labels) if labels else None
+    labels = _requested(options) if _requested(options) is not None else present
+    n_voxels = int(confusion.sum())
+    if options.regions is not None:
+        from segmetrics.regions import region_counts
+
+        counts = region_counts(confusion, [sets for _, sets in options.regions])
+    elif labels:
+        k = max([confusion.shape[0]] + [label + 1 for label in labels])
+        padded = np.zeros((k, k), dtype=np.int64)
+        padded[: confusion.shape[0], : confusion.shape[1]] = confusion
+        counts = _formulas.per_label_counts(padded, labels)
     records = []
     if labels:
         distances = _distance_values(pred_labels, gt_labels, spacing, labels, options)
+        distances.update(_mask_values(pred_labels, gt_labels, spacing, labels, options))
         records = _records_from_counts(case.name, labels, counts, distances, diagonal, options,
-                                       missing=missing)
+                                       missing=missing, voxel_volume=float(np.prod(spacing)))
     return CaseResult(case.name, records, n_voxels, diagonal, present, ())
 
 
@@ -279,6 +342,9 @@ def fill_records(name, labels, state, options):
     zeros = np.zeros(n, dtype=np.int64)
     counts = _formulas.Counts(zeros, zeros, zeros, np.full(n, state["n_voxels"], dtype=np.int64))
     distances = {m: np.full(n, math.nan) for m in options.metrics if m in DISTANCE_METRICS}
+    # No lesion and no skeleton in either mask: the scores are 0/0.
+    distances.update({m: np.full(n, options.zero_division) for m in options.metrics
+                      if m in LESION_METRICS + TOPOLOGY_METRICS})
     return _records_from_counts(name, labels, counts, distances, state["diagonal"], options,
                                 missing=state["missing"])
 
@@ -290,8 +356,8 @@ def complete_records(cases, kept_records, results, state, options):
         by_case.setdefault(record.case, []).append(record)
     for name, result in results.items():
         by_case[name] = list(result.records)
-    if options.labels is not None:
-        labels = options.labels
+    if _requested(options) is not None:
+        labels = _requested(options)
     else:
         found = {label for entry in state.values() for label in entry.get("present", ())}
         found |= {r.label for rs in by_case.values() for r in rs if r.label is not None}
@@ -310,5 +376,9 @@ def complete_records(cases, kept_records, results, state, options):
         absent = [label for label in labels if label not in have]
         if absent and entry is not None and entry.get("n_voxels") is not None:
             records.extend(fill_records(case.name, absent, entry, options))
-    records.sort(key=lambda r: (r.case, -1 if r.label is None else r.label))
+    if options.regions is not None:
+        order = {name: i for i, (name, _) in enumerate(options.regions)}
+        records.sort(key=lambda r: (r.case, order.get(r.label, -1)))
+    else:
+        records.sort(key=lambda r: (r.case, -1 if r.label is None else r.label))
     return records

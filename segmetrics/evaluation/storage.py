@@ -95,7 +95,7 @@ def read_previous(out_dir, metrics):
             continue  # a row cut by the interruption
         case, label, status, error, *values = row
         try:
-            record = Record(case, int(label) if label else None, status, error,
+            record = Record(case, _parsed_label(label), status, error,
                             {m: float(v) for m, v in zip(metrics, values)},
                             state.get(case, {}).get("diagonal", math.nan))
         except ValueError:
@@ -108,6 +108,16 @@ def read_previous(out_dir, metrics):
             records.extend(case_records)
             kept_state[case] = entry
     return records, kept_state
+
+
+def _parsed_label(text):
+    """A CSV label: an int label, a region name (``--regions``), or None (empty)."""
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return text
 
 
 def check_resumed_options(out_dir, state, options):
@@ -151,7 +161,10 @@ def still_valid(state, records, cases, options):
             continue  # not scored yet, or a prediction appeared since
         if entry.get("n_voxels") is not None:
             present = set(entry.get("present", ()))
-            wanted = present if options.labels is None else set(options.labels) & present
+            if options.regions is not None:
+                wanted = {name for name, _ in options.regions}
+            else:
+                wanted = present if options.labels is None else set(options.labels) & present
             if not wanted <= scored.get(case.name, set()):
                 continue  # scored earlier for other labels
         valid[case.name] = entry
