@@ -159,6 +159,42 @@ cdef extern from *:
         return bits;
     }
 
+    /* code[i] of a uint8 label map: the label if < C, SM_BAD if not, SM_IGNORED where it
+       equals ignore (has_ignore); adds the valid and the bad voxels. */
+    static void sm_codes_u8(const uint8_t* g, Py_ssize_t m, Py_ssize_t C, int has_ignore,
+                            uint8_t ignore, uint8_t* code, int64_t* n_valid, int64_t* n_bad) {
+        Py_ssize_t i = 0;
+        int64_t s_valid = 0, s_bad = 0;
+        uint8_t last = (uint8_t)(C - 1);
+    #if SM_SSE2
+        {
+            __m128i top = _mm_set1_epi8((char)last), bad = _mm_set1_epi8((char)SM_BAD);
+            __m128i ign = _mm_set1_epi8((char)ignore), ones = _mm_set1_epi8(-1);
+            __m128i zero = _mm_setzero_si128(), a_valid = zero, a_bad = zero;
+            for (; i + 16 <= m; i += 16) {
+                __m128i x = _mm_loadu_si128((const __m128i*)(g + i));
+                __m128i in = _mm_cmpeq_epi8(_mm_min_epu8(x, top), x);
+                __m128i off = has_ignore ? _mm_cmpeq_epi8(x, ign) : zero;
+                __m128i q = _mm_or_si128(_mm_and_si128(in, x), _mm_andnot_si128(in, bad));
+                q = _mm_or_si128(q, off);  /* SM_IGNORED is all ones */
+                _mm_storeu_si128((__m128i*)(code + i), q);
+                a_valid = _mm_sub_epi8(a_valid, _mm_xor_si128(off, ones));
+                a_bad = _mm_sub_epi8(a_bad, _mm_andnot_si128(_mm_or_si128(in, off), ones));
+            }
+            s_valid = sm_hsum8(a_valid);
+            s_bad = sm_hsum8(a_bad);
+        }
+    #endif
+        for (; i < m; i++) {
+            int valid = !(has_ignore && g[i] == ignore), in = g[i] <= last;
+            code[i] = valid ? (in ? g[i] : SM_BAD) : SM_IGNORED;
+            s_valid += valid;
+            s_bad += valid & !in;
+        }
+        *n_valid += s_valid;
+        *n_bad += s_bad;
+    }
+
     /* table (C x C, row-major, rows the labels) += the pairs (code[i], pick[i]) of the
        voxels whose code is a label (< C). Up to 15 channels a pair fits a byte and is
        counted by byte compares (up to 6 channels) or in four interleaved byte histograms
@@ -169,12 +205,21 @@ cdef extern from *:
         if (C <= 15) {
             uint32_t h[4][256];
             uint8_t pair[SM_BLOCK];
-            for (i = 0; i < m; i++)
-                pair[i] = code[i] < C ? (uint8_t)((code[i] << 4) | pick[i]) : 255;
+            uint8_t c8 = (uint8_t)C;
     #if SM_SSE2
             if (C <= 6) {  /* few pairs: one pass over the pair bytes per four pairs */
                 Py_ssize_t n16 = m & ~(Py_ssize_t)15, c0;
                 int j;
+                __m128i high = _mm_set1_epi8((char)0xF0);
+                /* codes SM_BAD and SM_IGNORED give rows 14 and 15, never counted here */
+                for (i = 0; i < n16; i += 16) {
+                    __m128i q = _mm_loadu_si128((const __m128i*)(code + i));
+                    __m128i p = _mm_loadu_si128((const __m128i*)(pick + i));
+                    _mm_storeu_si128((__m128i*)(pair + i),
+                                     _mm_or_si128(_mm_and_si128(_mm_slli_epi16(q, 4), high), p));
+                }
+                for (; i < m; i++)
+                    pair[i] = code[i] < c8 ? (uint8_t)((code[i] << 4) | pick[i]) : 255;
                 for (r = 0; r < C; r++) {
                     for (c0 = 0; c0 < C; c0 += 4) {
                         __m128i k[4], a[4];
@@ -198,6 +243,8 @@ cdef extern from *:
                 return;
             }
     #endif
+            for (i = 0; i < m; i++)
+                pair[i] = code[i] < c8 ? (uint8_t)((code[i] << 4) | pick[i]) : 255;
             memset(h, 0, sizeof h);
             for (i = 0; i + 4 <= m; i += 4) {
                 h[0][pair[i]]++; h[1][pair[i + 1]]++; h[2][pair[i + 2]]++; h[3][pair[i + 3]]++;
@@ -292,6 +339,8 @@ cdef extern from *:
                           uint8_t* best) noexcept nogil
     uint8_t sm_onehot_u8(const uint8_t* g, Py_ssize_t stride, Py_ssize_t C, Py_ssize_t m,
                          const uint8_t* best, int64_t* out) noexcept nogil
+    void sm_codes_u8(const uint8_t* g, Py_ssize_t m, Py_ssize_t C, int has_ignore,
+                     uint8_t ignore, uint8_t* code, int64_t* n_valid, int64_t* n_bad) noexcept nogil
     void sm_pair_table(const uint8_t* code, const uint8_t* pick, Py_ssize_t C, Py_ssize_t m,
                        int64_t* table) noexcept nogil
     int64_t sm_threshold_f32(const float* s, Py_ssize_t stride, Py_ssize_t C, Py_ssize_t m,
@@ -320,17 +369,20 @@ cdef inline void _label_codes(const label_t* gt, Py_ssize_t m, Py_ssize_t channe
     cdef Py_ssize_t i
     cdef label_t g
     cdef uint32_t valid, inside, s_valid = 0, s_bad = 0
-    cdef uint8_t q
-    for i in range(m):
-        g = gt[i]
-        valid = not (has_ignore and g == ignore)
-        inside = <uint64_t> g < <uint64_t> channels  # negative labels wrap to huge
-        q = <uint8_t> g if inside else <uint8_t> SM_BAD
-        code[i] = q if valid else <uint8_t> SM_IGNORED
-        s_valid += valid
-        s_bad += valid & (not inside)
-    n_valid[0] += s_valid
-    n_bad[0] += s_bad
+    cdef uint32_t keep = not has_ignore
+    if label_t is uint8_t:
+        sm_codes_u8(gt, m, channels, has_ignore, ignore, code, n_valid, n_bad)
+    else:
+        for i in range(m):
+            g = gt[i]
+            valid = keep | (g != ignore)
+            inside = <uint64_t> g < <uint64_t> channels  # negative labels wrap to huge
+            code[i] = ((<uint8_t> g if inside else <uint8_t> SM_BAD) if valid
+                       else <uint8_t> SM_IGNORED)
+            s_valid += valid
+            s_bad += valid & (inside ^ 1)
+        n_valid[0] += s_valid
+        n_bad[0] += s_bad
 
 
 def argmax_onehot_counts(const prob_t[:, ::1] scores, const label_t[:, ::1] onehot,
