@@ -30,7 +30,9 @@ cdef extern from *:
     """
     #include <stdint.h>
     #include <string.h>
-    #if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+    /* SM_NO_SIMD builds the plain-C loops only (how they are tested on x86-64). */
+    #if (defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)) \\
+        && !defined(SM_NO_SIMD)
     #include <emmintrin.h>
     #define SM_SSE2 1
     #else
