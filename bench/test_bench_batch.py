@@ -9,6 +9,12 @@
   threshold against a uint8 mask, against one ``segmetrics.dice`` call on the
   same arrays and ``segmetrics.batch.dice``.
 
+- ``ours-1-thread``: the same call on one thread (``segmetrics.set_num_threads(1)``),
+  to compare the kernel with the floor, which ``np.count_nonzero`` reads on one thread.
+- ``batched dice ... vs uint8 label map``: the same scores against the label map
+  ``(16, 128, 128, 128)``, by argmax and by ``threshold=1.0``; the floor reads the
+  scores and the label map once.
+
 Targets (issue 15): ours ≤ 1.3× the floor and ≥ 10× faster than ``monai``;
 ``update`` ≤ 1.2× the plain ``dice``. Run:
 ``pytest bench/test_bench_batch.py --benchmark-only``.
@@ -53,7 +59,7 @@ def _expected(scores, labels):
     return np.array(rows)
 
 
-@pytest.mark.parametrize("impl", ["floor", "ours", "monai", "monai-metric-only"])
+@pytest.mark.parametrize("impl", ["floor", "ours", "ours-1-thread", "monai", "monai-metric-only"])
 def test_batched_dice(benchmark, batch_3d, impl):
     scores, onehot, labels = batch_3d
     benchmark.group = "batched dice (16,4,128^3) float32 vs one-hot"
@@ -64,10 +70,15 @@ def test_batched_dice(benchmark, batch_3d, impl):
                            warmup_rounds=1)
         return
     expected = _expected(scores, labels)
-    if impl == "ours":
+    if impl.startswith("ours"):
         benchmark.extra_info["role"] = "ours"
-        result = benchmark.pedantic(lambda: batch.dice(scores, onehot), rounds=BIG_ROUNDS,
-                                    warmup_rounds=1)
+        if impl == "ours-1-thread":  # the kernel's own speed, against the one-thread floor
+            segmetrics.set_num_threads(1)
+        try:
+            result = benchmark.pedantic(lambda: batch.dice(scores, onehot), rounds=BIG_ROUNDS,
+                                        warmup_rounds=1)
+        finally:
+            segmetrics.set_num_threads(None)
         np.testing.assert_allclose(result, expected, rtol=1e-12)
         return
     if importlib.util.find_spec("monai") is None:
@@ -91,6 +102,31 @@ def test_batched_dice(benchmark, batch_3d, impl):
             return metric(binarised, target)
     result = benchmark.pedantic(run, rounds=1, iterations=1, warmup_rounds=0)
     np.testing.assert_allclose(result.numpy(), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("impl", ["floor", "argmax", "threshold"])
+def test_batched_dice_label_map(benchmark, batch_3d, impl):
+    scores, _, labels = batch_3d
+    benchmark.group = "batched dice (16,4,128^3) float32 vs uint8 label map"
+    if impl == "floor":
+        benchmark.extra_info["role"] = "floor"
+        as_bytes = [scores.reshape(-1).view(np.uint8), labels.reshape(-1)]
+        benchmark.pedantic(lambda: [np.count_nonzero(a) for a in as_bytes], rounds=BIG_ROUNDS,
+                           warmup_rounds=1)
+        return
+    benchmark.extra_info["role"] = "ours"
+    threshold = 1.0 if impl == "threshold" else None
+    result = benchmark.pedantic(lambda: batch.dice(scores, labels, threshold=threshold),
+                                rounds=BIG_ROUNDS, warmup_rounds=1)
+    if impl == "argmax":
+        np.testing.assert_allclose(result, _expected(scores, labels), rtol=1e-12)
+    else:
+        fg = scores >= np.float32(1.0)
+        truth = labels[:, None] == np.arange(4)[None, :, None, None, None]
+        axes = (2, 3, 4)
+        np.testing.assert_allclose(
+            result, 2 * (fg & truth).sum(axis=axes) / (fg.sum(axis=axes) + truth.sum(axis=axes)),
+            rtol=1e-12)
 
 
 @pytest.fixture(scope="module")

@@ -279,18 +279,28 @@ def test_bad_input_is_refused_with_a_clear_error(call, message):
 KERNEL_NAMES = ("argmax_onehot_counts", "argmax_confusion", "threshold_index_counts")
 
 
-@settings(max_examples=25, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.integers(0, 2500),
+# Channel counts that take each path of the Cython kernels: the pair table by byte
+# compares (<= 6), by byte histograms (<= 15), per voxel in a block (<= 253), and the
+# per-voxel kernels of wider maps (> 253).
+CHANNEL_COUNTS = [1, 2, 3, 4, 5, 6, 7, 12, 15, 16, 40, 253, 254, 300]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(CHANNEL_COUNTS), st.integers(0, 9000),
        st.sampled_from([np.float32, np.float64]), st.sampled_from([np.uint8, np.int64]))
 def test_channel_kernels_equal_the_reference(seed, c, n, dtype, gt_dtype):
+    # n spans several 4080-voxel blocks of the Cython kernels, start/stop cut them anywhere.
     rng = np.random.default_rng(seed)
+    n = n if c < 40 else n // 20
     scores = np.round(rng.random((c, n)) * 4).astype(dtype)  # many ties
     if n and seed % 3 == 0:  # NaN is counted; the argmax of its voxel is unspecified
         scores[rng.integers(0, c), rng.integers(0, n)] = np.nan
-    labels_map = rng.integers(-1, c + 1, n).astype(gt_dtype)
+    top = min(c + 1, 255) if gt_dtype == np.uint8 else c + 1
+    labels_map = rng.integers(-1, top, n).astype(gt_dtype)
     onehot = (np.arange(c)[:, None] == labels_map[None]).astype(gt_dtype)
     start = int(rng.integers(0, n + 1))
     stop = int(rng.integers(start, n + 1))
+    ignore = (bool(seed % 2), gt_dtype(min(c, top) - 1 if seed % 4 < 2 else top - 1))
     reference = kernels("numpy")
     for name in BACKENDS:
         module = kernels(name)
@@ -298,12 +308,38 @@ def test_channel_kernels_equal_the_reference(seed, c, n, dtype, gt_dtype):
                 ("argmax_onehot_counts", (scores, onehot, start, stop), (c, 3)),
                 ("argmax_confusion", (scores, labels_map, start, stop), (c, c)),
                 ("threshold_index_counts", (scores, labels_map, 2.0, start, stop), (c, 3))]:
-            extra = () if kernel == "argmax_onehot_counts" else (True, gt_dtype(c - 1))
+            extra = () if kernel == "argmax_onehot_counts" else ignore
             want, got = np.zeros(shape, np.int64), np.zeros(shape, np.int64)
             assert getattr(module, kernel)(*args, got, *extra) == \
                 getattr(reference, kernel)(*args, want, *extra), (name, kernel)
             if not np.isnan(scores[:, start:stop]).any():
                 np.testing.assert_array_equal(got, want, err_msg=f"{name} {kernel}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("c", [1, 4, 9, 30])
+def test_channel_kernels_count_full_blocks_exactly(c, dtype):
+    """Every voxel of several whole blocks in one class: the 8-bit lane counters of the
+    Cython kernels reach their limit in each block and must spill without loss."""
+    n = 3 * 4080 + 37
+    scores = np.zeros((c, n), dtype=dtype)
+    scores[c - 1] = 1  # ties elsewhere: the argmax is channel c - 1 at every voxel
+    labels_map = np.full(n, c - 1, dtype=np.uint8)
+    onehot = (np.arange(c)[:, None] == labels_map[None]).astype(np.uint8)
+    for name in BACKENDS:
+        module = kernels(name)
+        out = np.zeros((c, 3), np.int64)
+        assert module.argmax_onehot_counts(scores, onehot, 0, n, out) == (1, 0)
+        np.testing.assert_array_equal(out[c - 1], [n, n, n], err_msg=name)
+        assert out[:c - 1].sum() == 0
+        table = np.zeros((c, c), np.int64)
+        assert module.argmax_confusion(scores, labels_map, 0, n, table, False, 0) == (0, 0)
+        assert table[c - 1, c - 1] == n and table.sum() == n, name
+        out = np.zeros((c, 3), np.int64)
+        assert module.threshold_index_counts(scores, labels_map, 0.0, 0, n, out, False, 0) == (
+            n, 0, 0)
+        np.testing.assert_array_equal(out[:, 0], np.full(c, n), err_msg=name)
+        np.testing.assert_array_equal(out[c - 1], [n, n, n], err_msg=name)
 
 
 @settings(max_examples=20, deadline=None)
