@@ -25,8 +25,8 @@ import numpy as np
 from segmetrics import from_counts as _formulas
 from segmetrics.evaluation.metrics import DISTANCE_METRICS
 
-__all__ = ["CaseResult", "Record", "complete_records", "error_result", "fill_records",
-           "mask_reader", "score_case", "score_guarded"]
+__all__ = ["CaseResult", "Record", "complete_records", "csv_text", "error_result",
+           "fill_records", "mask_reader", "score_case", "score_guarded"]
 
 #: ``threshold_jaccard``: Jaccard below this counts as 0 (ISIC 2018 task 1).
 ISIC_JACCARD_THRESHOLD = 0.65
@@ -49,11 +49,38 @@ class Record:
     diagonal: float = math.nan
 
     def row(self, metrics):
-        """The CSV row: ``case, label, status, error`` then one value per metric."""
-        label = "" if self.label is None else self.label
-        return [self.case, label, self.status, self.error] + [
+        """The CSV row: ``case, label, status, error`` then one value per metric.
+
+        The case name and the error message pass through :func:`csv_text`.
+        """
+        label = "" if self.label is None else str(self.label)
+        return [csv_text(self.case), label, self.status, csv_text(self.error)] + [
             repr(float(self.values.get(m, math.nan))) for m in metrics
         ]
+
+
+#: First characters a spreadsheet reads as the start of a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _escaped(char):
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def csv_text(text):
+    """``text`` as written into ``metrics.csv``: safe to open in a spreadsheet.
+
+    A character that is not printable (a control character, a line separator,
+    a lone surrogate from a file name that is not valid UTF-8) becomes its escape (``\\x09``, ``\\udcff``), and a text
+    starting with ``=``, ``+``, ``-`` or ``@`` gets a leading ``'``, so that a
+    spreadsheet shows it as text instead of running it as a formula (OWASP's
+    CSV-injection rule). The real text is kept in the records and in JSON.
+    """
+    if text.isprintable() and not text.startswith(_FORMULA_STARTS):
+        return text
+    escaped = "".join(c if c.isprintable() else _escaped(c) for c in text)
+    return "'" + escaped if escaped.startswith(_FORMULA_STARTS) else escaped
 
 
 class CaseResult(NamedTuple):
