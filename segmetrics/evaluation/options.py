@@ -10,7 +10,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from segmetrics._validate import check_choice, check_int, check_real
+from segmetrics._validate import check_choice, check_int, check_real, check_spacing_value
 from segmetrics.evaluation.metrics import DEFAULT_METRICS, DISTANCE_METRICS, METRICS, SURFACES
 
 __all__ = ["PRESETS", "SCHEMA_VERSION", "Options", "UsageError", "check_metrics"]
@@ -83,14 +83,15 @@ class Options:
             if threshold is not None:
                 threshold = check_real(threshold, "threshold")
             if spacing is not None:
-                spacing = tuple(check_real(s, "each spacing value", minimum=0.0)
-                                for s in spacing)
-                if not all(s > 0 for s in spacing):
-                    raise ValueError(f"spacing values must be > 0; got {spacing}")
+                spacing = tuple(check_spacing_value(s) for s in spacing)
             if ignore_index is not None:
                 ignore_index = check_int(ignore_index, "ignore_index")
             nsd_tolerance = check_real(nsd_tolerance, "nsd_tolerance", minimum=0.0)
             zero_division = check_real(zero_division, "zero_division", allow_nan=True)
+            if not (math.isnan(zero_division) or -1.0 <= zero_division <= 1.0):
+                raise ValueError(
+                    f"zero_division must be NaN or lie in [-1, 1], the range of the overlap "
+                    f"metrics (kappa reaches -1, the others lie in [0, 1]); got {zero_division}")
             if colormap is not None:
                 colormap = parse_colormap(colormap)
             tversky_alpha = check_real(tversky_alpha, "tversky_alpha", minimum=0.0)
