@@ -235,10 +235,13 @@ def _coded(pred, gt, labels, ignore_index):
         raise ValueError(f"labels must be non-negative: {values_found(pred, 'pred')}; "
                          f"{values_found(gt, 'gt')}")
     dtype = _layout.kernel_label_dtype(pred.dtype, gt.dtype)
-    keys = np.unique(np.array([label for label in labels if fits_dtype(label, dtype)], dtype=dtype))
+    info = np.iinfo(dtype)
+    fits = np.array([info.min <= label <= info.max for label in labels], dtype=bool)
+    held = np.array([label for label, f in zip(labels, fits) if f], dtype=dtype)
+    keys = np.unique(held)
     ignore_code = len(keys) + 1
-    codes = [int(np.searchsorted(keys, label)) + 1 if fits_dtype(label, dtype) else ignore_code
-             for label in labels]
+    codes = np.full(len(labels), ignore_code, dtype=np.intp)
+    codes[fits] = np.searchsorted(keys, held) + 1
     pairs = _coded_pairs(_layout.flat_pairs(pred, gt, dtype, dtype), keys, has_ignore, ignore)
     return keys, codes, pairs, has_ignore
 
@@ -265,7 +268,6 @@ def _sparse_label_counts(pred, gt, labels, ignore_index, backend):
         in_gt += np.bincount(g, minlength=size)
         n_valid += p.shape[0]
     in_pred[ignore_code] = in_gt[ignore_code] = both[ignore_code] = 0
-    codes = np.asarray(codes, dtype=np.intp)
     tp = both[codes]
     fp = in_pred[codes] - tp
     fn = in_gt[codes] - tp

@@ -272,8 +272,6 @@ def score_guarded(case, options, gt_mask, pred_mask):
 
 def _score_masks(case, options, gt_mask, pred_mask):
     """Score a case whose masks ``gt_mask()`` and ``pred_mask()`` return (or raise)."""
-    from segmetrics.overlap import confusion_matrix
-
     gt = gt_mask()
     missing = case.pred is None
     if missing:
@@ -283,21 +281,50 @@ def _score_masks(case, options, gt_mask, pred_mask):
     spacing = _check_geometry(pred, gt, options.spacing_tolerance)
     diagonal = float(math.sqrt(sum((n * s) ** 2 for n, s in zip(gt.labels.shape, spacing))))
     pred_labels, gt_labels = pred.labels, gt.labels  # any layouts and label dtypes
-    confusion = confusion_matrix(pred_labels, gt_labels, ignore_index=options.ignore_index)
-    marginals = confusion.sum(axis=0) + confusion.sum(axis=1)
-    present = tuple(int(v) for v in np.flatnonzero(marginals) if v != 0)
-    labels = options.labels if options.labels is not None else present
-    k = max([confusion.shape[0]] + [label + 1 for label in labels])
-    padded = np.zeros((k, k), dtype=np.int64)
-    padded[: confusion.shape[0], : confusion.shape[1]] = confusion
-    n_voxels = int(padded.sum())
-    counts = _formulas.per_label_counts(padded, labels) if labels else None
+    labels, counts, present, n_voxels = _case_counts(pred_labels, gt_labels, options.labels,
+                                                     options.ignore_index)
     records = []
     if labels:
         distances = _distance_values(pred_labels, gt_labels, spacing, labels, options)
         records = _records_from_counts(case.name, labels, counts, distances, diagonal, options,
                                        missing=missing)
     return CaseResult(case.name, records, n_voxels, diagonal, present, ())
+
+
+def _case_counts(pred, gt, wanted, ignore_index):
+    """The labels to score, their counts, the non-zero labels present and the counted voxels.
+
+    Label maps whose labels fit a dense table are counted in one confusion
+    pass. Larger label values go through the compact relabelling
+    (:func:`segmetrics._host_overlap.label_counts`): with ``wanted`` (the
+    ``--labels``) only those labels are counted, whatever else the maps hold;
+    without, the labels present are found first.
+    """
+    from segmetrics import _host_overlap as host
+    from segmetrics._layout import kernel_label_dtype
+
+    small = kernel_label_dtype(pred.dtype, gt.dtype).itemsize == 1 or (
+        max(int(pred.max()), int(gt.max())) < host.MAX_DENSE_CLASSES)
+    if small:
+        confusion = host.confusion_matrix(pred, gt, None, ignore_index, "auto")
+        marginals = confusion.sum(axis=0) + confusion.sum(axis=1)
+        present = tuple(int(v) for v in np.flatnonzero(marginals) if v != 0)
+        labels = wanted if wanted is not None else present
+        counts = host.counts_of_labels(confusion, labels) if labels else None
+        return labels, counts, present, int(confusion.sum())
+    counted = (gt != ignore_index) if ignore_index is not None else np.ones(gt.shape, bool)
+    n_voxels = int(np.count_nonzero(counted))
+    if wanted is None:
+        found = np.union1d(np.unique(pred[counted]), np.unique(gt[counted]))
+        labels = tuple(int(v) for v in found if v != 0)
+    else:
+        labels = wanted
+    counts = host.label_counts(pred, gt, labels, ignore_index, "auto") if labels else None
+    if wanted is None:
+        return labels, counts, labels, n_voxels
+    held = counts.tp + counts.fp + counts.fn > 0
+    present = tuple(int(label) for label, h in zip(labels, held) if h and label != 0)
+    return labels, counts, present, n_voxels
 
 
 def fill_records(name, labels, state, options):

@@ -32,9 +32,11 @@ def _stats(values, diagonals, bootstrap):
     stats = {"n_valid": int((~nan & ~inf).sum()), "n_nan": int(nan.sum()),
              "n_inf": int(inf.sum()), "n_inf_replaced": int((inf & ~np.isnan(diagonals)).sum())}
     if usable.size:
-        q25, median, q75 = np.percentile(usable, [25, 50, 75])
-        stats.update(mean=float(usable.mean()), std=float(usable.std()), median=float(median),
-                     iqr=float(q75 - q25), min=float(usable.min()), max=float(usable.max()))
+        with np.errstate(invalid="ignore"):  # an infinite overlap value: inf - inf is NaN
+            q25, median, q75 = np.percentile(usable, [25, 50, 75])
+            stats.update(mean=float(usable.mean()), std=float(usable.std()),
+                         median=float(median), iqr=float(q75 - q25), min=float(usable.min()),
+                         max=float(usable.max()))
     else:
         stats.update(mean=None, std=None, median=None, iqr=None, min=None, max=None)
     if bootstrap["n_resamples"]:
