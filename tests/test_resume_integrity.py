@@ -194,5 +194,6 @@ def test_hostile_case_names_are_neutral_in_the_csv_and_real_in_json(tmp_path):
     resumed = _evaluate(preds, gts, out, resume=True)  # neutral names map back to real ones
     assert {r.case for r in resumed.records} == set(names)
     assert (out / "metrics.csv").read_bytes() == before
-    state = [json.loads(line) for line in (out / ".segmetrics-state.jsonl").read_text().splitlines()]
+    lines = (out / ".segmetrics-state.jsonl").read_text().splitlines()
+    state = [json.loads(line) for line in lines]
     assert {entry["case"] for entry in state} == set(names)

@@ -72,10 +72,11 @@ def csv_text(text):
     """``text`` as written into ``metrics.csv``: safe to open in a spreadsheet.
 
     A character that is not printable (a control character, a line separator,
-    a lone surrogate from a file name that is not valid UTF-8) becomes its escape (``\\x09``, ``\\udcff``), and a text
-    starting with ``=``, ``+``, ``-`` or ``@`` gets a leading ``'``, so that a
-    spreadsheet shows it as text instead of running it as a formula (OWASP's
-    CSV-injection rule). The real text is kept in the records and in JSON.
+    a lone surrogate from a file name that is not valid UTF-8) becomes its escape
+    (``\\x09``, ``\\udcff``), and a text starting with ``=``, ``+``, ``-`` or
+    ``@`` gets a leading ``'``, so that a spreadsheet shows it as text instead of
+    running it as a formula (OWASP's CSV-injection rule). The real text is kept
+    in the records and in JSON. Applying it twice changes nothing.
     """
     if text.isprintable() and not text.startswith(_FORMULA_STARTS):
         return text
