@@ -81,3 +81,19 @@ def label_table(pred, gt, labels, ignore_index, backend):
 
     tables = dask.compute(*(dask.delayed(count)(p, g) for p, g in _aligned_blocks(pred, gt)))
     return sum(tables[1:], tables[0].copy())
+
+
+def multiclass_table(pred, gt, ignore_index, backend):
+    """The host rule of :func:`~segmetrics._host_overlap.multiclass_table` over chunks:
+    the dense table when the labels fit one, else the summed tables of the labels present."""
+    import dask
+
+    blocks = list(_aligned_blocks(pred, gt))
+    highest = dask.compute(*(dask.delayed(lambda p, g: int(max(p.max(), g.max(), 0)))(p, g)
+                             for p, g in blocks))
+    if max(highest) < _host.MAX_DENSE_CLASSES:
+        return confusion_matrix(pred, gt, None, ignore_index, backend)
+    found = dask.compute(*(dask.delayed(_host.present_labels)(p, g, ignore_index)
+                           for p, g in blocks))
+    labels = tuple(sorted(set().union(*found)))
+    return label_table(pred, gt, labels, ignore_index, backend)

@@ -142,6 +142,34 @@ def label_table(pred, gt, labels, ignore_index, backend):
     return table[np.ix_(codes, codes)]
 
 
+def multiclass_table(pred, gt, ignore_index, backend):
+    """A confusion table holding every label present (for ``kappa(multiclass=True)``).
+
+    The dense table when the labels fit one; otherwise the table of the labels
+    present only (:func:`present_labels`, :func:`label_table`): its all-zero rows
+    and columns left out, which changes no multi-class kappa.
+    """
+    pred, gt = checked_pair(pred, gt, threshold=None)
+    if _layout.kernel_label_dtype(pred.dtype, gt.dtype).itemsize == 1 or (
+            int(max(pred.max(), gt.max(), 0)) < MAX_DENSE_CLASSES):
+        return confusion_matrix(pred, gt, None, ignore_index, backend)
+    return label_table(pred, gt, present_labels(pred, gt, ignore_index), ignore_index, backend)
+
+
+def present_labels(pred, gt, ignore_index):
+    """The sorted labels held by the counted voxels of either map, as a tuple of ints."""
+    pred, gt = np.asarray(pred), np.asarray(gt)
+    has_ignore, ignore = ignore_args(ignore_index, gt.dtype)
+    if has_ignore:
+        counted = gt != ignore
+        pred, gt = pred[counted], gt[counted]
+    found = np.union1d(np.unique(pred), np.unique(gt))
+    if found.size and found[0] < 0:
+        raise ValueError(f"labels must be non-negative: {values_found(pred, 'pred')}; "
+                         f"{values_found(gt, 'gt')}")
+    return tuple(int(v) for v in found)
+
+
 def table_of_labels(confusion, labels):
     """The rows and columns of ``labels`` of a table, zero for a label beyond it."""
     k = confusion.shape[0]

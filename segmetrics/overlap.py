@@ -257,7 +257,10 @@ def kappa(pred, gt, *, labels=None, multiclass=False, threshold=None, ignore_ind
         raise ValueError("threshold binarises a probability map; it cannot be used with multiclass")
     ignore_index = check_optional_int(ignore_index, "ignore_index")
     if labels is None:
-        confusion = path.confusion_matrix(pred, gt, None, ignore_index, backend)
+        if hasattr(path, "multiclass_table"):
+            confusion = path.multiclass_table(pred, gt, ignore_index, backend)
+        else:
+            confusion = path.confusion_matrix(pred, gt, None, ignore_index, backend)
     elif hasattr(path, "label_table"):
         confusion = path.label_table(pred, gt, check_labels(labels), ignore_index, backend)
     else:  # device arrays: the table of the labels present, then the rows asked for

@@ -277,3 +277,24 @@ def test_only_distances_are_replaced_by_the_diagonal():
     stats = summarize(records, ["dice", "hd"], both_empty="include", n_resamples=0)["all_labels"]
     assert stats["hd"]["mean"] == 51.0 and stats["hd"]["n_inf_replaced"] == 1
     assert stats["dice"]["mean"] == math.inf and stats["dice"]["n_inf_replaced"] == 0
+
+
+@pytest.mark.parametrize("ignore_index", [None, 50_000])
+def test_multiclass_kappa_of_large_label_values_without_labels(ignore_index):
+    """The labels present are counted compactly; NumPy and Dask agree."""
+    gt = np.zeros((20, 20), np.int32)
+    gt[2:10, 2:10] = 1
+    gt[12:18, 12:18] = 50_000
+    pred = gt.copy()
+    pred[2:5, 2:10] = 50_000
+    pred[0, 0] = 70_000
+    compact = np.vectorize({0: 0, 1: 1, 50_000: 2, 70_000: 3}.get)
+    small_ignore = None if ignore_index is None else 2
+    want = segmetrics.kappa(compact(pred), compact(gt), multiclass=True,
+                            ignore_index=small_ignore)
+    got = segmetrics.kappa(pred, gt, multiclass=True, ignore_index=ignore_index)
+    assert got == pytest.approx(want, rel=1e-12)
+    da = pytest.importorskip("dask.array")
+    chunked = segmetrics.kappa(da.from_array(pred, chunks=7), da.from_array(gt, chunks=7),
+                               multiclass=True, ignore_index=ignore_index)
+    assert chunked == pytest.approx(want, rel=1e-12)
