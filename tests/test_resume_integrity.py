@@ -197,3 +197,16 @@ def test_hostile_case_names_are_neutral_in_the_csv_and_real_in_json(tmp_path):
     lines = (out / ".segmetrics-state.jsonl").read_text().splitlines()
     state = [json.loads(line) for line in lines]
     assert {entry["case"] for entry in state} == set(names)
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes anywhere")
+def test_an_unwritable_output_folder_is_a_usage_error(folders, tmp_path):
+    preds, gts = folders
+    out = tmp_path / "out"
+    out.mkdir()
+    out.chmod(0o500)
+    try:
+        with pytest.raises(UsageError, match="cannot write to the output folder"):
+            _evaluate(preds, gts, out)
+    finally:
+        out.chmod(0o700)

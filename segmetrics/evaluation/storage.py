@@ -37,14 +37,21 @@ def locked_output(out_dir):
 
     The lock (``flock`` on ``OUT/.segmetrics.lock``) is released when the
     block ends or the process dies, so a killed run never leaves a stale
-    lock. Where ``fcntl`` is unavailable (Windows) no lock is taken.
+    lock. Where ``fcntl`` is unavailable (Windows) or the file system has no
+    locks, no lock is taken; an output folder that cannot be written is a usage
+    error.
     """
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
         yield
         return
-    with open(out_dir / LOCK_NAME, "a") as handle:
+    try:
+        handle = open(out_dir / LOCK_NAME, "a")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise UsageError(f"cannot write to the output folder {out_dir}: "
+                         f"{exc.strerror or exc}") from None
+    with handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -52,6 +59,9 @@ def locked_output(out_dir):
                 f"another segmetrics-eval run is writing to {out_dir} (it holds "
                 f"{out_dir / LOCK_NAME}); wait for it to finish or choose another --out"
             ) from None
+        except OSError:  # a file system without locks (some NFS mounts): run unlocked
+            yield
+            return
         try:
             yield
         finally:
