@@ -9,7 +9,6 @@ array comes in. The functions have the names and arguments of the host path's.
 import numpy as np
 
 from segmetrics import _host_overlap as _host
-from segmetrics import from_counts as _formulas
 from segmetrics._arrays import is_chunked  # noqa: F401  (one definition, re-exported)
 from segmetrics.from_counts import Counts
 
@@ -56,6 +55,45 @@ def confusion_matrix(pred, gt, num_classes, ignore_index, backend):
 
 
 def label_counts(pred, gt, labels, ignore_index, backend):
-    """One-vs-rest :class:`Counts` in ``labels`` order, from the summed table."""
-    confusion = confusion_matrix(pred, gt, None, ignore_index, backend)
-    return _formulas.per_label_counts(_host.padded(confusion, max(labels) + 1), labels)
+    """One-vs-rest :class:`Counts` in ``labels`` order: the host counts of each chunk, summed.
+
+    Each chunk follows the host rule (a table sized by its labels, or the
+    compact relabelling for large label values), so the result equals the
+    in-memory one whatever values the chunks hold.
+    """
+    import dask
+
+    def count(p, g):
+        return _host.label_counts(p, g, labels, ignore_index, backend)
+
+    parts = dask.compute(*(dask.delayed(count)(p, g) for p, g in _aligned_blocks(pred, gt)))
+    return Counts(*(sum(part[i] for part in parts) for i in range(4)))
+
+
+def label_table(pred, gt, labels, ignore_index, backend):
+    """The host :func:`~segmetrics._host_overlap.label_table` of each chunk, summed."""
+    import dask
+
+    _host.check_dense(len(labels))
+
+    def count(p, g):
+        return _host.label_table(p, g, labels, ignore_index, backend)
+
+    tables = dask.compute(*(dask.delayed(count)(p, g) for p, g in _aligned_blocks(pred, gt)))
+    return sum(tables[1:], tables[0].copy())
+
+
+def multiclass_table(pred, gt, ignore_index, backend):
+    """The host rule of :func:`~segmetrics._host_overlap.multiclass_table` over chunks:
+    the dense table when the labels fit one, else the summed tables of the labels present."""
+    import dask
+
+    blocks = list(_aligned_blocks(pred, gt))
+    highest = dask.compute(*(dask.delayed(lambda p, g: int(max(p.max(), g.max(), 0)))(p, g)
+                             for p, g in blocks))
+    if max(highest) < _host.MAX_DENSE_CLASSES:
+        return confusion_matrix(pred, gt, None, ignore_index, backend)
+    found = dask.compute(*(dask.delayed(_host.present_labels)(p, g, ignore_index)
+                           for p, g in blocks))
+    labels = tuple(sorted(set().union(*found)))
+    return label_table(pred, gt, labels, ignore_index, backend)

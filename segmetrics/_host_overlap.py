@@ -105,7 +105,13 @@ def confusion_matrix(pred, gt, num_classes, ignore_index, backend):
 
 
 def label_counts(pred, gt, labels, ignore_index, backend):
-    """One-vs-rest :class:`Counts` (int64 arrays in ``labels`` order) from one pass."""
+    """One-vs-rest :class:`Counts` (int64 arrays in ``labels`` order) from one pass.
+
+    The table is sized by the labels the maps hold, never by the labels asked
+    for: a label beyond it is absent (:func:`counts_of_labels`). Maps holding
+    labels too large for a dense table are counted through a compact
+    relabelling of the labels asked for (:func:`_sparse_label_counts`).
+    """
     pred, gt = checked_pair(pred, gt, threshold=None)
     num_classes = None
     if _layout.kernel_label_dtype(pred.dtype, gt.dtype).itemsize > 1:
@@ -113,7 +119,82 @@ def label_counts(pred, gt, labels, ignore_index, backend):
         if num_classes > MAX_DENSE_CLASSES:
             return _sparse_label_counts(pred, gt, labels, ignore_index, backend)
     confusion = confusion_matrix(pred, gt, num_classes, ignore_index, backend)
-    return _formulas.per_label_counts(padded(confusion, max(labels) + 1), labels)
+    return counts_of_labels(confusion, labels)
+
+
+def label_table(pred, gt, labels, ignore_index, backend):
+    """The ``len(labels)`` square confusion table of ``labels`` (rows ground truth), in order.
+
+    Voxels holding other labels are left out, as scikit-learn's ``labels``
+    does. Sized by the labels asked for, whatever values the maps hold; a list
+    of more than ``MAX_DENSE_CLASSES`` labels is refused.
+    """
+    check_dense(len(labels))
+    pred, gt = checked_pair(pred, gt, threshold=None)
+    num_classes = None
+    if _layout.kernel_label_dtype(pred.dtype, gt.dtype).itemsize > 1:
+        num_classes = int(max(pred.max(), gt.max(), 0)) + 1
+    if num_classes is None or num_classes <= MAX_DENSE_CLASSES:
+        return table_of_labels(confusion_matrix(pred, gt, num_classes, ignore_index, backend),
+                               labels)
+    keys, codes, pairs, has_ignore = _coded(pred, gt, labels, ignore_index)
+    table, _ = _count_pairs(kernels(backend), pairs, len(keys) + 2, has_ignore, len(keys) + 1)
+    return table[np.ix_(codes, codes)]
+
+
+def multiclass_table(pred, gt, ignore_index, backend):
+    """A confusion table holding every label present (for ``kappa(multiclass=True)``).
+
+    The dense table when the labels fit one; otherwise the table of the labels
+    present only (:func:`present_labels`, :func:`label_table`): its all-zero rows
+    and columns left out, which changes no multi-class kappa.
+    """
+    pred, gt = checked_pair(pred, gt, threshold=None)
+    if _layout.kernel_label_dtype(pred.dtype, gt.dtype).itemsize == 1 or (
+            int(max(pred.max(), gt.max(), 0)) < MAX_DENSE_CLASSES):
+        return confusion_matrix(pred, gt, None, ignore_index, backend)
+    return label_table(pred, gt, present_labels(pred, gt, ignore_index), ignore_index, backend)
+
+
+def present_labels(pred, gt, ignore_index):
+    """The sorted labels held by the counted voxels of either map, as a tuple of ints."""
+    pred, gt = np.asarray(pred), np.asarray(gt)
+    has_ignore, ignore = ignore_args(ignore_index, gt.dtype)
+    if has_ignore:
+        counted = gt != ignore
+        pred, gt = pred[counted], gt[counted]
+    found = np.union1d(np.unique(pred), np.unique(gt))
+    if found.size and found[0] < 0:
+        raise ValueError(f"labels must be non-negative: {values_found(pred, 'pred')}; "
+                         f"{values_found(gt, 'gt')}")
+    return tuple(int(v) for v in found)
+
+
+def table_of_labels(confusion, labels):
+    """The rows and columns of ``labels`` of a table, zero for a label beyond it."""
+    k = confusion.shape[0]
+    places = [i for i, label in enumerate(labels) if label < k]
+    inside = [labels[i] for i in places]
+    table = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    table[np.ix_(places, places)] = confusion[np.ix_(inside, inside)]
+    return table
+
+
+def counts_of_labels(confusion, labels):
+    """One-vs-rest :class:`Counts` of ``labels`` from a table; a label beyond it is absent.
+
+    Needs no table larger than ``confusion``: a label ``>= K`` gets
+    ``tp = fp = fn = 0`` and ``tn`` the total, so the metrics give their
+    0/0 value (``zero_division``, NaN by default) without a table sized by
+    the largest label asked for.
+    """
+    k = confusion.shape[0]
+    inside = np.array([label < k for label in labels], dtype=bool)
+    counts = _formulas.per_label_counts(confusion, [label if label < k else 0 for label in labels])
+    zero = np.zeros(len(labels), dtype=np.int64)
+    return Counts(np.where(inside, counts.tp, zero), np.where(inside, counts.fp, zero),
+                  np.where(inside, counts.fn, zero),
+                  np.where(inside, counts.tn, np.int64(confusion.sum())))
 
 
 def check_dense(k):
@@ -132,49 +213,93 @@ def refuse_out_of_range(n_bad, num_classes, pred_values, gt_values):
 
 
 def _count_pairs(module, pairs, k, has_ignore, ignore):
-    """Sum the kernel's K x K tables over flat pairs; also the count of out-of-range voxels."""
-    def count(p, g):
-        table = np.zeros((k, k), dtype=np.int64)
-        return table, module.confusion_matrix(p, g, table, has_ignore, ignore)
+    """Sum the kernel's K x K tables over flat pairs; also the count of out-of-range voxels.
 
-    results = _layout.map_pairs(count, pairs, backend_name(module) != "numpy")
-    return sum(table for table, _ in results), sum(bad for _, bad in results)
+    The kernel adds into one table per thread (:func:`segmetrics._layout.reduce_pairs`),
+    so the extra memory is bounded by the thread count, not the number of slabs.
+    """
+    def count(p, g, table):
+        return module.confusion_matrix(p, g, table, has_ignore, ignore)
+
+    tables, bad = _layout.reduce_pairs(count, pairs, backend_name(module) != "numpy",
+                                       lambda: np.zeros((k, k), dtype=np.int64))
+    total = tables[0] if tables else np.zeros((k, k), dtype=np.int64)
+    for table in tables[1:]:
+        total += table
+    return total, sum(bad)
+
+
+#: Elements coded at once by the compact relabelling: bounds its temporary arrays.
+CODE_CHUNK = 1 << 20
 
 
 def _coded_pairs(pairs, labels, has_ignore, ignore):
     """Replace each voxel by its label's code: 1 + index in ``labels``, 0 for the rest.
 
-    The ignored ground-truth value gets code ``len(labels) + 1``.
+    The ignored ground-truth value gets code ``len(labels) + 1``. Long pairs
+    are coded ``CODE_CHUNK`` elements at a time.
     """
-    code_dtype = np.dtype(np.uint16) if len(labels) < 65535 else np.dtype(np.int64)
-    for p, g in pairs:
-        coded = []
-        for values in (p, g):
-            index = np.searchsorted(labels, values)
-            found = labels[np.minimum(index, len(labels) - 1)] == values
-            coded.append(np.where(found, index + 1, 0).astype(code_dtype))
-        if has_ignore:
-            coded[1][g == ignore] = len(labels) + 1
-        yield coded[0], coded[1]
+    code_dtype = np.dtype(np.uint16) if len(labels) < 65534 else np.dtype(np.int64)
+    for p_all, g_all in pairs:
+        for start in range(0, p_all.shape[0], CODE_CHUNK):
+            p, g = p_all[start:start + CODE_CHUNK], g_all[start:start + CODE_CHUNK]
+            coded = []
+            for values in (p, g):
+                index = np.searchsorted(labels, values)
+                found = labels[np.minimum(index, len(labels) - 1)] == values
+                coded.append(np.where(found, index + 1, 0).astype(code_dtype))
+            if has_ignore:
+                coded[1][g == ignore] = len(labels) + 1
+            yield coded[0], coded[1]
 
 
-def _sparse_label_counts(pred, gt, labels, ignore_index, backend):
-    """One-vs-rest counts of a few labels of a map whose labels are too large for a dense table."""
+def _coded(pred, gt, labels, ignore_index):
+    """The compact relabelling of a pair: sorted keys, the code of each label (the
+    ignore code, an empty row and column, for a label the dtype cannot hold), the coded
+    flat pairs and whether an ignore value is counted out."""
     has_ignore, ignore = ignore_args(ignore_index, gt.dtype)
     gt_min = gt.min(where=gt != ignore, initial=0) if has_ignore else gt.min()
     if pred.min() < 0 or gt_min < 0:
         raise ValueError(f"labels must be non-negative: {values_found(pred, 'pred')}; "
                          f"{values_found(gt, 'gt')}")
-    module = kernels(backend)
     dtype = _layout.kernel_label_dtype(pred.dtype, gt.dtype)
-    keys = np.unique(np.array([label for label in labels if fits_dtype(label, dtype)], dtype=dtype))
+    info = np.iinfo(dtype)
+    fits = np.array([info.min <= label <= info.max for label in labels], dtype=bool)
+    held = np.array([label for label, f in zip(labels, fits) if f], dtype=dtype)
+    keys = np.unique(held)
     ignore_code = len(keys) + 1
+    codes = np.full(len(labels), ignore_code, dtype=np.intp)
+    codes[fits] = np.searchsorted(keys, held) + 1
     pairs = _coded_pairs(_layout.flat_pairs(pred, gt, dtype, dtype), keys, has_ignore, ignore)
-    table, _ = _count_pairs(module, pairs, ignore_code + 1, has_ignore, ignore_code)
-    # A label the dtype cannot hold is absent: give it the ignore code's empty row and column.
-    codes = [np.searchsorted(keys, label) + 1 if fits_dtype(label, dtype) else ignore_code
-             for label in labels]
-    return _formulas.per_label_counts(table, codes)
+    return keys, codes, pairs, has_ignore
+
+
+def _sparse_label_counts(pred, gt, labels, ignore_index, backend):
+    """One-vs-rest counts of labels of a map whose labels are too large for a dense table.
+
+    Each voxel is coded by its label's place among the labels asked for
+    (:func:`_coded_pairs`); three histograms of the codes (both, prediction,
+    ground truth) give every label's counts, so memory grows with the number
+    of labels, not its square.
+    """
+    keys, codes, pairs, has_ignore = _coded(pred, gt, labels, ignore_index)
+    ignore_code = len(keys) + 1
+    size = ignore_code + 1
+    both, in_pred, in_gt = (np.zeros(size, dtype=np.int64) for _ in range(3))
+    n_valid = 0
+    for p, g in pairs:
+        if has_ignore:
+            counted = g != ignore_code
+            p, g = p[counted], g[counted]
+        both += np.bincount(g[p == g], minlength=size)
+        in_pred += np.bincount(p, minlength=size)
+        in_gt += np.bincount(g, minlength=size)
+        n_valid += p.shape[0]
+    in_pred[ignore_code] = in_gt[ignore_code] = both[ignore_code] = 0
+    tp = both[codes]
+    fp = in_pred[codes] - tp
+    fn = in_gt[codes] - tp
+    return Counts(tp, fp, fn, n_valid - tp - fp - fn)
 
 
 def _label_bound(pred, gt, dtype, has_ignore, ignore):

@@ -66,6 +66,15 @@ def flat_pairs(a, b, a_dtype, b_dtype):
                np.ascontiguousarray(b[start:start + rows], dtype=b_dtype).reshape(-1))
 
 
+def split_pair(a, b, parallel):
+    """``[(a, b)]``, or one part per thread for a large pair when ``parallel``."""
+    threads = _thread_count()
+    if not parallel or threads < 2 or a.shape[0] < PARALLEL_MIN_ELEMENTS:
+        return [(a, b)]
+    bounds = np.linspace(0, a.shape[0], threads + 1).astype(int)
+    return [(a[lo:hi], b[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
 def map_pairs(kernel, pairs, parallel):
     """``[kernel(a, b) for a, b in pairs]``, large pairs split across threads.
 
@@ -74,10 +83,28 @@ def map_pairs(kernel, pairs, parallel):
     threads = _thread_count()
     results = []
     for a, b in pairs:
-        if not parallel or threads < 2 or a.shape[0] < PARALLEL_MIN_ELEMENTS:
+        parts = split_pair(a, b, parallel)
+        if len(parts) == 1:
             results.append(kernel(a, b))
-            continue
-        bounds = np.linspace(0, a.shape[0], threads + 1).astype(int)
-        parts = [(a[lo:hi], b[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:])]
-        results.extend(map_threads(lambda part: kernel(*part), parts, threads))
+        else:
+            results.extend(map_threads(lambda part: kernel(*part), parts, threads))
     return results
+
+
+def reduce_pairs(kernel, pairs, parallel, new_accumulator):
+    """Run ``kernel(a, b, accumulator)`` over the pairs, one accumulator per thread.
+
+    The parts of one pair run on different threads, each with its own
+    accumulator, and a pair starts when the previous one is done, so no two
+    threads share an accumulator and at most one per thread exists however
+    many slabs there are. Returns the accumulators and the kernel's results.
+    """
+    threads = _thread_count()
+    accumulators, results = [], []
+    for a, b in pairs:
+        parts = split_pair(a, b, parallel)
+        while len(accumulators) < len(parts):
+            accumulators.append(new_accumulator())
+        results.extend(map_threads(lambda i: kernel(*parts[i], accumulators[i]),
+                                   range(len(parts)), threads))
+    return accumulators, results

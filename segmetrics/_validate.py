@@ -131,8 +131,29 @@ def check_choice(value, name, choices):
     return value
 
 
+#: Smallest and largest accepted voxel size. Distances are ``sqrt(sum((d_i s_i)^2))``:
+#: within this range every square is a normal float64 (no underflow to 0, no overflow
+#: to inf) for offsets up to 2**40 voxels on up to 64 axes.
+SPACING_RANGE = (1e-100, 1e100)
+
+
+def check_spacing_value(value, name="each spacing value"):
+    """One voxel size: a real number in :data:`SPACING_RANGE`."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    value = check_real(value, name)
+    low, high = SPACING_RANGE
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0; got {value}")
+    if not low <= value <= high:
+        raise ValueError(
+            f"{name} must lie in [{low:g}, {high:g}] (its squared distances must be normal "
+            f"floats, neither 0 nor inf); got {value!r}: rescale the unit (e.g. mm instead of m)")
+    return value
+
+
 def check_spacing(spacing, ndim):
-    """Physical voxel size per axis as a tuple of ``ndim`` positive finite floats.
+    """Physical voxel size per axis as a tuple of ``ndim`` floats in :data:`SPACING_RANGE`.
 
     ``None`` means 1.0 per axis; a single number is used for every axis.
     """
@@ -147,12 +168,4 @@ def check_spacing(spacing, ndim):
     if len(values) != ndim:
         raise ValueError(f"spacing must have one value per array axis ({ndim}); "
                          f"got {len(values)} values: {tuple(values)!r}")
-    checked = []
-    for value in values:
-        if isinstance(value, np.generic):
-            value = value.item()
-        value = check_real(value, "each spacing value")
-        if value <= 0:
-            raise ValueError(f"each spacing value must be > 0; got {value}")
-        checked.append(value)
-    return tuple(checked)
+    return tuple(check_spacing_value(value) for value in values)

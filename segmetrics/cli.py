@@ -101,7 +101,8 @@ def _add_scoring_options(parser):
     parser.add_argument("--both-empty", choices=("skip", "include"), default="skip",
                         help="whether both-empty rows enter the summary (default: %(default)s)")
     parser.add_argument("--zero-division", type=float, default=float("nan"),
-                        help="value of an overlap ratio with a zero denominator (default: nan)")
+                        help="value of an overlap ratio with a zero denominator: nan or in "
+                             "[-1, 1] (default: nan)")
     parser.add_argument("--confidence", type=float, default=0.95,
                         help="coverage of the bootstrap confidence intervals "
                              "(default: %(default)s)")

@@ -281,11 +281,17 @@ def kappa(pred, gt, *, labels=None, regions=None, multiclass=False, threshold=No
                          "applies to the one-vs-rest kappa (multiclass=False)")
     if threshold is not None:
         raise ValueError("threshold binarises a probability map; it cannot be used with multiclass")
-    confusion = path.confusion_matrix(pred, gt, None, check_optional_int(ignore_index, "ignore_index"),
-                                      backend)
-    if labels is not None:
-        labels = check_labels(labels)
-        confusion = _host_overlap.padded(confusion, max(labels) + 1)[np.ix_(labels, labels)]
+    ignore_index = check_optional_int(ignore_index, "ignore_index")
+    if labels is None:
+        if hasattr(path, "multiclass_table"):
+            confusion = path.multiclass_table(pred, gt, ignore_index, backend)
+        else:
+            confusion = path.confusion_matrix(pred, gt, None, ignore_index, backend)
+    elif hasattr(path, "label_table"):
+        confusion = path.label_table(pred, gt, check_labels(labels), ignore_index, backend)
+    else:  # device arrays: the table of the labels present, then the rows asked for
+        confusion = _host_overlap.table_of_labels(
+            path.confusion_matrix(pred, gt, None, ignore_index, backend), check_labels(labels))
     return float(_formulas.kappa_multiclass(confusion, zero_division=zero_division))
 
 

@@ -1,5 +1,6 @@
 """--resume after an interrupted run: the partial CSV is valid; only unscored cases are scored."""
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -9,6 +10,8 @@ import time
 import numpy as np
 import pytest
 from cli_helpers import blob_pair, make_folders, read_csv, run_cli, write_png
+
+from segmetrics.evaluation.storage import rows_digest
 
 pytest.importorskip("PIL")
 N_CASES = 12
@@ -28,7 +31,7 @@ def folder(tmp_path_factory):
     return root, (reference / "metrics.csv").read_bytes()
 
 
-def _interrupt(reference_csv, out, n_kept):
+def _interrupt(reference_csv, out, n_kept, reference_state):
     """The output an interrupted run leaves: n_kept complete cases, then a row cut mid-way."""
     lines = reference_csv.decode().splitlines(keepends=True)
     header, rows = lines[0], lines[1:]
@@ -37,22 +40,29 @@ def _interrupt(reference_csv, out, n_kept):
     out.mkdir()
     cut = rows[len(kept)][:12]  # the next row, half-written
     (out / "metrics.csv").write_text(header + "".join(kept) + cut)
-    state = "".join(
-        f'{{"case": "{case}", "n_voxels": 256, "diagonal": 22.627, "present": [1, 2], '
-        f'"n_rows": 2, "missing": false}}\n' for case in cases)
-    (out / ".segmetrics-state.jsonl").write_text(state)
+    state = [line for line in reference_state.read_text().splitlines(keepends=True)
+             if json.loads(line)["case"] in cases]
+    (out / ".segmetrics-state.jsonl").write_text("".join(state))
     return cases
 
 
 def test_resume_scores_only_the_remaining_cases(folder, tmp_path):
     root, reference = folder
     out = tmp_path / "out"
-    kept = _interrupt(reference, out, n_kept=5)
-    # Mark a kept row: if --resume rescored that case, the mark would disappear.
+    kept = _interrupt(reference, out, n_kept=5,
+                      reference_state=root / "reference" / ".segmetrics-state.jsonl")
+    # Mark a kept row (and its digest in the state, so the row stays valid): if --resume
+    # rescored that case, the mark would disappear.
     text = (out / "metrics.csv").read_text()
     first_row = text.splitlines()[1].split(",")
     marked = ",".join(first_row[:4] + ["0.125", first_row[5]])
     (out / "metrics.csv").write_text(text.replace(text.splitlines()[1], marked, 1))
+    state_path = out / ".segmetrics-state.jsonl"
+    entries = [json.loads(line) for line in state_path.read_text().splitlines()]
+    case_rows = [row.split(",") for row in (out / "metrics.csv").read_text().splitlines()[1:]
+                 if row.split(",")[0] == kept[0]]
+    entries[0]["rows_sha256"] = rows_digest(case_rows)
+    state_path.write_text("".join(json.dumps(entry) + "\n" for entry in entries))
     done = run_cli(root / "preds", root / "gts", "-o", out, "--metrics", "dice,jaccard", "-q",
                    "--resume", "-j", "2")
     assert done.returncode == 0, done.stderr
@@ -65,7 +75,8 @@ def test_resume_scores_only_the_remaining_cases(folder, tmp_path):
 def test_resume_refuses_other_metrics(folder, tmp_path):
     root, reference = folder
     out = tmp_path / "out"
-    _interrupt(reference, out, n_kept=2)
+    _interrupt(reference, out, n_kept=2,
+               reference_state=root / "reference" / ".segmetrics-state.jsonl")
     done = run_cli(root / "preds", root / "gts", "-o", out, "--metrics", "dice", "-q",
                    "--resume")
     assert done.returncode == 2 and "--resume" in done.stderr

@@ -23,7 +23,7 @@ from segmetrics._host_overlap import (
     NAN_MESSAGE,
     NON_BINARY_FIXES,
     check_dense,
-    padded,
+    counts_of_labels,
     refuse_out_of_range,
     trim_to_present_labels,
 )
@@ -99,7 +99,7 @@ def label_counts(pred, gt, labels, ignore_index, backend):
     table, n_bad = module.confusion_matrix(pred, gt, GUESS_CLASSES, ignore)
     if n_bad.item():
         return _wide_label_counts(module, pred, gt, labels, ignore)
-    return _formulas.per_label_counts(padded(table.cpu().numpy(), max(labels) + 1), labels)
+    return counts_of_labels(table.cpu().numpy(), labels)
 
 
 def _wide_label_counts(module, pred, gt, labels, ignore):
@@ -113,7 +113,7 @@ def _wide_label_counts(module, pred, gt, labels, ignore):
                                         min(pred_min, gt_min_counted))
     # The first pass with GUESS_CLASSES labels has already failed: no second guess.
     confusion = _confusion(module, pred, gt, num_classes, ignore, guess=False)
-    return _formulas.per_label_counts(padded(confusion, max(labels) + 1), labels)
+    return counts_of_labels(confusion, labels)
 
 
 def _sparse_label_counts(module, pred, gt, labels, ignore, lowest):

@@ -9,6 +9,7 @@ the rows of each case to ``OUT/metrics.csv`` as soon as it finishes
 end (:mod:`~segmetrics.evaluation.summary`). ``segmetrics-eval`` is a thin
 command line over it (:mod:`segmetrics.cli`).
 """
+import contextlib
 import json
 import math
 import sys
@@ -193,22 +194,47 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
                       f"{shown}", UserWarning, stacklevel=2)
 
     out = Path(out_dir) if out_dir is not None else None
-    kept_records, state = [], {}
     if out is not None:
         if out.exists() and not out.is_dir():
             raise UsageError(f"output {str(out)!r} exists and is not a folder")
         out.mkdir(parents=True, exist_ok=True)
+    elif resume:
+        raise UsageError("resume needs an output folder (out_dir)")
+    lock = storage.locked_output(out) if out is not None else contextlib.nullcontext()
+    with lock:
+        records, state = _evaluate(
+            cases, options, out, resume=resume, overwrite=overwrite, progress=progress,
+            client=client, jobs=jobs)
+        summary = json_safe(summary_document(
+            records, options, both_empty=both_empty, preset=preset, pred_dir=pred_dir,
+            gt_dir=gt_dir, n_cases=len(cases), unmatched=unmatched, command_line=command_line,
+            bootstrap=bootstrap))
+        if out is not None:
+            storage.atomic_csv(out / storage.CSV_NAME, metrics, records)
+            storage.atomic_text(out / storage.STATE_NAME,
+                                "".join(json.dumps(state[c.name]) + "\n"
+                                        for c in cases if c.name in state))
+            storage.atomic_text(out / storage.SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
+    return Evaluation(records, summary)
+
+
+def _evaluate(cases, options, out, *, resume, overwrite, progress, client, jobs):
+    """Score the cases an earlier run did not (all without ``resume``); with ``out``, append
+    each case to its files as it finishes. Returns every record, sorted, and the final state
+    (whose row counts and digests describe the final CSV, so resuming it changes nothing)."""
+    metrics = options.metrics
+    kept_records, state = [], {}
+    if out is not None:
         if resume:
             kept_records, state = storage.read_previous(out, metrics)
             storage.check_resumed_options(out, state, options)
         elif (out / storage.CSV_NAME).exists() and not overwrite:
             raise UsageError(f"{out / storage.CSV_NAME} exists: pass --resume to continue that run "
                              "or --overwrite to replace it")
-    elif resume:
-        raise UsageError("resume needs an output folder (out_dir)")
     state = storage.still_valid(state, kept_records, cases, options)
     kept_records = [r for r in kept_records if r.case in state]
     todo = [case for case in cases if case.name not in state]
+    fingerprints = {case.name: storage.file_fingerprints(case) for case in todo}
 
     results = {}
     writer = storage.Writer(out, metrics, kept_records, state) if out is not None else None
@@ -218,14 +244,16 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
     scored_with = options.state()
 
     def on_result(result):
+        rows = [record.row(metrics) for record in result.records]
         entry = {"case": result.name, "n_voxels": result.n_voxels, "diagonal": result.diagonal,
-                 "present": list(result.present), "n_rows": len(result.records),
+                 "present": list(result.present), "n_rows": len(rows),
+                 "rows_sha256": storage.rows_digest(rows),
                  "missing": cases_by_name[result.name].pred is None,
-                 "options": scored_with}
+                 "files": fingerprints[result.name], "options": scored_with}
         results[result.name] = result
         state[result.name] = entry
         if writer is not None:
-            writer.write(entry, result.records)
+            writer.write(entry, rows)
         for message in result.warnings:
             if message not in emitted:
                 emitted.add(message)
@@ -243,21 +271,16 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
         if writer is not None:
             writer.close()
         for message in deferred:
-            warnings.warn(message, UserWarning, stacklevel=2)
+            warnings.warn(message, UserWarning, stacklevel=3)
 
     records = complete_records(cases, kept_records, results, state, options)
-    summary = summary_document(records, options, both_empty=both_empty, preset=preset,
-                               pred_dir=pred_dir, gt_dir=gt_dir, n_cases=len(cases),
-                               unmatched=unmatched, command_line=command_line,
-                               bootstrap=bootstrap)
-    summary = json_safe(summary)
-    if out is not None:
-        storage.atomic_csv(out / storage.CSV_NAME, metrics, records)
-        storage.atomic_text(out / storage.STATE_NAME,
-                            "".join(json.dumps(state[c.name]) + "\n"
-                                    for c in cases if c.name in state))
-        storage.atomic_text(out / storage.SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
-    return Evaluation(records, summary)
+    rows_by_case = {}
+    for record in records:
+        rows_by_case.setdefault(record.case, []).append(record.row(metrics))
+    for name, entry in state.items():
+        rows = rows_by_case.get(name, [])
+        state[name] = {**entry, "n_rows": len(rows), "rows_sha256": storage.rows_digest(rows)}
+    return records, state
 
 
 def _executor(client, jobs):

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from segmetrics._validate import check_choice, check_int, check_real
+from segmetrics._validate import check_choice, check_int, check_real, check_spacing_value
 from segmetrics.regions import check_regions, parse_regions
 from segmetrics.evaluation.metrics import DEFAULT_METRICS, DISTANCE_METRICS, METRICS, SURFACES
 
@@ -97,10 +97,7 @@ class Options:
             if threshold is not None:
                 threshold = check_real(threshold, "threshold")
             if spacing is not None:
-                spacing = tuple(check_real(s, "each spacing value", minimum=0.0)
-                                for s in spacing)
-                if not all(s > 0 for s in spacing):
-                    raise ValueError(f"spacing values must be > 0; got {spacing}")
+                spacing = tuple(check_spacing_value(s) for s in spacing)
             if ignore_index is not None:
                 ignore_index = check_int(ignore_index, "ignore_index")
             if regions is not None:
@@ -115,6 +112,10 @@ class Options:
             if fbeta_beta == 0:
                 raise ValueError("fbeta_beta must be > 0; got 0.0")
             zero_division = check_real(zero_division, "zero_division", allow_nan=True)
+            if not (math.isnan(zero_division) or -1.0 <= zero_division <= 1.0):
+                raise ValueError(
+                    f"zero_division must be NaN or lie in [-1, 1], the range of the overlap "
+                    f"metrics (kappa reaches -1, the others lie in [0, 1]); got {zero_division}")
             if colormap is not None:
                 colormap = parse_colormap(colormap)
             tversky_alpha = check_real(tversky_alpha, "tversky_alpha", minimum=0.0)

@@ -31,8 +31,8 @@ from segmetrics.evaluation.metrics import (
     TOPOLOGY_METRICS,
 )
 
-__all__ = ["CaseResult", "Record", "complete_records", "error_result", "fill_records",
-           "mask_reader", "score_case", "score_guarded"]
+__all__ = ["CaseResult", "Record", "complete_records", "csv_text", "error_result",
+           "fill_records", "mask_reader", "score_case", "score_guarded"]
 
 #: ``threshold_jaccard``: Jaccard below this counts as 0 (ISIC 2018 task 1).
 ISIC_JACCARD_THRESHOLD = 0.65
@@ -55,11 +55,39 @@ class Record:
     diagonal: float = math.nan
 
     def row(self, metrics):
-        """The CSV row: ``case, label, status, error`` then one value per metric."""
-        label = "" if self.label is None else self.label
-        return [self.case, label, self.status, self.error] + [
+        """The CSV row: ``case, label, status, error`` then one value per metric.
+
+        The case name and the error message pass through :func:`csv_text`.
+        """
+        label = "" if self.label is None else str(self.label)
+        return [csv_text(self.case), label, self.status, csv_text(self.error)] + [
             repr(float(self.values.get(m, math.nan))) for m in metrics
         ]
+
+
+#: First characters a spreadsheet reads as the start of a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _escaped(char):
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def csv_text(text):
+    """``text`` as written into ``metrics.csv``: safe to open in a spreadsheet.
+
+    A character that is not printable (a control character, a line separator,
+    a lone surrogate from a file name that is not valid UTF-8) becomes its escape
+    (``\\x09``, ``\\udcff``), and a text starting with ``=``, ``+``, ``-`` or
+    ``@`` gets a leading ``'``, so that a spreadsheet shows it as text instead of
+    running it as a formula (OWASP's CSV-injection rule). The real text is kept
+    in the records and in JSON. Applying it twice changes nothing.
+    """
+    if text.isprintable() and not text.startswith(_FORMULA_STARTS):
+        return text
+    escaped = "".join(c if c.isprintable() else _escaped(c) for c in text)
+    return "'" + escaped if escaped.startswith(_FORMULA_STARTS) else escaped
 
 
 class CaseResult(NamedTuple):
@@ -302,8 +330,6 @@ def score_guarded(case, options, gt_mask, pred_mask):
 
 def _score_masks(case, options, gt_mask, pred_mask):
     """Score a case whose masks ``gt_mask()`` and ``pred_mask()`` return (or raise)."""
-    from segmetrics.overlap import confusion_matrix
-
     gt = gt_mask()
     missing = case.pred is None
     if missing:
@@ -313,20 +339,11 @@ def _score_masks(case, options, gt_mask, pred_mask):
     spacing = _check_geometry(pred, gt, options.spacing_tolerance)
     diagonal = float(math.sqrt(sum((n * s) ** 2 for n, s in zip(gt.labels.shape, spacing))))
     pred_labels, gt_labels = pred.labels, gt.labels  # any layouts and label dtypes
-    confusion = confusion_matrix(pred_labels, gt_labels, ignore_index=options.ignore_index)
-    marginals = confusion.sum(axis=0) + confusion.sum(axis=1)
-    present = tuple(int(v) for v in np.flatnonzero(marginals) if v != 0)
-    labels = _requested(options) if _requested(options) is not None else present
-    n_voxels = int(confusion.sum())
     if options.regions is not None:
-        from segmetrics.regions import region_counts
-
-        counts = region_counts(confusion, [sets for _, sets in options.regions])
-    elif labels:
-        k = max([confusion.shape[0]] + [label + 1 for label in labels])
-        padded = np.zeros((k, k), dtype=np.int64)
-        padded[: confusion.shape[0], : confusion.shape[1]] = confusion
-        counts = _formulas.per_label_counts(padded, labels)
+        labels, counts, present, n_voxels = _region_counts(pred_labels, gt_labels, options)
+    else:
+        labels, counts, present, n_voxels = _case_counts(pred_labels, gt_labels, options.labels,
+                                                         options.ignore_index)
     records = []
     if labels:
         distances = _distance_values(pred_labels, gt_labels, spacing, labels, options)
@@ -334,6 +351,55 @@ def _score_masks(case, options, gt_mask, pred_mask):
         records = _records_from_counts(case.name, labels, counts, distances, diagonal, options,
                                        missing=missing, voxel_volume=float(np.prod(spacing)))
     return CaseResult(case.name, records, n_voxels, diagonal, present, ())
+
+
+def _region_counts(pred, gt, options):
+    """The region names, their counts (from one confusion pass), the non-zero labels present
+    and the counted voxels."""
+    from segmetrics.overlap import confusion_matrix
+    from segmetrics.regions import region_counts
+
+    confusion = confusion_matrix(pred, gt, ignore_index=options.ignore_index)
+    marginals = confusion.sum(axis=0) + confusion.sum(axis=1)
+    present = tuple(int(v) for v in np.flatnonzero(marginals) if v != 0)
+    counts = region_counts(confusion, [sets for _, sets in options.regions])
+    return _requested(options), counts, present, int(confusion.sum())
+
+
+def _case_counts(pred, gt, wanted, ignore_index):
+    """The labels to score, their counts, the non-zero labels present and the counted voxels.
+
+    Label maps whose labels fit a dense table are counted in one confusion
+    pass. Larger label values go through the compact relabelling
+    (:func:`segmetrics._host_overlap.label_counts`): with ``wanted`` (the
+    ``--labels``) only those labels are counted, whatever else the maps hold;
+    without, the labels present are found first.
+    """
+    from segmetrics import _host_overlap as host
+    from segmetrics._layout import kernel_label_dtype
+
+    small = kernel_label_dtype(pred.dtype, gt.dtype).itemsize == 1 or (
+        max(int(pred.max()), int(gt.max())) < host.MAX_DENSE_CLASSES)
+    if small:
+        confusion = host.confusion_matrix(pred, gt, None, ignore_index, "auto")
+        marginals = confusion.sum(axis=0) + confusion.sum(axis=1)
+        present = tuple(int(v) for v in np.flatnonzero(marginals) if v != 0)
+        labels = wanted if wanted is not None else present
+        counts = host.counts_of_labels(confusion, labels) if labels else None
+        return labels, counts, present, int(confusion.sum())
+    counted = (gt != ignore_index) if ignore_index is not None else np.ones(gt.shape, bool)
+    n_voxels = int(np.count_nonzero(counted))
+    if wanted is None:
+        found = np.union1d(np.unique(pred[counted]), np.unique(gt[counted]))
+        labels = tuple(int(v) for v in found if v != 0)
+    else:
+        labels = wanted
+    counts = host.label_counts(pred, gt, labels, ignore_index, "auto") if labels else None
+    if wanted is None:
+        return labels, counts, labels, n_voxels
+    held = counts.tp + counts.fp + counts.fn > 0
+    present = tuple(int(label) for label, h in zip(labels, held) if h and label != 0)
+    return labels, counts, present, n_voxels
 
 
 def fill_records(name, labels, state, options):

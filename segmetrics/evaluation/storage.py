@@ -2,26 +2,93 @@
 
 ``metrics.csv`` (one row per case and label) and the hidden resume state
 (``.segmetrics-state.jsonl``, one JSON line per scored case: its size, diagonal,
-labels present, row count and the options it was scored with,
+labels present, the size and modification time of its two files, the count and
+SHA-256 digest of its CSV rows and the options it was scored with,
 :meth:`~segmetrics.evaluation.options.Options.state`) are appended case by case
 and flushed, so an interrupted run leaves valid files; the final files are
-written atomically.
+written atomically (each through a temporary file of its own). A run holds an
+exclusive lock on the output folder (:func:`locked_output`) from start to end.
 """
+import contextlib
 import csv
+import hashlib
 import json
 import math
 import os
+import tempfile
 
-from segmetrics.evaluation.metrics import DISTANCE_METRICS
+from segmetrics.evaluation.metrics import DISTANCE_METRICS, STATUSES
 from segmetrics.evaluation.options import SCHEMA_VERSION, UsageError
-from segmetrics.evaluation.scoring import Record
+from segmetrics.evaluation.scoring import Record, csv_text
 
-__all__ = ["CSV_NAME", "STATE_NAME", "SUMMARY_NAME", "Writer", "atomic_csv", "atomic_text",
-           "check_resumed_options", "read_previous", "still_valid"]
+__all__ = ["CSV_NAME", "LOCK_NAME", "STATE_NAME", "SUMMARY_NAME", "Writer", "atomic_csv",
+           "atomic_text", "check_resumed_options", "file_fingerprints", "locked_output",
+           "read_previous", "rows_digest", "still_valid"]
 
 CSV_NAME = "metrics.csv"
 SUMMARY_NAME = "summary.json"
 STATE_NAME = ".segmetrics-state.jsonl"
+LOCK_NAME = ".segmetrics.lock"
+
+
+@contextlib.contextmanager
+def locked_output(out_dir):
+    """Hold an exclusive lock on the output folder; another run on it is a usage error.
+
+    The lock (``flock`` on ``OUT/.segmetrics.lock``) is released when the
+    block ends or the process dies, so a killed run never leaves a stale
+    lock. Where ``fcntl`` is unavailable (Windows) or the file system has no
+    locks, no lock is taken; an output folder that cannot be written is a usage
+    error.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    try:
+        handle = open(out_dir / LOCK_NAME, "a")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise UsageError(f"cannot write to the output folder {out_dir}: "
+                         f"{exc.strerror or exc}") from None
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(
+                f"another segmetrics-eval run is writing to {out_dir} (it holds "
+                f"{out_dir / LOCK_NAME}); wait for it to finish or choose another --out"
+            ) from None
+        except OSError:  # a file system without locks (some NFS mounts): run unlocked
+            yield
+            return
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def file_fingerprints(case):
+    """``{"pred": [size, mtime_ns], "gt": [...]}`` of a case's files; None for a missing file.
+
+    ``--resume`` rescores a case whose fingerprints changed since it was scored.
+    """
+    def fingerprint(path):
+        if path is None:
+            return None
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            return f"unreadable: {exc.strerror}"
+        return [info.st_size, info.st_mtime_ns]
+
+    return {"pred": fingerprint(case.pred), "gt": fingerprint(case.gt)}
+
+
+def rows_digest(rows):
+    """SHA-256 of a case's CSV rows (lists of the cells as written): ``--resume`` rescores
+    a case whose rows in ``metrics.csv`` do not have it (a row torn by a full disk)."""
+    return hashlib.sha256(json.dumps(rows).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _columns(metrics):
@@ -41,10 +108,11 @@ class Writer:
         self._writer = csv.writer(self._csv, lineterminator="\n")
         self._state = open(self.state_path, "a", encoding="utf-8")  # noqa: SIM115
 
-    def write(self, state, records):
+    def write(self, state, rows):
+        """Append a case: its state line, then its CSV rows (cells as :meth:`Record.row` gives)."""
         self._state.write(json.dumps(state) + "\n")
         self._state.flush()
-        self._writer.writerows(record.row(self.metrics) for record in records)
+        self._writer.writerows(rows)
         self._csv.flush()
 
     def close(self):
@@ -52,19 +120,30 @@ class Writer:
         self._state.close()
 
 
+@contextlib.contextmanager
+def _replacing(path, newline=None):
+    """A text file written beside ``path`` under a unique name, then renamed onto it."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with open(fd, "w", newline=newline, encoding="utf-8") as handle:
+            yield handle
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def atomic_text(path, text):
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    with _replacing(path) as handle:
+        handle.write(text)
 
 
 def atomic_csv(path, metrics, records):
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+    with _replacing(path, newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(_columns(metrics))
         writer.writerows(record.row(metrics) for record in records)
-    os.replace(tmp, path)
 
 
 def read_previous(out_dir, metrics):
@@ -88,23 +167,21 @@ def read_previous(out_dir, metrics):
                 entry = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line cut by the interruption
-            state[entry["case"]] = entry
-    by_case = {}
+            if _valid_entry(entry):
+                state[entry["case"]] = entry
+    # The CSV holds each case name as csv_text wrote it; the state holds the real one.
+    real_name = {csv_text(name): name for name in state}
+    rows_by_case = {}
     for row in rows[1:]:
-        if len(row) != len(rows[0]):
-            continue  # a row cut by the interruption
-        case, label, status, error, *values = row
-        try:
-            record = Record(case, _parsed_label(label), status, error,
-                            {m: float(v) for m, v in zip(metrics, values)},
-                            state.get(case, {}).get("diagonal", math.nan))
-        except ValueError:
-            continue
-        by_case.setdefault(case, []).append(record)
+        if len(row) == len(rows[0]) and row[0] in real_name:
+            rows_by_case.setdefault(real_name[row[0]], []).append(row)
     records, kept_state = [], {}
-    for case, case_records in by_case.items():
-        entry = state.get(case)
-        if entry is not None and entry["n_rows"] == len(case_records):
+    for case, case_rows in rows_by_case.items():
+        entry = state[case]
+        if entry["n_rows"] != len(case_rows) or entry["rows_sha256"] != rows_digest(case_rows):
+            continue  # a row torn or changed since: rescore the case
+        case_records = [_record(case, row, metrics, entry["diagonal"]) for row in case_rows]
+        if None not in case_records:
             records.extend(case_records)
             kept_state[case] = entry
     return records, kept_state
@@ -118,6 +195,35 @@ def _parsed_label(text):
         return int(text)
     except ValueError:
         return text
+
+
+_ENTRY_TYPES = {"case": str, "n_rows": int, "rows_sha256": str, "files": dict,
+                "missing": bool, "present": list}
+
+
+def _valid_entry(entry):
+    """Whether a state line has every field ``--resume`` relies on, with its type."""
+    if not isinstance(entry, dict):
+        return False
+    if any(not isinstance(entry.get(key), kind) for key, kind in _ENTRY_TYPES.items()):
+        return False
+    diagonal = entry.get("diagonal")
+    n_voxels = entry.get("n_voxels")
+    return (isinstance(diagonal, (int, float)) or diagonal is None) and (
+        n_voxels is None or (isinstance(n_voxels, int) and n_voxels >= 0))
+
+
+def _record(case, row, metrics, diagonal):
+    """The record of a CSV row, or None if a field is not what the writer writes."""
+    _, label, status, error, *values = row
+    if status not in STATUSES:
+        return None
+    try:
+        numbers = {m: float(v) for m, v in zip(metrics, values)}
+    except ValueError:
+        return None
+    diagonal = math.nan if diagonal is None else float(diagonal)
+    return Record(case, _parsed_label(label), status, error, numbers, diagonal)
 
 
 def check_resumed_options(out_dir, state, options):
@@ -159,6 +265,8 @@ def still_valid(state, records, cases, options):
         entry = state.get(case.name)
         if entry is None or entry.get("missing") != (case.pred is None):
             continue  # not scored yet, or a prediction appeared since
+        if entry.get("files") != file_fingerprints(case):
+            continue  # a file replaced or touched since it was scored
         if entry.get("n_voxels") is not None:
             present = set(entry.get("present", ()))
             if options.regions is not None:

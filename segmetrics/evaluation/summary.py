@@ -6,6 +6,7 @@ import numpy as np
 
 from segmetrics._validate import check_confidence, check_int
 from segmetrics.evaluation.metrics import (
+    DISTANCE_METRICS,
     SCORED_STATUSES,
     STATUSES,
     definitions,
@@ -16,18 +17,26 @@ __all__ = ["json_safe", "summarize", "summary_document"]
 
 
 def _stats(values, diagonals, bootstrap):
+    """Statistics of one metric's values; ``diagonals=None`` (an overlap metric) keeps
+    infinite values as they are: only distances are replaced by the image diagonal."""
     values = np.asarray(values, dtype=np.float64)
-    diagonals = np.asarray(diagonals, dtype=np.float64)
     nan = np.isnan(values)
     inf = np.isinf(values)
-    replaced = worst_case_array(values, diagonals)
+    if diagonals is None:
+        diagonals = np.full(values.shape, np.nan)
+        replaced = values
+    else:
+        diagonals = np.asarray(diagonals, dtype=np.float64)
+        replaced = worst_case_array(values, diagonals)
     usable = replaced[~np.isnan(replaced)]
     stats = {"n_valid": int((~nan & ~inf).sum()), "n_nan": int(nan.sum()),
              "n_inf": int(inf.sum()), "n_inf_replaced": int((inf & ~np.isnan(diagonals)).sum())}
     if usable.size:
-        q25, median, q75 = np.percentile(usable, [25, 50, 75])
-        stats.update(mean=float(usable.mean()), std=float(usable.std()), median=float(median),
-                     iqr=float(q75 - q25), min=float(usable.min()), max=float(usable.max()))
+        with np.errstate(invalid="ignore"):  # an infinite overlap value: inf - inf is NaN
+            q25, median, q75 = np.percentile(usable, [25, 50, 75])
+            stats.update(mean=float(usable.mean()), std=float(usable.std()),
+                         median=float(median), iqr=float(q75 - q25), min=float(usable.min()),
+                         max=float(usable.max()))
     else:
         stats.update(mean=None, std=None, median=None, iqr=None, min=None, max=None)
     if bootstrap["n_resamples"]:
@@ -60,7 +69,7 @@ def summarize(records, metrics, *, both_empty="skip", confidence=0.95, n_resampl
         "status_counts": {...}}``; each ``stats`` holds mean, std (population),
         median, iqr, min, max (None without usable values) and n_valid, n_nan,
         n_inf, n_inf_replaced, and ci_low, ci_high (NaN/None with fewer than two
-        values). Infinite values are replaced by the case's image diagonal; NaN
+        values). Infinite distances are replaced by the case's image diagonal; NaN
         values are left out and counted; ``error`` rows are left out.
     """
     bootstrap = check_bootstrap(confidence, n_resamples, seed)
@@ -69,14 +78,17 @@ def summarize(records, metrics, *, both_empty="skip", confidence=0.95, n_resampl
     per_label = {}
     for label in sorted({r.label for r in records if r.label is not None}):
         rows = [r for r in used if r.label == label]
-        per_label[str(label)] = {
-            m: _stats([r.values[m] for r in rows], [r.diagonal for r in rows], bootstrap)
-            for m in metrics
-        }
-    all_labels = {m: _stats([r.values[m] for r in used], [r.diagonal for r in used], bootstrap)
+        per_label[str(label)] = {m: _stats([r.values[m] for r in rows], _diagonals(m, rows),
+                                           bootstrap) for m in metrics}
+    all_labels = {m: _stats([r.values[m] for r in used], _diagonals(m, used), bootstrap)
                   for m in metrics}
     status_counts = {s: sum(r.status == s for r in records) for s in STATUSES}
     return {"per_label": per_label, "all_labels": all_labels, "status_counts": status_counts}
+
+
+def _diagonals(metric, records):
+    """The worst cases replacing infinite values: image diagonals for distance metrics only."""
+    return [r.diagonal for r in records] if metric in DISTANCE_METRICS else None
 
 
 def json_safe(value):
