@@ -299,7 +299,7 @@ def _read_nrrd(path, limit=None):
         for key in ("data file", "datafile"):
             if key in header:
                 _inside(path.parent, header[key], "'data file'")
-        array = nrrd.read_data(header, handle, str(path))
+        array = _read_nrrd_data(nrrd, header, handle, path)
     spacing = direction = origin = None
     if "space directions" in header and header["space directions"] is not None:
         directions = np.asarray(
@@ -314,6 +314,57 @@ def _read_nrrd(path, limit=None):
     if "space origin" in header:
         origin = np.asarray(header["space origin"], dtype=np.float64)
     return _Raw(array, "volume", spacing, direction, origin)
+
+
+def _read_nrrd_data(nrrd, header, handle, path):
+    """pynrrd's ``read_data``, with compressed data inflated as a stream capped at its declared
+    size (pynrrd inflates the whole stream first, however large)."""
+    import io
+
+    encoding = header.get("encoding")
+    if encoding not in ("gzip", "gz", "bzip2", "bz2"):
+        return nrrd.read_data(header, handle, str(path))
+    import bz2
+    import zlib
+
+    from nrrd.reader import _determine_datatype
+
+    name = header.get("data file", header.get("datafile"))
+    source = handle if name is None else open(_inside(path.parent, name, "'data file'"), "rb")
+    try:
+        for _ in range(int(header.get("line skip", header.get("lineskip", 0)))):
+            source.readline()
+        total = int(np.prod(header["sizes"], dtype=np.int64)) * _determine_datatype(header).itemsize
+        skip = int(header.get("byte skip", header.get("byteskip", 0)))
+        cap = total + max(skip, 0)
+        gzip_stream = encoding in ("gzip", "gz")
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16) if gzip_stream else bz2.BZ2Decompressor()
+        inflated = bytearray()
+        while len(inflated) <= cap:
+            if gzip_stream:
+                chunk = inflater.unconsumed_tail or source.read(1 << 20)
+                if not chunk:
+                    break
+                inflated += inflater.decompress(chunk, cap + 1 - len(inflated))
+                if inflater.eof:
+                    break
+            else:
+                if inflater.eof:
+                    break
+                chunk = source.read(1 << 20) if inflater.needs_input else b""
+                if not chunk and inflater.needs_input:
+                    break
+                inflated += inflater.decompress(chunk, cap + 1 - len(inflated))
+        if len(inflated) > cap:
+            raise MaskError(f"the compressed data inflates beyond the declared size "
+                            f"({cap:,} bytes for sizes {[int(n) for n in header['sizes']]})")
+    finally:
+        if source is not handle:
+            source.close()
+    plain = {k: v for k, v in header.items()
+             if k not in ("data file", "datafile", "line skip", "lineskip")}
+    plain["encoding"] = "raw"
+    return nrrd.read_data(plain, io.BytesIO(bytes(inflated)), None)
 
 
 #: MetaImage keys read before SimpleITK opens the file (the header is text, ``Key = Value``).
@@ -364,10 +415,13 @@ def _npy_header(handle, limit):
     version = npy.read_magic(handle)
     if version == (1, 0):
         shape, _, dtype = npy.read_array_header_1_0(handle)
-    elif version == (2, 0):
-        shape, _, dtype = npy.read_array_header_2_0(handle)
+    elif version in ((2, 0), (3, 0)):  # 3.0 is 2.0 with a UTF-8 header: ASCII reads alike
+        try:
+            shape, _, dtype = npy.read_array_header_2_0(handle)
+        except (UnicodeDecodeError, ValueError):
+            raise MaskError(f".npy header (format {version}) is not one segmetrics reads") from None
     else:
-        return  # a newer header: numpy.load checks it
+        raise MaskError(f".npy format version {version} is not read")
     if dtype.hasobject:
         raise MaskError("the array holds Python objects (pickled data), which are not read")
     _check_size(shape, limit)

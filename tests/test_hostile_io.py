@@ -129,6 +129,20 @@ def test_a_file_declaring_too_many_voxels_is_refused_before_reading(tmp_path, ki
     assert "more than the limit of 10,000" in done.stdout
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "bzip2"])
+def test_compressed_nrrd_data_is_inflated_up_to_its_declared_size_only(tmp_path, encoding):
+    import bz2
+
+    pytest.importorskip("nrrd")
+    pack = gzip.compress if encoding == "gzip" else bz2.compress
+    header = f"NRRD0004\ntype: uint8\ndimension: 2\nsizes: 4 4\nencoding: {encoding}\n\n"
+    (tmp_path / "bomb.nrrd").write_bytes(header.encode() + pack(bytes(16 << 20)))
+    with pytest.raises(MaskError, match="inflates beyond the declared size"):
+        read_mask(tmp_path / "bomb.nrrd")
+    (tmp_path / "fine.nrrd").write_bytes(header.encode() + pack(bytes(range(16))))
+    assert read_mask(tmp_path / "fine.nrrd").labels.sum() == sum(range(16))
+
+
 def test_the_voxel_limit_is_an_error_row_on_the_command_line(tmp_path):
     preds, gts = make_folders(tmp_path)
     for name, size in (("big", 64), ("small", 4)):

@@ -188,13 +188,15 @@ class _Readers:
         import queue
 
         self._queue = queue.SimpleQueue()
-        self._n = n
+        self._n = 0
         for _ in range(n):
             self.replace()
 
     def replace(self):
         import threading
 
+        self._n += 1  # one stop signal per thread ever started: an abandoned one that
+        # comes back takes one and ends too
         threading.Thread(target=self._serve, name="segmetrics-read", daemon=True).start()
 
     def _serve(self):
