@@ -409,7 +409,7 @@ def _read_itk(path, limit=None):
 
 
 def _npy_header(handle, limit):
-    """Read and check the header of a ``.npy`` stream; returns nothing, leaves it past the header."""
+    """Read and check the header of a ``.npy`` stream (which is left just past it)."""
     from numpy.lib import format as npy
 
     version = npy.read_magic(handle)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from segmetrics._validate import check_choice, check_int, check_real
 from segmetrics.evaluation.metrics import DEFAULT_METRICS, DISTANCE_METRICS, METRICS, SURFACES
 
-__all__ = ["DEFAULT_CASE_TIMEOUT", "PRESETS", "SCHEMA_VERSION", "Options", "UsageError", "check_metrics"]
+__all__ = ["DEFAULT_CASE_TIMEOUT", "PRESETS", "SCHEMA_VERSION", "Options", "UsageError",
+           "check_metrics"]
 
 #: Version of the per-case options in the resume state; a state of another version is
 #: not resumed.
