@@ -277,13 +277,15 @@ def _check_paths(args):
     """The output folder must be creatable and writable, a report a file in an existing folder."""
     from segmetrics.evaluation import UsageError
 
-    try:
-        os.makedirs(args.out, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create the output folder {args.out!r}: "
-                         f"{exc.strerror or exc}") from None
-    if not os.access(args.out, os.W_OK | os.X_OK):
-        raise UsageError(f"the output folder {args.out!r} is not writable")
+    existing = os.path.abspath(args.out)
+    while not os.path.lexists(existing):  # the folder, or the nearest one it would go in
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise UsageError(f"cannot create the output folder {args.out!r}: {existing!r} "
+                         "is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write the output folder {args.out!r}: {existing!r} "
+                         "is not writable")
     report = getattr(args, "report", None)
     if report:
         parent = os.path.dirname(os.path.abspath(report))
