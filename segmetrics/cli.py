@@ -274,7 +274,8 @@ def _failed(summary):
 
 
 def _check_paths(args):
-    """The output folder must be creatable and writable, a report a file in an existing folder."""
+    """The output folder must be creatable and writable; a report is a file in an existing
+    folder or in the output folder."""
     from segmetrics.evaluation import UsageError
 
     existing = os.path.abspath(args.out)
@@ -291,6 +292,8 @@ def _check_paths(args):
         parent = os.path.dirname(os.path.abspath(report))
         if os.path.isdir(report):
             raise UsageError(f"--report {report!r} is a folder; give the HTML file's path")
+        if parent == os.path.abspath(args.out):  # made by the run if need be
+            return
         if not os.path.isdir(parent):
             raise UsageError(f"--report {report!r}: the folder {parent!r} does not exist")
         if not os.access(parent, os.W_OK | os.X_OK):
