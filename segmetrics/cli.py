@@ -12,6 +12,7 @@ import sys
 import warnings
 
 from segmetrics._layout import cpu_count
+from segmetrics.evaluation.options import DEFAULT_CASE_TIMEOUT
 
 __all__ = ["build_parser", "main"]
 
@@ -32,6 +33,18 @@ def _int_list(text):
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated integers; got {text!r}") from None
+
+
+def _max_voxels(text):
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected auto or an integer >= 0; got {text!r}")
+    return value or None
 
 
 def _jobs(text):
@@ -120,6 +133,15 @@ def _add_scoring_options(parser):
                              "tcp://host:8786 (workers read the files: shared storage)")
     engine.add_argument("--dask-local", type=int, metavar="N",
                         help="start a local Dask cluster of N worker processes")
+    parser.add_argument("--max-voxels", type=_max_voxels, default="auto", metavar="N",
+                        help="refuse (error row) a file whose header declares more than N "
+                             "voxels, before reading it; auto: about 1/32 of this machine's "
+                             "memory per worker; 0: no limit (default: %(default)s)")
+    parser.add_argument("--case-timeout", type=float, default=DEFAULT_CASE_TIMEOUT,
+                        metavar="SECONDS",
+                        help="a case taking longer becomes an error row (its worker is "
+                             "stopped; with -j 1 the limit covers reading); 0: no limit "
+                             "(default: %(default)g)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing OUT/metrics.csv")
     parser.add_argument("-q", "--quiet", action="store_true",
@@ -166,6 +188,8 @@ def build_compare_parser():
     parser.add_argument("pred_dir_b", help="folder of model B's predictions")
     parser.add_argument("gt_dir", help="folder of ground truths")
     _add_scoring_options(parser)
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the complete cases of OUT/a/ and OUT/b/ and score the rest")
     return parser
 
 
@@ -218,6 +242,8 @@ def _options(args, command_line):
         "confidence": args.confidence, "n_resamples": args.bootstrap_resamples,
         "command_line": command_line, "progress": not args.quiet and sys.stderr.isatty(),
         "surface": args.surface, "regions": args.regions, "fbeta_beta": args.fbeta_beta,
+        "max_voxels": args.max_voxels, "case_timeout": args.case_timeout or None,
+        "resume": args.resume,
     }
 
 
@@ -258,6 +284,33 @@ def _failed(summary):
     return summary["status_counts"]["error"] + summary["status_counts"]["missing"]
 
 
+def _check_paths(args):
+    """The output folder must be creatable and writable; a report is a file in an existing
+    folder or in the output folder."""
+    from segmetrics.evaluation import UsageError
+
+    existing = os.path.abspath(args.out)
+    while not os.path.lexists(existing):  # the folder, or the nearest one it would go in
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise UsageError(f"cannot create the output folder {args.out!r}: {existing!r} "
+                         "is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write the output folder {args.out!r}: {existing!r} "
+                         "is not writable")
+    report = getattr(args, "report", None)
+    if report:
+        parent = os.path.dirname(os.path.abspath(report))
+        if os.path.isdir(report):
+            raise UsageError(f"--report {report!r} is a folder; give the HTML file's path")
+        if parent == os.path.abspath(args.out):  # made by the run if need be
+            return
+        if not os.path.isdir(parent):
+            raise UsageError(f"--report {report!r}: the folder {parent!r} does not exist")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise UsageError(f"--report {report!r}: the folder {parent!r} is not writable")
+
+
 def _run(work, args):
     """Run ``work(client)`` with warnings shown plainly; returns its result or an exit code."""
     from segmetrics.evaluation import UsageError
@@ -266,6 +319,7 @@ def _run(work, args):
         warnings.simplefilter("default")
         warnings.showwarning = _show_warning
         try:
+            _check_paths(args)
             with _engine(args) as client:
                 return work(client)
         except UsageError as exc:
@@ -311,8 +365,7 @@ def main(argv=None):
     options = _options(args, ["segmetrics-eval", *argv])
 
     def work(client):
-        return evaluate_folder(args.pred_dir, args.gt_dir, resume=args.resume, client=client,
-                               **options)
+        return evaluate_folder(args.pred_dir, args.gt_dir, client=client, **options)
 
     result = _run(work, args)
     if isinstance(result, int):

@@ -2,7 +2,9 @@
 
 One entry point, :func:`read_mask`, turns a file into a :class:`Mask`: an
 integer label array plus the physical spacing (and, for NIfTI, the
-orientation) stored with it. The file format is chosen by extension:
+orientation) stored with it. The file format is chosen by extension and checked
+against the file's first bytes (JPEG bytes in a ``.png`` read as the JPEG they are;
+a ``.nii`` holding something else is refused):
 
 ============================  ===================  ===========================
 extension                     reader               spacing from
@@ -41,7 +43,9 @@ Mask encodings (the same labels come back whichever tool wrote the file):
 * JPEG is lossy: it is refused unless ``threshold`` is given, and then warns.
 """
 import json
+import math
 import os
+import stat
 import warnings
 from pathlib import Path
 from typing import NamedTuple
@@ -49,7 +53,8 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = [
-    "MASK_EXTENSIONS", "Mask", "MaskError", "parse_colormap", "read_mask", "split_extension",
+    "MASK_EXTENSIONS", "Mask", "MaskError", "default_max_voxels", "display_name",
+    "parse_colormap", "read_mask", "split_extension",
 ]
 
 #: Extensions recognised as masks, longest first so ``.nii.gz`` wins over ``.gz``.
@@ -116,6 +121,70 @@ def split_extension(name):
     return name, ""
 
 
+def display_name(name):
+    r"""``name`` safe to print and to write as UTF-8: undecodable bytes become ``\xNN``.
+
+    File names are bytes on POSIX; Python keeps the bytes that are not UTF-8 as
+    lone surrogates, which no UTF-8 writer accepts. This spells them as escapes.
+
+    Examples
+    --------
+    >>> display_name(os.fsdecode(b"bad\xff.npy"))
+    'bad\\xff.npy'
+    """
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def default_max_voxels(workers=1):
+    """The default voxel limit of one mask: about 1/32 of this machine's memory per worker.
+
+    Sized so that ``workers`` processes, each holding two masks of 8-byte labels
+    and a copy, stay within half the physical memory; never below 2**24.
+    """
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not POSIX: assume 8 GiB
+        memory = 8 << 30
+    return max(1 << 24, int(memory) // (32 * max(1, int(workers))))
+
+
+def _check_size(shape, limit, what="declares"):
+    """Refuse a declared shape above ``limit`` voxels before anything is allocated."""
+    shape = tuple(int(n) for n in shape)
+    if any(n < 0 for n in shape):
+        raise MaskError(f"the header {what} a negative size {shape}")
+    n = 1
+    for extent in shape:
+        n *= extent
+    if limit is not None and n > limit:
+        raise MaskError(
+            f"the file {what} shape {shape} = {n:,} voxels, more than the limit of "
+            f"{int(limit):,} (raise it with --max-voxels / max_voxels=)"
+        )
+
+
+def _inside(folder, name, what):
+    """A detached data file named by a header: a regular file inside the header's folder."""
+    name = str(name).strip()
+    relative = Path(name)
+    if not name or relative.is_absolute() or ".." in relative.parts or " " in name:
+        raise MaskError(
+            f"the header's {what} {name!r} is not a plain file name in the header's folder "
+            "(absolute paths, '..', lists and patterns are refused)"
+        )
+    target = folder / relative
+    real, root = os.path.realpath(target), os.path.realpath(folder)
+    if os.path.commonpath([real, root]) != root:
+        raise MaskError(f"the header's {what} {name!r} leads outside the header's folder")
+    try:
+        mode = os.stat(real).st_mode
+    except OSError as exc:
+        raise MaskError(f"the header's {what} {name!r} cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(mode):
+        raise MaskError(f"the header's {what} {name!r} is not a regular file")
+    return target
+
+
 def _require(module, extra_hint):
     import importlib
 
@@ -128,9 +197,10 @@ def _require(module, extra_hint):
         ) from None
 
 
-def _read_pillow(path):
+def _read_pillow(path, limit=None):
     image_module = _require("PIL.Image", "segmetrics[io]")
     with image_module.open(path) as image:
+        _check_size(image.size[::-1], limit)
         image.load()
         mode = image.mode
         if mode == "1":
@@ -150,13 +220,18 @@ def _read_pillow(path):
         raise MaskError(f"image mode {mode!r} is not a mask encoding segmetrics reads")
 
 
-def _read_tiff(path):
+def _read_tiff(path, limit=None):
     tifffile = _require("tifffile", "segmetrics[io]")
     with tifffile.TiffFile(path) as tif:
-        series = tif.series[0]
+        try:
+            series = tif.series[0]
+            photometric = getattr(tif.pages[0], "photometric", None)
+        except IndexError:
+            raise MaskError("the TIFF holds no readable image (no pages): the file is "
+                            "damaged or not an image") from None
+        _check_size(series.shape, limit)
         array = series.asarray()
         axes = series.axes
-        photometric = getattr(tif.pages[0], "photometric", None)
     palette = photometric is not None and int(photometric) == 3
     if "S" in axes:
         samples = axes.index("S")
@@ -197,9 +272,10 @@ def _inflate_nifti(proxy, path):
     return array if got == flat.size else None
 
 
-def _read_nifti(path):
+def _read_nifti(path, limit=None):
     nibabel = _require("nibabel", "segmetrics[io]")
     image = nibabel.load(path)
+    _check_size(image.header.get_data_shape(), limit)
     array = _inflate_nifti(image.dataobj, path)
     if array is None:
         array = np.asanyarray(image.dataobj)
@@ -208,15 +284,22 @@ def _read_nifti(path):
     zooms = tuple(float(z) for z in image.header.get_zooms()[: array.ndim])
     affine = np.asarray(image.affine, dtype=np.float64)
     spatial = min(array.ndim, 3)
-    scale = np.linalg.norm(affine[:3, :spatial], axis=0)
-    scale[scale == 0] = 1.0
-    direction = affine[:3, :spatial] / scale
+    with np.errstate(invalid="ignore", over="ignore"):
+        scale = np.linalg.norm(affine[:3, :spatial], axis=0)
+        scale[scale == 0] = 1.0
+        direction = affine[:3, :spatial] / scale
     return _Raw(array, "volume", zooms, direction, affine[:3, 3].copy())
 
 
-def _read_nrrd(path):
-    nrrd = _require("nrrd", "segmetrics[io] (pynrrd)")
-    array, header = nrrd.read(str(path))
+def _read_nrrd(path, limit=None):
+    nrrd = _require("nrrd", "segmetrics[io-extra]")
+    with open(path, "rb") as handle:
+        header = nrrd.read_header(handle)
+        _check_size(header.get("sizes", ()), limit)
+        for key in ("data file", "datafile"):
+            if key in header:
+                _inside(path.parent, header[key], "'data file'")
+        array = _read_nrrd_data(nrrd, header, handle, path)
     spacing = direction = origin = None
     if "space directions" in header and header["space directions"] is not None:
         directions = np.asarray(
@@ -233,8 +316,89 @@ def _read_nrrd(path):
     return _Raw(array, "volume", spacing, direction, origin)
 
 
-def _read_itk(path):
-    sitk = _require("SimpleITK", "SimpleITK")
+def _read_nrrd_data(nrrd, header, handle, path):
+    """pynrrd's ``read_data``, with compressed data inflated as a stream capped at its declared
+    size (pynrrd inflates the whole stream first, however large)."""
+    import io
+
+    encoding = header.get("encoding")
+    if encoding not in ("gzip", "gz", "bzip2", "bz2"):
+        return nrrd.read_data(header, handle, str(path))
+    import bz2
+    import zlib
+
+    from nrrd.reader import _determine_datatype
+
+    name = header.get("data file", header.get("datafile"))
+    source = handle if name is None else open(_inside(path.parent, name, "'data file'"), "rb")
+    try:
+        for _ in range(int(header.get("line skip", header.get("lineskip", 0)))):
+            source.readline()
+        total = int(np.prod(header["sizes"], dtype=np.int64)) * _determine_datatype(header).itemsize
+        skip = int(header.get("byte skip", header.get("byteskip", 0)))
+        cap = total + max(skip, 0)
+        gzip_stream = encoding in ("gzip", "gz")
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16) if gzip_stream else bz2.BZ2Decompressor()
+        inflated = bytearray()
+        while len(inflated) <= cap:
+            if gzip_stream:
+                chunk = inflater.unconsumed_tail or source.read(1 << 20)
+                if not chunk:
+                    break
+                inflated += inflater.decompress(chunk, cap + 1 - len(inflated))
+                if inflater.eof:
+                    break
+            else:
+                if inflater.eof:
+                    break
+                chunk = source.read(1 << 20) if inflater.needs_input else b""
+                if not chunk and inflater.needs_input:
+                    break
+                inflated += inflater.decompress(chunk, cap + 1 - len(inflated))
+        if len(inflated) > cap:
+            raise MaskError(f"the compressed data inflates beyond the declared size "
+                            f"({cap:,} bytes for sizes {[int(n) for n in header['sizes']]})")
+    finally:
+        if source is not handle:
+            source.close()
+    plain = {k: v for k, v in header.items()
+             if k not in ("data file", "datafile", "line skip", "lineskip")}
+    plain["encoding"] = "raw"
+    return nrrd.read_data(plain, io.BytesIO(bytes(inflated)), None)
+
+
+#: MetaImage keys read before SimpleITK opens the file (the header is text, ``Key = Value``).
+_META_HEADER_BYTES = 1 << 16
+
+
+def _check_metaimage(path, limit):
+    """Check a MetaImage header's size and data file before SimpleITK reads it."""
+    with open(path, "rb") as handle:
+        head = handle.read(_META_HEADER_BYTES)
+    fields = {}
+    for line in head.split(b"\n"):
+        key, sep, value = line.partition(b"=")
+        if not sep:
+            continue
+        key = key.strip().decode("ascii", "replace")
+        fields[key] = value.strip().decode("utf-8", "replace")
+        if key == "ElementDataFile":
+            break
+    if "DimSize" in fields:
+        try:
+            shape = [int(v) for v in fields["DimSize"].split()]
+            channels = int(fields.get("ElementNumberOfChannels", "1"))
+        except ValueError:
+            raise MaskError(f"the header's DimSize {fields['DimSize']!r} is not integers") from None
+        _check_size(shape + [channels], limit)
+    data_file = fields.get("ElementDataFile")
+    if data_file is not None and data_file.upper() != "LOCAL":
+        _inside(path.parent, data_file, "ElementDataFile")
+
+
+def _read_itk(path, limit=None):
+    sitk = _require("SimpleITK", "segmetrics[io-extra]")
+    _check_metaimage(path, limit)
     image = sitk.ReadImage(str(path))
     array = sitk.GetArrayFromImage(image)  # axes reversed: (z, y, x)
     ndim = image.GetDimension()
@@ -244,17 +408,46 @@ def _read_itk(path):
     return _Raw(array, "volume", spacing, direction, origin)
 
 
-def _read_numpy(path):
-    loaded = np.load(path, allow_pickle=False)
-    if isinstance(loaded, np.ndarray):
-        return _Raw(loaded, "volume")
-    with loaded:
-        names = loaded.files
+def _npy_header(handle, limit):
+    """Read and check the header of a ``.npy`` stream (which is left just past it)."""
+    from numpy.lib import format as npy
+
+    version = npy.read_magic(handle)
+    if version == (1, 0):
+        shape, _, dtype = npy.read_array_header_1_0(handle)
+    elif version in ((2, 0), (3, 0)):  # 3.0 is 2.0 with a UTF-8 header: ASCII reads alike
+        try:
+            shape, _, dtype = npy.read_array_header_2_0(handle)
+        except (UnicodeDecodeError, ValueError):
+            raise MaskError(f".npy header (format {version}) is not one segmetrics reads") from None
+    else:
+        raise MaskError(f".npy format version {version} is not read")
+    if dtype.hasobject:
+        raise MaskError("the array holds Python objects (pickled data), which are not read")
+    _check_size(shape, limit)
+
+
+def _read_numpy(path, limit=None):
+    import zipfile
+
+    from numpy.lib import format as npy
+
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as handle:
+            _npy_header(handle, limit)
+        return _Raw(np.load(path, allow_pickle=False), "volume")
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        shown = [n[:-4] if n.endswith(".npy") else n for n in names]
         if len(names) != 1:
             raise MaskError(
-                f".npz must hold exactly one array; found {len(names)} ({', '.join(names)})"
+                f".npz must hold exactly one array; found {len(names)} ({', '.join(shown)})"
             )
-        return _Raw(loaded[names[0]], "volume")
+        with archive.open(names[0]) as member:
+            _npy_header(member, limit)
+        # Decompressed as a stream into an array of the declared size: never more.
+        with archive.open(names[0]) as member:
+            return _Raw(npy.read_array(member, allow_pickle=False), "volume")
 
 
 _READERS = {
@@ -265,6 +458,68 @@ _READERS = {
     ".nrrd": _read_nrrd, ".nhdr": _read_nrrd,
     ".mha": _read_itk, ".mhd": _read_itk,
 }
+
+
+#: The format each extension promises, checked against the file's first bytes.
+_EXPECTED = {
+    ".nii.gz": "gzip", ".nii": "nifti", ".npy": "npy", ".npz": "zip", ".png": "png",
+    ".bmp": "bmp", ".tiff": "tiff", ".tif": "tiff", ".jpeg": "jpeg", ".jpg": "jpeg",
+    ".nrrd": "nrrd", ".nhdr": "nrrd", ".mha": None, ".mhd": None,
+}
+#: The extension whose reader and rules apply to content of each image format.
+_IMAGE_FORMATS = {"png": ".png", "bmp": ".bmp", "tiff": ".tif", "jpeg": ".jpg"}
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"BM", "bmp"),
+    (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"II+\x00", "tiff"), (b"MM\x00+", "tiff"),
+    (b"\x1f\x8b", "gzip"), (b"\x93NUMPY", "npy"), (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"), (b"NRRD", "nrrd"),
+)
+
+
+def _sniff(head):
+    """The format the first bytes of a file show, or None when they show none we know."""
+    for signature, name in _SIGNATURES:
+        if head.startswith(signature):
+            return name
+    if len(head) >= 4:
+        size_le = int.from_bytes(head[:4], "little")
+        size_be = int.from_bytes(head[:4], "big")
+        if size_le in (348, 540) or size_be in (348, 540):
+            return "nifti"
+    return None
+
+
+def _open_checked(path):
+    """The extension whose reader fits the file: a regular file whose content fits its name.
+
+    Content of another image format than its extension says (JPEG bytes in a
+    ``.png``) is read as the format it is, with that format's rules; content that
+    is not the format its extension promises is refused.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise MaskError(f"cannot read the file ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(mode):
+        raise MaskError("is not a regular file (a FIFO, device or folder); it is not read")
+    _, ext = split_extension(path.name)
+    expected = _EXPECTED[ext]
+    if expected is None:
+        return ext
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    found = _sniff(head)
+    if found == expected:
+        return ext
+    if found in _IMAGE_FORMATS and expected in _IMAGE_FORMATS:
+        return _IMAGE_FORMATS[found]
+    if expected == "nrrd" and ext == ".nhdr" and found is None:
+        return ext
+    raise MaskError(
+        f"cannot read the file: its content is not {expected.upper()} as the extension {ext} says "
+        f"({'it is ' + found.upper() if found else 'its first bytes are ' + repr(head[:8])}); "
+        "the file is damaged or misnamed"
+    )
 
 
 def parse_colormap(text):
@@ -391,7 +646,8 @@ def _binary_0_255(labels):
     return labels
 
 
-def read_mask(path, *, threshold=None, colormap=None, spacing=None, binarize_above=None):
+def read_mask(path, *, threshold=None, colormap=None, spacing=None, binarize_above=None,
+              max_voxels=None):
     """Read a mask or label volume as integer labels with its spacing.
 
     Parameters
@@ -413,6 +669,11 @@ def read_mask(path, *, threshold=None, colormap=None, spacing=None, binarize_abo
         Read the raw greyscale values and return ``value > binarize_above``
         as 0/1 (the ISIC convention, ``> 128``). Takes precedence over the
         label rules.
+    max_voxels : int, optional
+        Refuse a file whose header declares more voxels than this, before
+        anything is allocated (NIfTI, NumPy, TIFF, images, NRRD, MetaImage);
+        compressed data is inflated into an array of the declared size only.
+        None: no limit.
 
     Returns
     -------
@@ -421,7 +682,13 @@ def read_mask(path, *, threshold=None, colormap=None, spacing=None, binarize_abo
     Raises
     ------
     MaskError
-        If the file cannot be read or decoded; the message says why.
+        If the file cannot be read or decoded; the message says why. A file
+        that is not a regular file (a FIFO, a device), whose content is not
+        the format its extension promises, whose header declares more than
+        ``max_voxels`` voxels or a non-finite spacing (without ``spacing=``),
+        or whose detached data file (NRRD ``data file``, MetaImage
+        ``ElementDataFile``) is not a regular file inside the header's folder,
+        is refused.
 
     Examples
     --------
@@ -432,36 +699,51 @@ def read_mask(path, *, threshold=None, colormap=None, spacing=None, binarize_abo
     [[0, 2], [1, 0]]
     """
     path = Path(path)
+    name = display_name(path.name)
     _, ext = split_extension(path.name)
     if ext not in _READERS:
-        raise MaskError(f"{path.name}: unknown mask extension; expected one of {MASK_EXTENSIONS}")
+        raise MaskError(f"{name}: unknown mask extension; expected one of {MASK_EXTENSIONS}")
+    if max_voxels is not None and max_voxels < 1:
+        raise ValueError(f"max_voxels must be >= 1 or None; got {max_voxels!r}")
     if isinstance(colormap, str):
         colormap = parse_colormap(colormap)
     try:
-        raw = _READERS[ext](path)
+        ext = _open_checked(path)
+        raw = _READERS[ext](path, max_voxels)
     except MaskError as exc:
-        raise MaskError(f"{path.name}: {exc}") from None
+        raise MaskError(f"{name}: {exc}") from None
+    except MemoryError:
+        raise MaskError(f"{name}: not enough memory to read the file") from None
     except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file
         raise MaskError(
-            f"{path.name}: cannot read the file ({type(exc).__name__}: {exc})") from None
+            f"{name}: cannot read the file ({type(exc).__name__}: {exc})") from None
+    if raw.array.ndim == 0:
+        raise MaskError(f"{name}: the file holds a single value (a 0-d array), not a mask")
     try:
         labels = _decode(raw, ext, threshold=threshold, colormap=colormap,
                          binarize_above=binarize_above)
     except MaskError as exc:
-        raise MaskError(f"{path.name}: {exc}") from None
+        raise MaskError(f"{name}: {exc}") from None
     if labels.ndim < 1 or labels.size == 0:
-        raise MaskError(f"{path.name}: the mask is empty (shape {labels.shape})")
+        raise MaskError(f"{name}: the mask is empty (shape {labels.shape})")
     labels = _keep_layout(labels)
+    header = raw.spacing
+    if header is not None and not all(math.isfinite(float(s)) for s in header):
+        if spacing is None:
+            raise MaskError(
+                f"{name}: the header's voxel spacing {tuple(float(s) for s in header)} is not "
+                "finite (NaN or inf pixdim): fix the header or pass --spacing (spacing=)")
+        header = None
     if spacing is not None:
         spacing = tuple(float(s) for s in spacing)
         if len(spacing) != labels.ndim:
             raise MaskError(
-                f"{path.name}: spacing has {len(spacing)} values but the mask has "
+                f"{name}: spacing has {len(spacing)} values but the mask has "
                 f"{labels.ndim} axes (shape {labels.shape})"
             )
-        _warn_if_contradicted(spacing, raw.spacing)
+        _warn_if_contradicted(spacing, header)
     else:
-        spacing = raw.spacing
+        spacing = header
     return Mask(labels, spacing, raw.direction, raw.origin)
 
 

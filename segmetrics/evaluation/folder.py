@@ -21,7 +21,7 @@ from segmetrics._validate import check_int
 from segmetrics.evaluation import storage
 from segmetrics.evaluation.matching import match_cases
 from segmetrics.evaluation.metrics import DEFAULT_METRICS
-from segmetrics.evaluation.options import PRESETS, Options, UsageError
+from segmetrics.evaluation.options import DEFAULT_CASE_TIMEOUT, PRESETS, Options, UsageError
 from segmetrics.evaluation.runners import LocalExecutor
 from segmetrics.evaluation.scoring import complete_records
 from segmetrics.evaluation.summary import check_bootstrap, json_safe, summary_document
@@ -43,7 +43,8 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
                     tversky_beta=0.5, spacing_tolerance=1e-3, jobs=1, resume=False,
                     overwrite=False, progress=False, command_line=None, client=None,
                     confidence=0.95, n_resamples=10_000, seed=0, surface="voxel",
-                    regions=None, fbeta_beta=1.0):
+                    regions=None, fbeta_beta=1.0, max_voxels="auto",
+                    case_timeout=DEFAULT_CASE_TIMEOUT):
     """Score every prediction in a folder against its ground truth.
 
     Parameters
@@ -136,6 +137,15 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
         then the region name, rows in ``regions`` order. Not with ``labels``.
     fbeta_beta : float
         The beta of the ``fbeta`` metric (> 0; default 1, which is Dice).
+    max_voxels : int, "auto" or None
+        A file whose header declares more voxels is not read: its case is an
+        ``error`` row. ``"auto"`` (default): about 1/32 of this machine's
+        memory per worker process (:func:`segmetrics.io.default_max_voxels`);
+        None: no limit.
+    case_timeout : float or None
+        Seconds a case may take before it becomes an ``error`` row (default
+        900; None or 0: no limit). With worker processes the worker scoring
+        it is stopped; in this process (``jobs=1``) the limit covers reading.
 
     Returns
     -------
@@ -184,7 +194,8 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
         ignore_index=ignore_index, nsd_tolerance=nsd_tolerance, zero_division=zero_division,
         binarize_above=binarize_above, tversky_alpha=tversky_alpha, tversky_beta=tversky_beta,
         spacing_tolerance=spacing_tolerance, surface=surface, regions=regions,
-        fbeta_beta=fbeta_beta)
+        fbeta_beta=fbeta_beta, max_voxels=_max_voxels(max_voxels, jobs, client),
+        case_timeout=case_timeout)
     metrics = options.metrics
     cases, unmatched = match_cases(pred_dir, gt_dir, strip_suffixes=strip_suffixes,
                                    pattern=pattern)
@@ -281,6 +292,17 @@ def _evaluate(cases, options, out, *, resume, overwrite, progress, client, jobs)
         rows = rows_by_case.get(name, [])
         state[name] = {**entry, "n_rows": len(rows), "rows_sha256": storage.rows_digest(rows)}
     return records, state
+
+
+def _max_voxels(max_voxels, jobs, client):
+    """``max_voxels="auto"``: sized to this machine's memory and the worker processes."""
+    if not (isinstance(max_voxels, str) and max_voxels == "auto"):
+        return max_voxels
+    from segmetrics._layout import cpu_count
+    from segmetrics.io import default_max_voxels
+
+    workers = 1 if client is not None else cpu_count() if jobs == "auto" else jobs
+    return default_max_voxels(workers)
 
 
 def _executor(client, jobs):

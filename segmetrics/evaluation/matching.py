@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from segmetrics.evaluation.options import UsageError
+from segmetrics.io import display_name
 
 __all__ = ["Case", "match_cases"]
 
@@ -32,15 +33,37 @@ def _case_key(stem, strip_suffixes, pattern):
     return stem
 
 
+def _is_file(entry):
+    """Whether a folder entry is a file to score: a file, or a link that cannot be followed.
+
+    A symbolic-link loop or an unreadable link raises in ``is_file``; it is
+    kept as a case so that reading it gives that case an ``error`` row.
+    """
+    try:
+        return entry.is_file() or (entry.is_symlink() and not os.path.exists(entry.path))
+    except OSError:
+        return True
+
+
+def _entries(folder, role):
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(entries, key=lambda e: os.fsencode(e.name))
+    except OSError as exc:
+        raise UsageError(f"cannot read the {role} folder {display_name(str(folder))!r}: "
+                         f"{exc.strerror or exc}") from None
+
+
 def _index_folder(folder, role, strip_suffixes, pattern):
     from segmetrics.io import split_extension
 
     index = {}
     ignored = []
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        if entry.name.startswith(".") or not entry.is_file():
+    for entry in _entries(folder, role):
+        if entry.name.startswith(".") or not _is_file(entry):
             continue
-        stem, ext = split_extension(entry.name)
+        # A name that is not UTF-8 is matched and reported by its escaped spelling.
+        stem, ext = split_extension(display_name(entry.name))
         if not ext:
             continue
         key = _case_key(stem, strip_suffixes, pattern)
@@ -49,13 +72,14 @@ def _index_folder(folder, role, strip_suffixes, pattern):
             continue
         if key in index:
             raise UsageError(
-                f"two {role} files map to case {key!r}: {index[key].name} and {entry.name}; "
+                f"two {role} files map to case {key!r}: {display_name(index[key].name)} and "
+                f"{display_name(entry.name)}; "
                 "rename one or adjust --strip-suffix/--pattern"
             )
         index[key] = Path(entry.path)
     if ignored:
         warnings.warn(f"{len(ignored)} {role} files do not match --pattern and are ignored "
-                      f"(first: {ignored[0]})", UserWarning, stacklevel=3)
+                      f"(first: {display_name(ignored[0])})", UserWarning, stacklevel=3)
     return index
 
 
@@ -67,7 +91,11 @@ def match_cases(pred_dir, gt_dir, *, strip_suffixes=(), pattern=None):
     (e.g. ``"_seg"``, ``"_segmentation"``, ``"_0000"``), or, with
     ``pattern``, the regular-expression match in it (group ``case`` if
     named, else group 1, else the whole match). The same rule applies to both
-    folders. Files with other extensions and hidden files are skipped.
+    folders. Files with other extensions and hidden files are skipped. A name
+    that is not valid UTF-8 gets its undecodable bytes spelled ``\\xNN``
+    (:func:`segmetrics.io.display_name`); the file itself is still read. A
+    link that cannot be followed (a loop, a dangling link) is a case whose
+    reading fails: an ``error`` row.
 
     Returns
     -------
@@ -80,8 +108,8 @@ def match_cases(pred_dir, gt_dir, *, strip_suffixes=(), pattern=None):
     Raises
     ------
     UsageError
-        If a folder does not exist, has no mask files, or two files of one
-        folder map to the same case.
+        If a folder does not exist or cannot be read, has no mask files, or
+        two files of one folder map to the same case.
     """
     if isinstance(strip_suffixes, str):
         strip_suffixes = (strip_suffixes,)

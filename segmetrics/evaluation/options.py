@@ -15,11 +15,15 @@ from segmetrics._validate import check_choice, check_int, check_real, check_spac
 from segmetrics.regions import check_regions, parse_regions
 from segmetrics.evaluation.metrics import DEFAULT_METRICS, DISTANCE_METRICS, METRICS, SURFACES
 
-__all__ = ["PRESETS", "SCHEMA_VERSION", "Options", "UsageError", "check_metrics"]
+__all__ = ["DEFAULT_CASE_TIMEOUT", "PRESETS", "SCHEMA_VERSION", "Options", "UsageError",
+           "check_metrics"]
 
 #: Version of the per-case options in the resume state; a state of another version is
 #: not resumed.
 SCHEMA_VERSION = 1
+
+#: Seconds a case may take (reading and scoring) before it becomes an ``error`` row.
+DEFAULT_CASE_TIMEOUT = 900.0
 
 #: Named option sets; the options a preset fixes override the caller's.
 PRESETS = {
@@ -52,7 +56,10 @@ class Options:
     ``spacing_tolerance``, ``surface``, ``regions`` (``((name, labels), ...)``
     or None: score these unions of labels instead of labels),
     ``nsd_tolerances`` (``((label or region name, tolerance), ...)``: per-label
-    NSD tolerances; the others use ``nsd_tolerance``) and ``fbeta_beta``.
+    NSD tolerances; the others use ``nsd_tolerance``), ``fbeta_beta``,
+    ``max_voxels`` (a file declaring
+    more voxels is an ``error`` row; None: no limit) and ``case_timeout``
+    (seconds; a case taking longer is an ``error`` row; None: no limit).
     """
 
     metrics: tuple = DEFAULT_METRICS
@@ -71,12 +78,15 @@ class Options:
     regions: object = None
     nsd_tolerances: tuple = ()
     fbeta_beta: float = 1.0
+    max_voxels: object = None
+    case_timeout: object = DEFAULT_CASE_TIMEOUT
 
     @classmethod
     def build(cls, *, metrics=DEFAULT_METRICS, labels=None, threshold=None, colormap=None,
               spacing=None, ignore_index=None, nsd_tolerance=1.0, zero_division=math.nan,
               binarize_above=None, tversky_alpha=0.5, tversky_beta=0.5,
-              spacing_tolerance=1e-3, surface="voxel", regions=None, fbeta_beta=1.0):
+              spacing_tolerance=1e-3, surface="voxel", regions=None, fbeta_beta=1.0,
+              max_voxels=None, case_timeout=DEFAULT_CASE_TIMEOUT):
         """Validated options; a bad value raises :class:`UsageError` naming the option.
 
         ``regions``: ``{name: labels}``, ``'WT=1,2,3;TC=1,3;ET=3'`` or a preset
@@ -123,11 +133,17 @@ class Options:
             spacing_tolerance = check_real(spacing_tolerance, "spacing_tolerance",
                                            minimum=0.0)
             surface = check_choice(surface, "surface", SURFACES)
+            if max_voxels is not None:
+                max_voxels = check_int(max_voxels, "max_voxels", minimum=1)
+            if case_timeout is not None:
+                case_timeout = check_real(case_timeout, "case_timeout", minimum=0.0)
+                case_timeout = None if case_timeout == 0 else case_timeout
         except (TypeError, ValueError) as exc:
             raise UsageError(str(exc)) from None
         return cls(metrics, labels, threshold, colormap, spacing, ignore_index, nsd_tolerance,
                    zero_division, binarize_above, tversky_alpha, tversky_beta,
-                   spacing_tolerance, surface, regions, nsd_tolerances, fbeta_beta)
+                   spacing_tolerance, surface, regions, nsd_tolerances, fbeta_beta, max_voxels,
+                   case_timeout)
 
     @property
     def region_map(self):
@@ -160,7 +176,8 @@ class Options:
         from segmetrics.evaluation.summary import json_safe
 
         options = dataclasses.asdict(self)
-        del options["metrics"], options["labels"]
+        # The limits decide whether a case is read, never its values.
+        del options["metrics"], options["labels"], options["max_voxels"], options["case_timeout"]
         options["schema_version"] = SCHEMA_VERSION
         return json_safe(options)
 

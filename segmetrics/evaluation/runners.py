@@ -8,7 +8,9 @@ this process or a local process pool;
 :class:`segmetrics.distributed.DaskExecutor` on a Dask cluster. Both share one
 retry policy: the cases of a task whose worker died are rerun one case per
 task (:func:`isolate`), so only the case that kills its worker becomes an
-``error`` row (:func:`crashed`).
+``error`` row (:func:`crashed`). Locally the pool is replaced once and the cases
+in flight are retried there in bulk; worker processes exit when the main
+process dies; a case that outlives ``case_timeout`` is an ``error`` row.
 
 In this process, the next case is read on two threads while the current one is
 scored (:func:`score_read_ahead`). ``jobs="auto"`` (the command's default)
@@ -123,33 +125,6 @@ def _auto_jobs(cores, remaining, seconds_per_case, sizes):
     return min(cores, remaining)
 
 
-def run_cases(cases, options, jobs, on_result, work=None):
-    """Score ``cases``, calling ``on_result`` as each finishes; at most 2 x jobs tasks in flight.
-
-    ``jobs > 1`` uses spawned worker processes that ignore Ctrl-C (the main
-    process handles it and stops submitting). Small cases travel in batches
-    (:func:`chunks`). If a worker dies (killed, out of memory), the cases that
-    were in flight are rerun one at a time in a fresh process each, so only the
-    case that kills its worker becomes an error.
-    """
-    if jobs == "auto":
-        run_auto(cases, options, on_result)
-        return
-    if jobs == 1 or len(cases) <= 1:
-        if work is None:
-            score_read_ahead(cases, options, on_result)
-            return
-        for case in cases:
-            on_result(work(case, options))
-        return
-    work = score_case if work is None else work
-    queue = list(reversed(chunks(cases, jobs)))
-    while queue:
-        suspects = _run_pool(queue, options, jobs, on_result, work)
-        for chunk in isolate(suspects):
-            _run_pool([chunk], options, 1, on_result, work, isolated=True)
-
-
 class _Capture:
     """Warnings of each case while reading threads and the scoring run side by side.
 
@@ -201,92 +176,274 @@ def _unwrap(value):
     return value
 
 
+class _Readers:
+    """Reading threads that never hold up the process: daemon threads fed by one queue.
+
+    A read that outlives the case timeout (a file on a hung network mount) is
+    abandoned: :meth:`replace` starts a thread in place of the one it blocks,
+    and the process can still exit (daemon threads are not joined).
+    """
+
+    def __init__(self, n):
+        import queue
+
+        self._queue = queue.SimpleQueue()
+        self._n = 0
+        for _ in range(n):
+            self.replace()
+
+    def replace(self):
+        import threading
+
+        self._n += 1  # one stop signal per thread ever started: an abandoned one that
+        # comes back takes one and ends too
+        threading.Thread(target=self._serve, name="segmetrics-read", daemon=True).start()
+
+    def _serve(self):
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            future, function, args = item
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(function(*args))
+                except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+                    future.set_exception(exc)
+
+    def submit(self, function, *args):
+        from concurrent.futures import Future
+
+        future = Future()
+        self._queue.put((future, function, args))
+        return future
+
+    def close(self):
+        for _ in range(self._n):
+            self._queue.put(None)
+
+
+def _timeout_message(seconds):
+    return (f"the case took longer than the case timeout ({seconds:g} s; --case-timeout / "
+            "case_timeout=) and was stopped")
+
+
 def score_read_ahead(cases, options, on_result, depth=1):
     """Score ``cases`` in this process while the next ``depth`` cases are read.
 
     Two reading threads read and decompress the prediction and ground truth of
     the next cases (zlib, ISA-L and the kernels release the GIL) while this
     thread scores the current one, so the wall time approaches the larger of
-    reading and scoring. At most ``depth + 1`` cases are in memory.
+    reading and scoring. At most ``depth + 1`` cases are in memory. A case whose
+    reading is not done ``options.case_timeout`` seconds after it became the
+    current one is an ``error`` row; its reading thread is abandoned.
     """
+    import time
     from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import TimeoutError as FutureTimeout
 
     read = mask_reader(options)
+    timeout = getattr(options, "case_timeout", None)
     upcoming = iter(cases)
     queue = deque()
-    with _Capture() as capture, ThreadPoolExecutor(
-            2, thread_name_prefix="segmetrics-read") as readers:
+    readers = _Readers(2)
+    try:
+        with _Capture() as capture:
 
-        def submit():
-            case = next(upcoming, None)
-            if case is not None:
-                queue.append((case, readers.submit(capture.run, read, case.gt),
-                              None if case.pred is None else
-                              readers.submit(capture.run, read, case.pred)))
+            def submit():
+                case = next(upcoming, None)
+                if case is not None:
+                    queue.append((case, readers.submit(capture.run, read, case.gt),
+                                  None if case.pred is None else
+                                  readers.submit(capture.run, read, case.pred)))
 
-        for _ in range(depth):
-            submit()
-        while queue:
-            case, gt_future, pred_future = queue.popleft()
-            gt, gt_warnings = gt_future.result()
-            pred, pred_warnings = (None, []) if pred_future is None else pred_future.result()
-            submit()
-            result, score_warnings = capture.run(
-                score_guarded, case, options, lambda g=gt: _unwrap(g),
-                lambda p=pred: _unwrap(p))
-            del gt, pred
-            messages = tuple(dict.fromkeys(gt_warnings + pred_warnings + score_warnings))
-            on_result(_unwrap(result)._replace(warnings=messages))
+            for _ in range(depth):
+                submit()
+            while queue:
+                case, gt_future, pred_future = queue.popleft()
+                deadline = None if timeout is None else time.monotonic() + timeout
+                try:
+                    gt, gt_warnings = gt_future.result(_left(deadline))
+                    pred, pred_warnings = ((None, []) if pred_future is None
+                                           else pred_future.result(_left(deadline)))
+                except FutureTimeout:
+                    for future in (gt_future, pred_future):
+                        if future is not None and not future.cancel() and not future.done():
+                            readers.replace()
+                    submit()
+                    on_result(error_result(case, options, _timeout_message(timeout)))
+                    continue
+                submit()
+                result, score_warnings = capture.run(
+                    score_guarded, case, options, lambda g=gt: _unwrap(g),
+                    lambda p=pred: _unwrap(p))
+                del gt, pred
+                messages = tuple(dict.fromkeys(gt_warnings + pred_warnings + score_warnings))
+                on_result(_unwrap(result)._replace(warnings=messages))
+    finally:
+        readers.close()
     for message in dict.fromkeys(capture.orphans):
         warnings.warn(message, UserWarning, stacklevel=2)
 
 
-def _init_worker(threads):
-    """Ignore Ctrl-C (the main process handles it) and use this worker's share of the CPUs."""
+def _left(deadline):
+    import time
+
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+def _init_worker(threads, parent=None):
+    """Ignore Ctrl-C (the main process handles it), use this worker's share of the CPUs,
+    and exit when the parent process dies (however it dies)."""
     import signal
 
     from segmetrics._layout import set_num_threads
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_num_threads(threads)
+    if parent is not None:
+        _exit_with_parent(parent)
 
 
-def _run_pool(queue, options, jobs, on_result, work, isolated=False):
-    """Run chunks popped from ``queue`` in one pool; return the in-flight cases if it breaks."""
+#: Seconds between two checks of a worker that its parent process is alive.
+_PARENT_POLL = 1.0
+
+
+def _exit_with_parent(parent):
+    """End this process when ``parent`` dies: at once on Linux, within a second elsewhere.
+
+    Linux sends SIGKILL to the worker when its parent dies
+    (``prctl(PR_SET_PDEATHSIG)``); everywhere, a daemon thread polls the parent
+    id, which changes once the worker is orphaned.
+    """
+    import signal
+    import sys
+    import threading
+    import time
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the thread below still watches
+            pass
+    if os.getppid() != parent:  # the parent died before the line above ran
+        os._exit(1)
+
+    def watch():
+        while True:
+            time.sleep(_PARENT_POLL)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="segmetrics-parent-watch", daemon=True).start()
+
+
+class _Task(NamedTuple):
+    """Cases scored by one worker call, and how many pool breaks they were caught in."""
+
+    cases: list
+    strikes: int = 0
+    timed_out: bool = False
+
+
+#: Seconds added to every task's time limit in a worker pool (starting a worker).
+_TIMEOUT_SLACK = 10.0
+
+
+def run_cases(cases, options, jobs, on_result, work=None):
+    """Score ``cases``, calling ``on_result`` as each finishes; at most 2 x jobs tasks in flight.
+
+    ``jobs > 1`` uses spawned worker processes that ignore Ctrl-C (the main
+    process handles it and stops submitting) and exit when the main process
+    dies. Small cases travel in batches (:func:`chunks`). If a worker dies
+    (killed, out of memory) or a task outlives its time limit
+    (``options.case_timeout`` per case), the pool is replaced by a fresh one
+    and the cases in flight are retried there in bulk, one case per task; only
+    the cases in flight at a second break are rerun one at a time, in one
+    single-worker pool, so that only the case that kills its worker becomes
+    an error.
+    """
+    if jobs == "auto":
+        run_auto(cases, options, on_result)
+        return
+    if jobs == 1 or len(cases) <= 1:
+        if work is None:
+            score_read_ahead(cases, options, on_result)
+            return
+        for case in cases:
+            on_result(work(case, options))
+        return
+    from collections import deque
+
+    work = score_case if work is None else work
+    queue = deque(_Task(chunk) for chunk in chunks(cases, jobs))
+    suspects = deque()
+    while queue:
+        for task in _run_pool(queue, options, jobs, on_result, work):
+            if task.timed_out and len(task.cases) == 1:  # late on its own: no retry
+                on_result(crashed(task.cases[0], options, timed_out=True))
+            elif task.strikes >= 1 and len(task.cases) == 1:
+                suspects.append(task._replace(strikes=task.strikes + 1))
+            else:  # retried in bulk, one case per task, ahead of the rest
+                queue.extendleft(_Task([case], task.strikes + 1, task.timed_out)
+                                 for case in reversed(task.cases))
+    while suspects:
+        for task in _run_pool(suspects, options, 1, on_result, work, in_flight=1):
+            on_result(crashed(task.cases[0], options, timed_out=task.timed_out))
+
+
+def _run_pool(queue, options, jobs, on_result, work, in_flight=None):
+    """Run tasks popped from ``queue`` in one pool; return the tasks in flight if it breaks.
+
+    A task in flight longer than ``options.case_timeout`` per case (plus the
+    longest task ahead of it and :data:`_TIMEOUT_SLACK`) breaks the pool: its
+    workers are killed.
+    """
     import multiprocessing
+    import time
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    context = multiprocessing.get_context("spawn")
     from segmetrics._layout import cpu_count
 
+    in_flight = 2 * jobs if in_flight is None else in_flight
+    timeout = getattr(options, "case_timeout", None)
+    context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                               initargs=(max(1, cpu_count() // jobs),))
+                               initargs=(max(1, cpu_count() // jobs), os.getpid()))
     pending = {}
+    longest = max((len(task.cases) for task in queue), default=1)
     try:
         while queue or pending:
-            while queue and len(pending) < 2 * jobs:
-                chunk = queue.pop()
-                pending[pool.submit(score_chunk, chunk, options, work)] = chunk
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            while queue and len(pending) < in_flight:
+                task = queue.popleft()
+                future = pool.submit(score_chunk, task.cases, options, work)
+                ahead = longest if in_flight > 1 else 0
+                deadline = (None if timeout is None else
+                            time.monotonic() + timeout * (len(task.cases) + ahead)
+                            + _TIMEOUT_SLACK)
+                pending[future] = (task, deadline)
+            deadlines = [d for _, d in pending.values() if d is not None]
+            wait_for = None if not deadlines else max(0.0, min(deadlines) - time.monotonic())
+            done, _ = wait(pending, timeout=wait_for, return_when=FIRST_COMPLETED)
+            if not done:
+                now = time.monotonic()
+                late = [f for f, (_, d) in pending.items() if d is not None and d <= now]
+                if late:
+                    for future in late:
+                        task, deadline = pending[future]
+                        pending[future] = (task._replace(timed_out=True), deadline)
+                    _kill_workers(pool)
+                continue
             for future in done:
                 try:
                     results = future.result()
                 except BrokenProcessPool:
-                    if isolated:
-                        for case in pending.pop(future):
-                            on_result(crashed(case, options))
-                        continue
-                    suspects = []
-                    for f, chunk in pending.items():
-                        if f.done() and f.exception() is None:
-                            for result in f.result():
-                                on_result(result)
-                        else:
-                            suspects.extend(chunk)
-                    pending.clear()
-                    return suspects
+                    return _collect(pending, on_result)
                 pending.pop(future)
                 for result in results:
                     on_result(result)
@@ -298,8 +455,32 @@ def _run_pool(queue, options, jobs, on_result, work, isolated=False):
         pool.shutdown(wait=True)
 
 
-def crashed(case, options):
+def _collect(pending, on_result):
+    """After a break: hand on the results that made it, return the tasks that did not."""
+    broken = []
+    for future, (task, _) in pending.items():
+        if future.done() and future.exception() is None:
+            for result in future.result():
+                on_result(result)
+        else:
+            broken.append(task)
+    pending.clear()
+    return broken
+
+
+def _kill_workers(pool):
+    """Kill a pool's worker processes (a task outlived its time limit); the pool breaks."""
+    for process in list(getattr(pool, "_processes", {}).values()):
+        try:
+            process.kill()
+        except (OSError, AttributeError):
+            pass
+
+
+def crashed(case, options, timed_out=False):
     """The ``error`` result of a case whose worker died even when it ran alone."""
+    if timed_out:
+        return error_result(case, options, _timeout_message(options.case_timeout))
     message = ("the worker process scoring this case died (killed or out of memory; or, from "
                "Python, the calling script cannot be re-imported by a spawned worker: call "
                "evaluate_folder under `if __name__ == '__main__':`)")

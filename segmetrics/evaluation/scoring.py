@@ -312,7 +312,8 @@ def mask_reader(options):
     from segmetrics.io import read_mask
 
     options = dict(threshold=options.threshold, colormap=options.colormap,
-                   spacing=options.spacing, binarize_above=options.binarize_above)
+                   spacing=options.spacing, binarize_above=options.binarize_above,
+                   max_voxels=getattr(options, "max_voxels", None))
     return lambda path: read_mask(path, **options)
 
 
