@@ -323,8 +323,10 @@ class PixelSpec:
         else:
             total, grad = self._binary_fused(xp, xc, g, m, valid, none)
         if self.reduction == "mean":
-            one, count = scalars(xp, xc, 1.0, count) if isinstance(count, float) else (
-                as_constant(xp, 1.0, xc), count)
+            if isinstance(count, float):
+                count, = scalars(xp, xc, count)
+            one, = scalars(xp, xc, 1.0)
+            one = one if hasattr(one, "shape") else as_constant(xp, one, xc)
             return total / count, (grad, one / count)
         return total, (grad, as_constant(xp, 1.0, xc))
 
