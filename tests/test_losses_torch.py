@@ -355,3 +355,52 @@ def test_softmax_focal_without_background_differs_from_monai_as_documented():
     torch.testing.assert_close(foreground, peer, rtol=1e-5, atol=1e-6)
     ours = smt.FocalLoss(activation="softmax", reduction="none", include_background=False)(x, g)
     assert not torch.allclose(ours, peer, rtol=1e-3)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_cached_scalar_operands_give_the_same_bits(monkeypatch, name, reduction, masked):
+    """The per-call shortcut (constants as cached 0-d tensors instead of Python floats)
+    changes no bit of a float32 value or gradient: the same call with the floats."""
+    from segmetrics.losses import _common, pixel, region
+
+    rng = np.random.default_rng(23)
+    x, g, params = _case(name, rng, masked=masked)
+    params["reduction"] = reduction
+    function = ALL[name][0]
+
+    def run():
+        xf = x.detach().float().requires_grad_()
+        value = smt.apply_loss(function, xf, g.float(), **params)
+        value.backward(torch.ones_like(value))
+        return value.detach(), xf.grad
+
+    value, grad = run()
+    assert any(key[1] == torch.float32 for key in _common._SCALARS)   # the shortcut ran
+    for module in (_common, region, pixel):
+        monkeypatch.setattr(module, "scalars", lambda xp, like, *values: values)
+    float_value, float_grad = run()
+    assert torch.equal(value, float_value)
+    assert torch.equal(grad, float_grad)
+
+
+def test_validation_cached_per_configuration_still_refuses_bad_options():
+    """Options are validated once per configuration; a different value, or the same
+    value of another type (1 for True), is validated again."""
+    x = torch.rand(1, 2, 4, 4)
+    g = torch.rand(1, 2, 4, 4)
+    for _ in range(2):
+        smt.apply_loss(L.dice_loss, x, g, batch=True, smooth_nr=0.0)
+    with pytest.raises(TypeError, match="batch"):
+        smt.apply_loss(L.dice_loss, x, g, batch=1, smooth_nr=0.0)
+    with pytest.raises(ValueError, match="smooth_nr"):
+        smt.apply_loss(L.dice_loss, x, g, batch=True, smooth_nr=-1.0)
+    with pytest.raises(TypeError, match="smooth_nr"):
+        smt.apply_loss(L.dice_loss, x, g, batch=True, smooth_nr=True)
+    with pytest.raises(ValueError, match="softmax"):
+        smt.apply_loss(L.dice_loss, x[:, :1], g[:, :1], activation="softmax")
+    with pytest.raises(ValueError, match="weight"):
+        smt.apply_loss(L.dice_loss, x, g, weight=(1.0, 1.0, 1.0))
+    assert float(smt.apply_loss(L.dice_loss, x, g, weight=[0.0, 1.0])) == pytest.approx(
+        float(smt.apply_loss(L.dice_loss, x, g, include_background=False)))

@@ -80,8 +80,21 @@ def check_mode(mode):
     return mode
 
 
+_ENV_PARSED = {}   # raw SEGMETRICS_FUSED_LOSSES -> its meaning (read on every call)
+
+
 def _env_fused():
-    value = os.environ.get(ENV_FUSED, "auto").strip().lower()
+    raw = os.environ.get(ENV_FUSED, "auto")
+    fused = _ENV_PARSED.get(raw)
+    if fused is None:
+        fused = _parse_env_fused(raw)
+        if len(_ENV_PARSED) < 64:
+            _ENV_PARSED[raw] = fused
+    return fused
+
+
+def _parse_env_fused(raw):
+    value = raw.strip().lower()
     if value in ("0", "false", "off", "no"):
         return False
     if value in ("1", "true", "on", "yes"):
@@ -99,15 +112,11 @@ def applies(spec, input, fused):
     """Whether the fused path runs for ``spec`` on ``input``, given the ``fused`` choice."""
     if fused is None or fused == "auto":
         fused = _env_fused()
-    if fused is False or not getattr(spec, "fusable", False):
+    if fused is False or (fused == "auto" and not (input.is_cuda or _arrays.GPU_SIMULATE)):
         return False
-    if input.dtype not in FUSED_DTYPES:
+    if not getattr(spec, "fusable", False) or input.dtype not in FUSED_DTYPES:
         return False
-    if is_compiling() or torch._C._are_functorch_transforms_active():
-        return False
-    if fused is True:
-        return True
-    return input.is_cuda or _arrays.GPU_SIMULATE
+    return not (is_compiling() or torch._C._are_functorch_transforms_active())
 
 
 def compiled(spec, masked, mode=None):

@@ -25,6 +25,7 @@ from segmetrics.losses._common import (
     loss_function,
     namespace,
     prepare,
+    scalars,
     size,
     upstream,
     with_background,
@@ -60,7 +61,7 @@ def _sigmoid_and_positive_part(xp, v):
 def _log_sigmoid_of_abs(xp, p, q):
     """log sigmoid(|x|) = log(1 - sigmoid(-|x|)), from ``p`` and ``q``."""
     small = xp.minimum(p, q)
-    small *= -1.0
+    small *= scalars(xp, small, -1.0)[0]
     return xp.log1p(small)
 
 
@@ -195,8 +196,9 @@ class PixelSpec:
         and in-place updates of fresh temporaries instead of a new array per operation."""
         loss_neg, loss_pos, grad_neg, grad_pos = self._focused_terms(xp, xc)
         w_pos, w_neg = self._term_weights(xp, g, m, xc)
+        one, = scalars(xp, g, 1.0)
         g_pos = _times(g, w_pos, valid)
-        g_neg = _times(1.0 - g, w_neg, valid)
+        g_neg = _times(one - g, w_neg, valid)
         grad_neg *= g_neg
         grad_pos *= g_pos
         grad_neg -= grad_pos
@@ -221,6 +223,7 @@ class PixelSpec:
         focus_pos *= q
         focus_neg *= p
         grad_pos, grad_neg = p, q       # p and q are not needed again: reuse their memory
+        gamma, = scalars(xp, xc, gamma)
         grad_pos *= loss_pos                                    # D_+ = gamma p L_+ + q^(gamma+1)
         grad_pos *= gamma
         grad_pos += focus_pos
@@ -320,7 +323,11 @@ class PixelSpec:
         else:
             total, grad = self._binary_fused(xp, xc, g, m, valid, none)
         if self.reduction == "mean":
-            return total / count, (grad, as_constant(xp, 1.0, xc) / count)
+            if isinstance(count, float):
+                count, = scalars(xp, xc, count)
+            one, = scalars(xp, xc, 1.0)
+            one = one if hasattr(one, "shape") else as_constant(xp, one, xc)
+            return total / count, (grad, one / count)
         return total, (grad, as_constant(xp, 1.0, xc))
 
     def backward_cached(self, x, g, m, aux, cache, grad_out):

@@ -32,10 +32,13 @@ from segmetrics.losses._common import (
     compute_dtype,
     expand_cells,
     loss_function,
+    is_compiling,
     namespace,
+    options_key,
     prepare,
     reduction_axes,
     safe_where,
+    scalars,
     upstream,
     valid_count,
     with_background,
@@ -49,33 +52,38 @@ __all__ = [
 
 
 def _terms_dice(xp, I, P, G, N, s):
-    den = P + G + s.smooth_dr
-    ratio = (2.0 * I + s.smooth_nr) / den
-    return 1.0 - ratio, -2.0 / den, ratio / den
+    one, two, neg_two, smooth_nr, smooth_dr = scalars(xp, I, 1.0, 2.0, -2.0, s.smooth_nr,
+                                                      s.smooth_dr)
+    den = P + G + smooth_dr
+    ratio = (two * I + smooth_nr) / den
+    return one - ratio, neg_two / den, ratio / den
 
 
 def _terms_jaccard(xp, I, P, G, N, s):
-    num = I + s.smooth_nr
-    union = P + G - I + s.smooth_dr
-    return 1.0 - num / union, -(union + num) / (union * union), num / (union * union)
+    one, smooth_nr, smooth_dr = scalars(xp, I, 1.0, s.smooth_nr, s.smooth_dr)
+    num = I + smooth_nr
+    union = P + G - I + smooth_dr
+    return one - num / union, -(union + num) / (union * union), num / (union * union)
 
 
-def _tversky(I, P, G, s):
+def _tversky(xp, I, P, G, s):
     c = 1.0 - s.alpha - s.beta
-    den = s.alpha * P + s.beta * G + s.smooth_dr
+    one, neg_one, alpha, beta, k, smooth_nr, smooth_dr = scalars(
+        xp, I, 1.0, -1.0, s.alpha, s.beta, c, s.smooth_nr, s.smooth_dr)
+    den = alpha * P + beta * G + smooth_dr
     if c:
-        den = den + c * I
-    ratio = (I + s.smooth_nr) / den
-    d_i = (c * ratio - 1.0) / den if c else -1.0 / den
-    return 1.0 - ratio, d_i, s.alpha * ratio / den
+        den = den + k * I
+    ratio = (I + smooth_nr) / den
+    d_i = (k * ratio - one) / den if c else neg_one / den
+    return one - ratio, d_i, alpha * ratio / den
 
 
 def _terms_tversky(xp, I, P, G, N, s):
-    return _tversky(I, P, G, s)
+    return _tversky(xp, I, P, G, s)
 
 
 def _terms_focal_tversky(xp, I, P, G, N, s):
-    base, d_i, d_p = _tversky(I, P, G, s)
+    base, d_i, d_p = _tversky(xp, I, P, G, s)
     positive = base > 0
     gamma = s.gamma
     loss = safe_where(xp, positive, lambda b: b ** gamma, base, 0.0)
@@ -83,28 +91,41 @@ def _terms_focal_tversky(xp, I, P, G, N, s):
     return loss, factor * d_i, factor * d_p
 
 
+def _count(xp, N, like):
+    """``N`` (a float when nothing is masked) as a cached scalar, or the array it is."""
+    return scalars(xp, like, N)[0] if isinstance(N, float) else N
+
+
 def _terms_kappa(xp, I, P, G, N, s):
-    a = 2.0 * (I - P * G / N) + s.smooth_nr
-    b = P + G - 2.0 * P * G / N + s.smooth_dr
-    return 1.0 - a / b, -2.0 / b, (2.0 * G / N * b + a * (1.0 - 2.0 * G / N)) / (b * b)
+    one, two, neg_two, smooth_nr, smooth_dr = scalars(xp, I, 1.0, 2.0, -2.0, s.smooth_nr,
+                                                      s.smooth_dr)
+    N = _count(xp, N, I)
+    a = two * (I - P * G / N) + smooth_nr
+    b = P + G - two * P * G / N + smooth_dr
+    return one - a / b, neg_two / b, (two * G / N * b + a * (one - two * G / N)) / (b * b)
 
 
 def _terms_zhang2019(xp, I, P, G, N, s):
-    num = 2.0 * I - P * G / N + s.smooth_nr
-    den = P + G - 2.0 * I / N + s.smooth_dr
-    return (1.0 - num / den, -(2.0 * den + 2.0 * num / N) / (den * den),
+    one, two, smooth_nr, smooth_dr = scalars(xp, I, 1.0, 2.0, s.smooth_nr, s.smooth_dr)
+    N = _count(xp, N, I)
+    num = two * I - P * G / N + smooth_nr
+    den = P + G - two * I / N + smooth_dr
+    return (one - num / den, -(two * den + two * num / N) / (den * den),
             (G / N * den + num) / (den * den))
 
 
 def _terms_mcc(xp, I, P, G, N, s):
-    num = I - P * G / N + s.smooth_nr
+    one, neg_one, two, zero, smooth_nr, smooth_dr = scalars(xp, I, 1.0, -1.0, 2.0, 0.0,
+                                                            s.smooth_nr, s.smooth_dr)
+    N = _count(xp, N, I)
+    num = I - P * G / N + smooth_nr
     q = P * G * (N - P) * (N - G)
-    positive = q > 0
+    positive = q > zero
     root = safe_where(xp, positive, xp.sqrt, q, 0.0)
-    den = root / N + s.smooth_dr
-    inv_root = safe_where(xp, positive, lambda v: 1.0 / xp.sqrt(v), q, 0.0)
-    d_den = G * (N - G) * (N - 2.0 * P) * inv_root / (2.0 * N)
-    return 1.0 - num / den, -1.0 / den, -(-G / N * den - num * d_den) / (den * den)
+    den = root / N + smooth_dr
+    inv_root = safe_where(xp, positive, lambda v: one / xp.sqrt(v), q, 0.0)
+    d_den = G * (N - G) * (N - two * P) * inv_root / (two * N)
+    return one - num / den, neg_one / den, -(-G / N * den - num * d_den) / (den * den)
 
 
 def _terms_kappa_multiclass(xp, I, P, G, N, s):
@@ -194,7 +215,7 @@ class RegionSpec:
     def _reduce(self, xp, cells, weight):
         """The loss from the per-cell losses: 0-d for 'mean' and 'sum', per cell for 'none'."""
         if self.reduction == "mean":
-            return xp.sum(cells * weight)
+            return xp.sum(cells * _operand(xp, weight, cells))
         factor = self._sum_weight(xp, cells)
         weighted = cells if isinstance(factor, float) else cells * factor
         if self.reduction == "sum":
@@ -207,7 +228,7 @@ class RegionSpec:
         """The factor of each cell's derivatives in dL/dx: its weight in the reduced loss
         times the upstream gradient (an array of the cells' shape for 'none')."""
         if self.reduction == "mean":
-            return self._cell_weight(xp, like, batch_size) * grad_out
+            return _operand(xp, self._cell_weight(xp, like, batch_size), like) * grad_out
         factor = self._sum_weight(xp, like)
         if self.reduction == "none":
             leading = tuple(like.shape[:-1])
@@ -218,6 +239,8 @@ class RegionSpec:
                 grad_out = with_background(
                     xp, upstream(xp, grad_out, leading + (channels,), like),
                     self.drop_background, -1)
+        if isinstance(factor, float) and factor == 1.0:
+            return grad_out
         return factor * grad_out
 
     def forward(self, x, g, m, aux):
@@ -260,6 +283,11 @@ class RegionSpec:
         return astype(xp, activation_backward(xp, p, grad_p, self.activation), x.dtype)
 
 
+def _operand(xp, weight, like):
+    """A float ``weight`` as a cached scalar (see :func:`scalars`); an array as it is."""
+    return scalars(xp, like, weight)[0] if isinstance(weight, float) else weight
+
+
 def _sums(xp, p, g, m, axes):
     """``(I, P, G, N)`` per reduction cell."""
     pm = p if m is None else p * m
@@ -273,14 +301,25 @@ def _build(kind, input, target, *, mask, ignore_index, activation, smooth_nr, sm
     xp = namespace(input, target, mask)
     g, m = prepare(xp, input, target, mask, ignore_index)
     channels = input.shape[1]
-    check_activation(activation, channels)
-    smooth_nr, smooth_dr = check_smooth(smooth_nr, smooth_dr)
-    check_bool(batch, "batch")
-    weights = channel_weights(check_class_weight(weight, channels), include_background, channels)
-    spec = RegionSpec(kind, activation, smooth_nr, smooth_dr, batch, weights, **extra,
-                      reduction=check_reduction(reduction),
-                      drop_background=not include_background and kind not in _GROUPED)
+    key = None if is_compiling() else options_key(
+        kind, channels, activation, smooth_nr, smooth_dr, batch, include_background, weight,
+        reduction, *[part for item in extra.items() for part in item])
+    spec = _SPECS.get(key) if key is not None else None
+    if spec is None:
+        check_activation(activation, channels)
+        smooth_nr, smooth_dr = check_smooth(smooth_nr, smooth_dr)
+        check_bool(batch, "batch")
+        weights = channel_weights(check_class_weight(weight, channels), include_background,
+                                  channels)
+        spec = RegionSpec(kind, activation, smooth_nr, smooth_dr, batch, weights, **extra,
+                          reduction=check_reduction(reduction),
+                          drop_background=not include_background and kind not in _GROUPED)
+        if key is not None and len(_SPECS) < 1024:
+            _SPECS[key] = spec
     return g, m, None, spec
+
+
+_SPECS = {}   # options_key of the options -> RegionSpec: validated once per configuration
 
 
 def _build_simple(kind):
