@@ -1,7 +1,8 @@
 """segmetrics: fast, exact segmentation metrics.
 
-``import segmetrics`` loads NumPy and the compiled kernels only; Numba, SciPy,
-PyTorch and JAX are imported when a function that needs them is called.
+``import segmetrics`` loads NumPy only; the compiled kernels, Numba, SciPy,
+PyTorch, Triton, JAX and the folder-evaluation layer are imported when a function
+that needs them is called.
 """
 from segmetrics import batch
 from segmetrics._backends import BACKENDS, available_backends
@@ -60,9 +61,9 @@ def __getattr__(name):
 
 __all__ = [
     "Accumulator", "BACKENDS", "Counts", "SurfaceDistances", "accuracy", "assd",
-    "available_backends", "batch", "binary_counts", "confusion_matrix", "dice", "evaluate_folder", "hausdorff", "hd95",
-    "jaccard", "kappa", "precision", "sensitivity", "set_num_threads", "specificity",
-    "surface_dice", "surface_distances", "tversky",
+    "available_backends", "batch", "binary_counts", "confusion_matrix", "dice",
+    "evaluate_folder", "hausdorff", "hd95", "jaccard", "kappa", "precision", "sensitivity",
+    "set_num_threads", "specificity", "surface_dice", "surface_distances", "tversky",
     # the counts family (segmetrics.rates)
     "absolute_volume_difference", "balanced_accuracy", "false_discovery_rate",
     "false_negative_rate", "false_positive_rate", "fbeta", "generalized_dice", "informedness",
