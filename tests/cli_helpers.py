@@ -5,6 +5,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -94,3 +95,23 @@ def slow_score(case, settings):
 def fail_on_worker(case, settings):
     """A worker function that raises (as a worker lacking a package would)."""
     raise RuntimeError(f"no scorer here for {case.name}")
+
+
+def sleep_on_slow(case, settings):
+    """A worker task that never ends on cases named ``slow*``."""
+    if case.name.startswith("slow"):
+        time.sleep(600)
+    from segmetrics.evaluation import score_case
+
+    return score_case(case, settings)
+
+
+def pause_or_die(case, settings):
+    """A worker task that dies at once on ``die*`` and else takes a second, so that other
+    cases are in flight when it dies."""
+    if "die" in case.name:
+        os._exit(1)
+    time.sleep(1.0)
+    from segmetrics.evaluation import score_case
+
+    return score_case(case, settings)

@@ -10,40 +10,13 @@ import warnings
 
 import numpy as np
 import pytest
+from child_processes import pair as _pair
+from child_processes import score_child, scores as _scores
 
 import segmetrics
 from segmetrics import _executor, _layout, distance
 
 TIMEOUT = 60
-
-
-def _force_threads():
-    """Send small inputs down the threaded paths of counting and distances."""
-    _layout.PARALLEL_MIN_ELEMENTS = 16
-    _layout._thread_count = lambda: 3
-    distance._PARALLEL_MIN_QUERIES = 1
-    distance._PARALLEL_MIN_VOXELS = 1
-
-
-def _pair():
-    rng = np.random.default_rng(5)
-    gt = np.zeros((24, 40, 40), dtype=np.uint8)
-    gt[4:20, 6:30, 8:34] = 1
-    pred = np.roll(gt, (1, 2, -3), axis=(0, 1, 2))
-    pred[rng.random(pred.shape) < 0.01] ^= 1
-    return pred, gt
-
-
-def _scores():
-    pred, gt = _pair()
-    return (segmetrics.dice(pred, gt), segmetrics.hausdorff(pred, gt, spacing=(2.0, 1.0, 0.5)),
-            segmetrics.hd95(pred, gt))
-
-
-def _child(results, force_threads):
-    if force_threads:  # spawned children do not inherit the parent's monkeypatches
-        _force_threads()
-    results.put(_scores())
 
 
 @pytest.fixture
@@ -57,7 +30,7 @@ def threaded(monkeypatch):
 def _run_child(method):
     context = multiprocessing.get_context(method)
     results = context.Queue()
-    process = context.Process(target=_child, args=(results, method != "fork"))
+    process = context.Process(target=score_child, args=(results, method != "fork"))
     with warnings.catch_warnings():  # Python >= 3.12 warns on fork with threads running
         warnings.simplefilter("ignore", DeprecationWarning)
         process.start()

@@ -15,7 +15,8 @@ import zipfile
 
 import numpy as np
 import pytest
-from cli_helpers import blob_pair, make_folders, read_csv, run_cli, write_png
+from cli_helpers import (blob_pair, make_folders, pause_or_die, read_csv, run_cli, sleep_on_slow,
+                         write_png)
 
 from segmetrics import evaluate
 from segmetrics.evaluation import Options, runners
@@ -252,15 +253,6 @@ def test_a_case_whose_reading_hangs_becomes_an_error_row(tmp_path, monkeypatch):
     assert status["ok"].status == "ok", status["ok"].error
 
 
-def sleep_on_slow(case, settings):
-    """A worker task that never ends on cases named ``slow*``."""
-    if case.name.startswith("slow"):
-        time.sleep(600)
-    from segmetrics.evaluation import score_case
-
-    return score_case(case, settings)
-
-
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
@@ -287,17 +279,6 @@ def test_a_case_that_outlives_the_timeout_in_a_worker_is_an_error_row(folder, mo
 
 
 # -- 22. a dying worker: bulk retry, the pool kept -------------------------------------------
-
-def pause_or_die(case, settings):
-    """A worker task that dies at once on ``die*`` and else takes a second, so that other
-    cases are in flight when it dies."""
-    if "die" in case.name:
-        os._exit(1)
-    time.sleep(1.0)
-    from segmetrics.evaluation import score_case
-
-    return score_case(case, settings)
-
 
 def test_after_a_worker_dies_the_cases_in_flight_are_retried_in_bulk(folder, monkeypatch):
     import concurrent.futures
