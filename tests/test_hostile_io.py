@@ -18,9 +18,13 @@ import pytest
 from cli_helpers import (blob_pair, make_folders, pause_or_die, read_csv, run_cli, sleep_on_slow,
                          write_png)
 
+import segmetrics
 from segmetrics import evaluate
 from segmetrics.evaluation import Options, runners
 from segmetrics.io import MaskError, read_mask
+
+# the folder holding the segmetrics under test (installed, or a checkout on PYTHONPATH)
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(segmetrics.__file__)))
 
 pytest.importorskip("PIL")
 
@@ -344,7 +348,7 @@ def test_workers_exit_when_the_main_process_is_killed(tmp_path, how):
     """))
     main = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, env={**os.environ,
-                                                            "PYTHONPATH": os.getcwd()})
+                                                            "PYTHONPATH": PACKAGE_ROOT})
     workers = []
     try:
         deadline = time.monotonic() + 90

@@ -19,7 +19,8 @@ from segmetrics.evaluation import UsageError
 from segmetrics.evaluation.scoring import Record
 from segmetrics.evaluation.summary import summarize
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the folder holding the segmetrics under test (installed, or a checkout on PYTHONPATH)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(segmetrics.__file__)))
 
 #: Run in a child: imports first, then at most this much more address space.
 _LIMITED = """
