@@ -63,8 +63,11 @@ def _label(mask, connectivity, labeller=None):
     if (labeller or LABELLER) == "cc3d":
         import cc3d
 
+        # On a line (two axes of length 1) both connectivities give the same components,
+        # and cc3d 4.1 refuses 26 there ("maximum length exception").
+        line = sum(size == 1 for size in mask3.shape) >= 2
         labels, n = cc3d.connected_components(
-            mask3, connectivity=6 if connectivity == "face" else 26, return_N=True)
+            mask3, connectivity=6 if connectivity == "face" or line else 26, return_N=True)
         return labels, int(n)
     from scipy import ndimage
 

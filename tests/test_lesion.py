@@ -306,3 +306,13 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(lesion)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("shape", [(3,), (3, 1), (1, 1, 3)])
+def test_lines_label_alike_in_both_connectivities(shape):
+    """On a line both connectivities are the same (cc3d 4.1 refuses 26 on one)."""
+    mask = np.array([True, False, True]).reshape(shape)
+    for connectivity in lesion.CONNECTIVITY:
+        labels, n = lesion.connected_components(mask, connectivity=connectivity)
+        assert n == 2
+        assert np.array_equal(np.asarray(labels).reshape(-1), [1, 0, 2])
