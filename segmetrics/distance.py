@@ -63,6 +63,7 @@ CONNECTIVITIES = ("face", "full")
 HD_MODES = ("max", "pooled")
 DIRECTIONS = ("symmetric", "pred_to_gt", "gt_to_pred")
 SURFACES = ("voxel", "surfel")
+IMAGE_BORDERS = ("boundary", "ignored")
 
 # Search cost model, in probe units (an empty row visited costs 1, a row with
 # a binary search 2): one envelope pass costs about this much per voxel.
@@ -244,6 +245,20 @@ def _check_percentile(percentile):
     return percentile
 
 
+def _check_surface(surface, full, image_border):
+    """Whether ``surface`` is "surfel", after checking it goes with the boundary options."""
+    surfel = check_choice(surface, "surface", SURFACES) == "surfel"
+    check_choice(image_border, "image_border", IMAGE_BORDERS)
+    if surfel and full:
+        raise ValueError("connectivity applies to surface='voxel' only (surfels lie between "
+                         "voxels); got connectivity='full' with surface='surfel'")
+    if surfel and image_border != "boundary":
+        raise ValueError("image_border applies to surface='voxel' only (DeepMind's surfels "
+                         "always close objects at the image border); got "
+                         f"image_border={image_border!r} with surface='surfel'")
+    return surfel
+
+
 def _check_connectivity(connectivity):
     return check_choice(connectivity, "connectivity", CONNECTIVITIES) == "full"
 
@@ -305,14 +320,45 @@ def _no_boundary():
                      np.empty(0, dtype=np.int32))
 
 
-def _boundary(module, volume, value, box, ndim, full):
-    """The boundary of ``volume == value`` inside ``box = (lo0, hi0, lo1, hi1, lo2, hi2)``."""
+def _boundary(module, volume, value, box, ndim, full, open_border=False):
+    """The boundary of ``volume == value`` inside ``box = (lo0, hi0, lo1, hi1, lo2, hi2)``.
+
+    Outside the box is background to the kernel. With ``open_border`` the image
+    border is not a boundary: where the box touches the border, the box is
+    padded there with copies of its edge voxels (so a border voxel's outside
+    neighbours are itself or its neighbours inside the image), and the padding's
+    voxels are dropped from the result.
+    """
     if box is None:
         return _no_boundary()
     lo0, hi0, lo1, hi1, lo2, hi2 = box
     view = volume[lo0:hi0, lo1:hi1, lo2:hi2]
-    row_ptr, cols = module.boundary_rows(view, view.dtype.type(value), ndim, full)
-    return _Boundary((lo0, lo1, lo2), view.shape, row_ptr, cols)
+    pads = [(0, 0)] * 3
+    if open_border:
+        pads = [(int(lo == 0), int(hi == n)) if axis >= 3 - ndim else (0, 0)
+                for axis, (lo, hi, n) in enumerate(zip(box[::2], box[1::2], volume.shape))]
+    if not any(map(any, pads)):
+        row_ptr, cols = module.boundary_rows(view, view.dtype.type(value), ndim, full)
+        return _Boundary((lo0, lo1, lo2), view.shape, row_ptr, cols)
+    padded = np.pad(view, pads, mode="edge")
+    row_ptr, cols = module.boundary_rows(padded, view.dtype.type(value), ndim, full)
+    return _Boundary((lo0, lo1, lo2), view.shape, *_crop_rows(row_ptr, cols, padded.shape, pads))
+
+
+def _crop_rows(row_ptr, cols, shape, pads):
+    """The boundary rows of a padded box without its padding: ``(row_ptr, cols)``."""
+    n0, n1, n2 = shape
+    (a0, b0), (a1, b1), (a2, b2) = pads
+    rows = np.repeat(np.arange(n0 * n1, dtype=np.int64), np.diff(row_ptr))
+    i0, i1 = np.divmod(rows, n1)
+    keep = ((i0 >= a0) & (i0 < n0 - b0) & (i1 >= a1) & (i1 < n1 - b1)
+            & (cols >= a2) & (cols < n2 - b2))
+    inner1 = n1 - a1 - b1
+    inner_rows = (i0[keep] - a0) * inner1 + (i1[keep] - a1)
+    counts = np.bincount(inner_rows, minlength=(n0 - a0 - b0) * inner1)
+    cropped_ptr = np.zeros(counts.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=cropped_ptr[1:])
+    return cropped_ptr, (cols[keep] - a2).astype(np.int32)
 
 
 def _joint_box(a, b):
@@ -491,14 +537,13 @@ def _checked_masks(pred, gt):
     return pred, gt
 
 
-def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto", surface="voxel"):
+def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto", surface="voxel",
+             image_border="boundary"):
     """Validated inputs -> one SurfaceDistances (binary) or a list (labels)."""
     check_backend(backend)
     full = _check_connectivity(connectivity)
-    surfel = check_choice(surface, "surface", SURFACES) == "surfel"
-    if surfel and full:
-        raise ValueError("connectivity applies to surface='voxel' only (surfels lie between "
-                         "voxels); got connectivity='full' with surface='surfel'")
+    surfel = _check_surface(surface, full, image_border)
+    open_border = image_border == "ignored"
     if labels is not None:
         labels = check_labels(labels)
     pred, gt = _checked_masks(pred, gt)
@@ -521,8 +566,10 @@ def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto", su
         large = _box_size(p_box) + _box_size(g_box) >= _PARALLEL_MIN_VOXELS
         pb, gb = _in_two_threads(
             module, large,
-            lambda: _boundary(module, p3, value, _permute_box(p_box, axes), ndim, full),
-            lambda: _boundary(module, g3, value, _permute_box(g_box, axes), ndim, full))
+            lambda: _boundary(module, p3, value, _permute_box(p_box, axes), ndim, full,
+                              open_border),
+            lambda: _boundary(module, g3, value, _permute_box(g_box, axes), ndim, full,
+                              open_border))
         p_to_g, g_to_p = _both_directions(module, pb, gb, spacing3, ndim, method)
         if not permuted:
             return SurfaceDistances(p_to_g, g_to_p, spacing)
@@ -550,21 +597,25 @@ def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto", su
     return [pair(p_boxes.get(label), g_boxes.get(label), label) for label in labels]
 
 
-def _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions=None):
+def _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions=None,
+                image_border="boundary"):
     """:func:`_compute` for host arrays; device arrays are computed on their device.
 
     With ``regions``, one binary computation per region's union masks, in region order.
     """
     if regions is not None:
         return _compute_regions(kind, pred, gt, spacing, labels, connectivity, backend, surface,
-                                regions)
+                                regions, image_border)
     if kind == DEVICE:
         from segmetrics._gpu import distance as device
-        return device.compute(pred, gt, spacing, labels, connectivity, backend, surface)
-    return _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface)
+        return device.compute(pred, gt, spacing, labels, connectivity, backend, surface,
+                              image_border)
+    return _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface,
+                    image_border=image_border)
 
 
-def _compute_regions(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions):
+def _compute_regions(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions,
+                     image_border="boundary"):
     """One SurfaceDistances per region, between the union masks of its labels."""
     _regions.exclusive(labels, regions)
     _, label_sets = _regions.check_regions(regions)
@@ -577,7 +628,8 @@ def _compute_regions(kind, pred, gt, spacing, labels, connectivity, backend, sur
     results = []
     for region in label_sets:
         p, g = _regions.region_masks(pred, gt, region, device)
-        results.append(_compute_on(kind, p, g, spacing, None, connectivity, backend, surface))
+        results.append(_compute_on(kind, p, g, spacing, None, connectivity, backend, surface,
+                                   image_border=image_border))
     return results
 
 
@@ -727,7 +779,14 @@ _SHARED_TAIL = """
     connectivity : {"face", "full"}
         Boundary voxels are foreground voxels with a background neighbour among
         the 2 ndim face neighbours (``"face"``) or all 3^ndim - 1 neighbours
-        (``"full"``, a thicker boundary); outside the image is background.
+        (``"full"``, a thicker boundary).
+    image_border : {"boundary", "ignored"}
+        ``"boundary"`` (default): outside the image is background, so an object
+        touching the image border has boundary voxels there (MONAI, DeepMind
+        surface-distance, medpy). ``"ignored"``: only neighbours inside the image
+        decide, as SimpleITK's ``LabelContour`` and seg-metrics do; with
+        ``connectivity="full"`` and ``hd_mode="pooled"`` this reproduces
+        seg-metrics' HD95. Voxel surfaces only.
     backend : {"auto", "cython", "numba", "numpy", "triton", "torch"}
         Kernel implementation; all give the same distances to float64 rounding.
         Device arrays (CUDA tensors, CuPy, JAX on a GPU) are computed on their
@@ -751,7 +810,8 @@ def _documented(function):
 
 @_documented
 def surface_distances(pred, gt, *, spacing=None, labels=None, regions=None,
-                      connectivity="face", backend="auto", surface="voxel"):
+                      connectivity="face", backend="auto", surface="voxel",
+                      image_border="boundary"):
     r"""Directed surface distances of two masks, computed once for every distance metric.
 
     For each boundary voxel of ``pred`` the Euclidean distance (between voxel
@@ -801,7 +861,8 @@ def surface_distances(pred, gt, *, spacing=None, labels=None, regions=None,
     """
     kind = array_kind(pred, gt)
     check_backend_for(backend, kind)
-    return _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions)
+    return _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions,
+                         image_border)
 
 
 def _per_label(result, metric):
@@ -813,7 +874,7 @@ def _per_label(result, metric):
 @_documented
 def hausdorff(pred, gt, *, spacing=None, percentile=None, labels=None, regions=None,
               hd_mode="max", direction="symmetric", connectivity="face", backend="auto",
-              surface="voxel"):
+              surface="voxel", image_border="boundary"):
     r"""Hausdorff distance between the boundaries of two masks, or a percentile of it.
 
     .. math::
@@ -867,13 +928,15 @@ def hausdorff(pred, gt, *, spacing=None, percentile=None, labels=None, regions=N
     percentile = _check_percentile(percentile)
     check_choice(hd_mode, "hd_mode", HD_MODES)
     _check_direction(direction)
-    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions)
+    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions,
+                         image_border)
     return _per_label(result, lambda r: r.hausdorff(percentile, hd_mode, direction))
 
 
 @_documented
 def hd95(pred, gt, *, spacing=None, labels=None, regions=None, hd_mode="max",
-         direction="symmetric", connectivity="face", backend="auto", surface="voxel"):
+         direction="symmetric", connectivity="face", backend="auto", surface="voxel",
+         image_border="boundary"):
     r"""95th-percentile Hausdorff distance: :func:`hausdorff` with ``percentile=95``.
 
     ``hd_mode="max"`` gives :math:`\max(P_{95}(d_{P \to G}), P_{95}(d_{G \to P}))`;
@@ -905,13 +968,15 @@ def hd95(pred, gt, *, spacing=None, labels=None, regions=None, hd_mode="max",
     check_backend_for(backend, kind)
     check_choice(hd_mode, "hd_mode", HD_MODES)
     _check_direction(direction)
-    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions)
+    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions,
+                         image_border)
     return _per_label(result, lambda r: r.hd95(hd_mode, direction))
 
 
 @_documented
 def assd(pred, gt, *, spacing=None, labels=None, regions=None, direction="symmetric",
-         connectivity="face", backend="auto", surface="voxel"):
+         connectivity="face", backend="auto", surface="voxel",
+         image_border="boundary"):
     r"""Average symmetric surface distance.
 
     .. math::
@@ -948,13 +1013,15 @@ def assd(pred, gt, *, spacing=None, labels=None, regions=None, direction="symmet
     kind = array_kind(pred, gt)
     check_backend_for(backend, kind)
     _check_direction(direction)
-    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions)
+    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions,
+                         image_border)
     return _per_label(result, lambda r: r.assd(direction))
 
 
 @_documented
 def surface_dice(pred, gt, *, tolerance, spacing=None, labels=None, regions=None,
-                 connectivity="face", backend="auto", surface="voxel"):
+                 connectivity="face", backend="auto", surface="voxel",
+                 image_border="boundary"):
     r"""Normalised surface Dice (NSD) at tolerance :math:`\tau`.
 
     .. math::
@@ -996,7 +1063,8 @@ def surface_dice(pred, gt, *, tolerance, spacing=None, labels=None, regions=None
     kind = array_kind(pred, gt)
     check_backend_for(backend, kind)
     tolerance = _tolerances(tolerance, labels, regions)
-    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions)
+    result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions,
+                         image_border)
     if isinstance(tolerance, list):
         return np.array([r.surface_dice(t) for r, t in zip(result, tolerance)],
                         dtype=np.float64)

@@ -11,11 +11,14 @@ import numpy as np
 from scipy import ndimage
 
 
-def boundary(mask, connectivity="face"):
+def boundary(mask, connectivity="face", image_border="boundary"):
+    """Foreground voxels with a background neighbour; outside the image is background
+    unless ``image_border="ignored"`` (then it counts as foreground: no boundary there)."""
     mask = np.asarray(mask, dtype=bool)
     rank = mask.ndim if connectivity == "full" else 1
     structure = ndimage.generate_binary_structure(mask.ndim, rank)
-    return mask & ~ndimage.binary_erosion(mask, structure, border_value=0)
+    outside = int(image_border == "ignored")
+    return mask & ~ndimage.binary_erosion(mask, structure, border_value=outside)
 
 
 def directed(query_boundary, target_boundary, spacing):
@@ -39,10 +42,11 @@ def brute_directed(query_boundary, target_boundary, spacing):
     return np.sqrt((offsets ** 2).sum(-1)).min(axis=1)
 
 
-def surface_distances(pred, gt, spacing=None, connectivity="face"):
+def surface_distances(pred, gt, spacing=None, connectivity="face", image_border="boundary"):
     """``(pred_to_gt, gt_to_pred)``."""
     spacing = (1.0,) * np.ndim(pred) if spacing is None else spacing
-    bp, bg = boundary(pred, connectivity), boundary(gt, connectivity)
+    bp = boundary(pred, connectivity, image_border)
+    bg = boundary(gt, connectivity, image_border)
     return directed(bp, bg, spacing), directed(bg, bp, spacing)
 
 

@@ -120,6 +120,32 @@ def test_jobs_auto_and_1_give_the_same_rows(tmp_path):
     assert run_cli(preds, gts, "-o", tmp_path / "o", "-j", "0").returncode == 2
 
 
+def test_auto_scores_each_case_once_whether_or_not_a_pool_takes_the_rest(tmp_path,
+                                                                          monkeypatch):
+    preds, gts = make_folders(tmp_path)
+    for i in range(7):
+        pred, gt = blob_pair((16, 16), (1, 2), seed=80 + i)
+        write_png(preds / f"c{i}.png", pred)
+        write_png(gts / f"c{i}.png", gt)
+    expected = segmetrics.evaluate_folder(preds, gts, jobs=1, n_resamples=0).records
+    handed, run_cases = [], runners.run_cases
+
+    def spy(cases, options, jobs, on_result, work=None):
+        if jobs != "auto":
+            handed.append((cases, jobs))
+            jobs = 1  # the pool's own tests are in test_cli_workers.py
+        run_cases(cases, options, jobs, on_result, work)
+
+    monkeypatch.setattr(runners, "run_cases", spy)
+    for pool_jobs in (1, 3):
+        handed.clear()
+        monkeypatch.setattr(runners, "_auto_jobs", lambda *args, j=pool_jobs: j)
+        records = segmetrics.evaluate_folder(preds, gts, jobs="auto", n_resamples=0).records
+        assert records == expected
+        # one pipeline when no pool pays; else the probe here and exactly the rest there
+        assert [(len(c), j) for c, j in handed] == ([] if pool_jobs == 1 else [(3, 3)])
+
+
 def test_read_ahead_gives_each_warning_to_its_own_case(tmp_path):
     preds, gts = make_folders(tmp_path)
     for i in range(5):

@@ -98,6 +98,53 @@ def test_directed_distances_match_scipy(data, connectivity, how, backend, method
     assert_distances(got.gt_to_pred, expected[1])
 
 
+@FAST
+@given(data=mask_pairs(), connectivity=st.sampled_from(("face", "full")),
+       how=st.sampled_from(("C", "F", "reversed", "strided")),
+       backend=st.sampled_from(BACKENDS), method=st.sampled_from(METHODS),
+       dtype=st.sampled_from((bool, np.uint8, ">i4")))
+def test_ignored_image_border_matches_scipy(data, connectivity, how, backend, method, dtype):
+    """image_border="ignored": erosion with the outside as foreground (SimpleITK's contour)."""
+    pred, gt, spacing = data
+    expected = oracle.surface_distances(pred, gt, spacing, connectivity, "ignored")
+    got = distance._compute(layout(pred.astype(dtype), how), layout(gt.astype(dtype), how),
+                            spacing, None, connectivity, backend, method=method,
+                            image_border="ignored")
+    assert_distances(got.pred_to_gt, expected[0])
+    assert_distances(got.gt_to_pred, expected[1])
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), ndim=st.sampled_from((2, 3)),
+       connectivity=st.sampled_from(("face", "full")), backend=st.sampled_from(BACKENDS))
+def test_ignored_image_border_per_label(seed, ndim, connectivity, backend):
+    """Each label's box is padded with its own edge: neighbouring labels stay boundaries."""
+    rng = np.random.default_rng(seed)
+    shape = tuple(rng.integers(2, 9, size=ndim))
+    pred, gt = (rng.integers(0, 3, size=shape).astype(np.int16) for _ in range(2))
+    spacing = tuple(rng.uniform(0.5, 2.0, size=ndim))
+    got = segmetrics.surface_distances(pred, gt, spacing=spacing, labels=[1, 2],
+                                       connectivity=connectivity, backend=backend,
+                                       image_border="ignored")
+    for label, result in zip((1, 2), got):
+        expected = oracle.surface_distances(pred == label, gt == label, spacing, connectivity,
+                                            "ignored")
+        assert_distances(result.pred_to_gt, expected[0])
+        assert_distances(result.gt_to_pred, expected[1])
+
+
+def test_image_border_choices_are_checked():
+    mask = np.eye(4, dtype=bool)
+    with pytest.raises(ValueError, match="image_border"):
+        segmetrics.hd95(mask, mask, image_border="open")
+    with pytest.raises(ValueError, match="image_border applies to surface='voxel'"):
+        segmetrics.hd95(mask, mask, surface="surfel", image_border="ignored")
+    # a mask filling the image has no boundary once the border is not one
+    full = np.ones((4, 4), dtype=bool)
+    assert segmetrics.surface_distances(full, full, image_border="ignored").pred_to_gt.size == 0
+    assert segmetrics.surface_distances(full, full).pred_to_gt.size == 12
+
+
 @settings(max_examples=25, deadline=None)
 @given(data=mask_pairs(ndims=(2, 3)))
 def test_scipy_oracle_matches_brute_force(data):

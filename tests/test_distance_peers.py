@@ -247,3 +247,40 @@ def test_simpleitk_hausdorff_on_disjoint_boxes():
     # the boundary-based value
     assert segmetrics.hausdorff(pred, gt, spacing=SPACING) == pytest.approx(
         hd_filter.GetHausdorffDistance(), rel=1e-9)
+
+
+def border_blobs(seed, shape):
+    """Smoothed-noise blobs, many of them cut by the image border."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    return (ndimage.gaussian_filter(rng.random(shape), 1.5) > 0.5).astype(np.uint8)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("shape", [(20, 17), (20, 17, 13)])
+@pytest.mark.parametrize("away_from_border", [False, True])
+def test_seg_metrics_equals_full_pooled_open_border(seed, shape, away_from_border):
+    """seg-metrics' hd, hd95 and msd are ours with connectivity="full", hd_mode="pooled"
+    and image_border="ignored" (its distances pass through float32, hence the tolerance).
+    Away from the border, image_border makes no difference."""
+    seg_metrics = pytest.importorskip("seg_metrics.seg_metrics")
+    spacing = SPACING[:len(shape)]
+    pred, gt = border_blobs(seed, shape), border_blobs(seed + 100, shape)
+    if away_from_border:
+        for mask in (pred, gt):
+            for axis in range(mask.ndim):
+                np.moveaxis(mask, axis, 0)[[0, -1]] = 0
+    assert pred.any() and gt.any()
+    theirs = seg_metrics.computeQualityMeasures(  # SimpleITK orders the spacing x, y, z
+        pred, gt, spacing=spacing[::-1], metrics_names=["hd", "hd95", "msd"])
+    options = dict(spacing=spacing, connectivity="full", image_border="ignored")
+    rtol = 4 * float(np.finfo(np.float32).eps)
+    assert segmetrics.hd95(pred, gt, hd_mode="pooled", **options) == pytest.approx(
+        theirs["hd95"], rel=rtol)
+    assert segmetrics.hausdorff(pred, gt, **options) == pytest.approx(theirs["hd"], rel=rtol)
+    assert segmetrics.assd(pred, gt, **options) == pytest.approx(theirs["msd"], rel=rtol)
+    default_border = segmetrics.hd95(pred, gt, spacing=spacing, connectivity="full",
+                                     hd_mode="pooled")
+    if away_from_border:
+        assert default_border == pytest.approx(theirs["hd95"], rel=rtol)

@@ -105,6 +105,7 @@ def cases(draw, max_side):
         pred=pred, gt=gt, spacing=spacing,
         dtype=draw(st.sampled_from((bool, np.uint8, np.int32))),
         connectivity=draw(st.sampled_from(("face", "full"))),
+        image_border=draw(st.sampled_from(("boundary", "ignored"))),
         layout=draw(st.sampled_from(LAYOUTS)),
         percentile=draw(st.floats(0, 100)),
         tolerance=draw(st.floats(0, 4)),
@@ -113,7 +114,8 @@ def cases(draw, max_side):
 
 def check_against_host(case, device, backend):
     pred, gt = case["pred"].astype(case["dtype"]), case["gt"].astype(case["dtype"])
-    options = dict(spacing=case["spacing"], connectivity=case["connectivity"])
+    options = dict(spacing=case["spacing"], connectivity=case["connectivity"],
+                   image_border=case["image_border"])
     expected = segmetrics.surface_distances(pred, gt, backend="numpy", **options)
     got = segmetrics.surface_distances(on_device(pred, device, case["layout"]),
                                        on_device(gt, device, case["layout"]),

@@ -35,10 +35,10 @@ from segmetrics._validate import (
 from segmetrics.distance import (
     DIRECTIONS,
     HD_MODES,
-    SURFACES,
     SurfaceDistances,
     _check_connectivity,
     _check_percentile,
+    _check_surface,
 )
 
 _MODULES = {
@@ -213,14 +213,10 @@ def _check_binary(pred, gt):
                          "a label map per label")
 
 
-def compute(pred, gt, spacing, labels, connectivity, backend, surface):
+def compute(pred, gt, spacing, labels, connectivity, backend, surface, image_border="boundary"):
     """Validated device inputs -> one DeviceSurfaceDistances (binary) or a list (labels)."""
     full = _check_connectivity(connectivity)
-    surfel = check_choice(surface, "surface", SURFACES) == "surfel"
-    if surfel and full:
-        raise ValueError("connectivity applies to surface='voxel' only (surfels lie between "
-                         "voxels); got connectivity='full' with surface='surfel'")
-    if surfel:
+    if _check_surface(surface, full, image_border):
         raise ValueError("surface='surfel' is not supported for GPU device arrays; pass "
                          "surface='voxel', or move the arrays to the host (e.g. `.cpu()`) for "
                          "DeepMind's surface elements")
@@ -237,7 +233,12 @@ def compute(pred, gt, spacing, labels, connectivity, backend, surface):
                             device=pred.device)
 
     def boundary(volume, value):
-        flags = module.boundary_mask(volume, value, ndim, full)
+        if image_border == "ignored":  # the border is no boundary: see distance._boundary
+            flags = module.boundary_mask(_edge_padded(volume, ndim), value, ndim, full)
+            flags = flags[tuple(slice(1, -1) if axis >= 3 - ndim else slice(None)
+                                for axis in range(3))]
+        else:
+            flags = module.boundary_mask(volume, value, ndim, full)
         return torch.nonzero(flags).T.to(torch.int32).contiguous()
 
     def directed(query, target):
@@ -259,6 +260,16 @@ def compute(pred, gt, spacing, labels, connectivity, backend, surface):
     p_dtype, g_dtype = _numpy_dtype(pred.dtype), _numpy_dtype(gt.dtype)
     return [pair(label if fits_dtype(label, p_dtype) else None,
                  label if fits_dtype(label, g_dtype) else None) for label in labels]
+
+
+def _edge_padded(volume, ndim):
+    """``volume`` padded by one copy of its edge voxels along its last ``ndim`` axes."""
+    index = [torch_module().arange(-1, n + 1, device=volume.device).clamp_(0, n - 1)
+             if axis >= 3 - ndim else None for axis, n in enumerate(volume.shape)]
+    for axis, positions in enumerate(index):
+        if positions is not None:
+            volume = volume.index_select(axis, positions)
+    return volume.contiguous()
 
 
 def _none(torch, like):

@@ -86,11 +86,13 @@ _AUTO_POOL_MAX_VOXELS = 1 << 22
 def run_auto(cases, options, on_result, cores=None):
     """``jobs="auto"``: in this process with read-ahead, worker processes only where they pay.
 
-    The first :data:`_AUTO_PROBE_CASES` cases are scored in this process and
-    timed. The rest go to ``min(cores, remaining)`` worker processes only when
-    there are at least two cores, the cases average fewer than
-    :data:`_AUTO_POOL_MAX_VOXELS` voxels, and the rest would take more than
-    :data:`_AUTO_POOL_SECONDS` in this process; otherwise they stay here.
+    All cases go through one read-ahead pipeline in this process
+    (:func:`score_read_ahead`). The first :data:`_AUTO_PROBE_CASES` are timed;
+    after them the pipeline stops and the rest go to ``min(cores, remaining)``
+    worker processes only when there are at least two cores, the cases average
+    fewer than :data:`_AUTO_POOL_MAX_VOXELS` voxels, and the rest would take
+    more than :data:`_AUTO_POOL_SECONDS` in this process; otherwise the same
+    pipeline goes on, so a small folder costs what ``jobs=1`` costs.
     Returns the number of worker processes used for the rest (1: none).
     """
     import time
@@ -98,20 +100,29 @@ def run_auto(cases, options, on_result, cores=None):
     from segmetrics._layout import cpu_count
 
     cores = cpu_count() if cores is None else cores
-    probe, rest = cases[:_AUTO_PROBE_CASES], cases[_AUTO_PROBE_CASES:]
-    sizes = []
+    n_probe = min(_AUTO_PROBE_CASES, len(cases))
+    sizes, jobs = [], []
+    start = time.perf_counter()
 
     def timed(result):
-        if result.n_voxels is not None:
+        if len(sizes) < n_probe:
             sizes.append(result.n_voxels)
         on_result(result)
 
-    start = time.perf_counter()
-    score_read_ahead(probe, options, timed)
-    per_case = (time.perf_counter() - start) / max(1, len(probe))
-    jobs = _auto_jobs(cores, len(rest), per_case, sizes)
-    run_cases(rest, options, jobs, on_result)
-    return jobs
+    def after_probe():
+        """True (stop this pipeline) once the probe is scored and a pool pays."""
+        if jobs or len(sizes) < n_probe:
+            return False
+        per_case = (time.perf_counter() - start) / max(1, n_probe)
+        jobs.append(_auto_jobs(cores, len(cases) - n_probe, per_case,
+                               [n for n in sizes if n is not None]))
+        return jobs[0] > 1
+
+    scored = score_read_ahead(cases, options, timed, stop=after_probe)
+    if scored == len(cases):
+        return 1
+    run_cases(cases[scored:], options, jobs[0], on_result)
+    return jobs[0]
 
 
 def _auto_jobs(cores, remaining, seconds_per_case, sizes):
@@ -228,7 +239,7 @@ def _timeout_message(seconds):
             "case_timeout=) and was stopped")
 
 
-def score_read_ahead(cases, options, on_result, depth=1):
+def score_read_ahead(cases, options, on_result, depth=1, stop=None):
     """Score ``cases`` in this process while the next ``depth`` cases are read.
 
     Two reading threads read and decompress the prediction and ground truth of
@@ -237,6 +248,10 @@ def score_read_ahead(cases, options, on_result, depth=1):
     reading and scoring. At most ``depth + 1`` cases are in memory. A case whose
     reading is not done ``options.case_timeout`` seconds after it became the
     current one is an ``error`` row; its reading thread is abandoned.
+
+    ``stop``, if given, is called after each case's result; when it returns
+    True no further case is scored (reads in flight are dropped). Returns the
+    number of cases whose result was handed to ``on_result``.
     """
     import time
     from collections import deque
@@ -247,6 +262,7 @@ def score_read_ahead(cases, options, on_result, depth=1):
     upcoming = iter(cases)
     queue = deque()
     readers = _Readers(2)
+    scored = 0
     try:
         with _Capture() as capture:
 
@@ -272,6 +288,9 @@ def score_read_ahead(cases, options, on_result, depth=1):
                             readers.replace()
                     submit()
                     on_result(error_result(case, options, _timeout_message(timeout)))
+                    scored += 1
+                    if stop is not None and stop():
+                        break
                     continue
                 submit()
                 result, score_warnings = capture.run(
@@ -280,10 +299,14 @@ def score_read_ahead(cases, options, on_result, depth=1):
                 del gt, pred
                 messages = tuple(dict.fromkeys(gt_warnings + pred_warnings + score_warnings))
                 on_result(_unwrap(result)._replace(warnings=messages))
+                scored += 1
+                if stop is not None and stop():
+                    break
     finally:
         readers.close()
     for message in dict.fromkeys(capture.orphans):
         warnings.warn(message, UserWarning, stacklevel=2)
+    return scored
 
 
 def _left(deadline):
