@@ -17,7 +17,8 @@ Sizes: ``SEGMETRICS_BENCH_CT_SHAPE`` (e.g. ``256,256,80``) and
 ``SEGMETRICS_BENCH_CT_CASES`` (default 6); these benchmarks are not run in CI.
 
 Run: ``pytest bench/test_bench_cli_speed.py --benchmark-only --benchmark-group-by=group``
-(or ``python bench/test_bench_cli_speed.py`` for one plain run printing the ratios).
+(or ``python bench/test_bench_cli_speed.py`` for one plain run printing the ratios, and
+``python bench/test_bench_cli_speed.py jobs`` for the ``-j`` table).
 """
 import os
 import time
@@ -136,5 +137,56 @@ def main():
               f"{seconds:.2f} s")
 
 
+def serial_run(preds, gts, out, metrics):
+    """``-j 1`` as it was before read-ahead: one thread reads, then scores, case after case."""
+    from segmetrics.evaluation import runners
+    from segmetrics.evaluation.scoring import score_case
+
+    def one_by_one(cases, options, on_result, depth=1, stop=None):
+        for case in cases:
+            on_result(score_case(case, options))
+        return len(cases)
+
+    original = runners.score_read_ahead
+    runners.score_read_ahead = one_by_one
+    segmetrics.set_num_threads(1)
+    try:
+        return run_eval(preds, gts, out, metrics, 1)
+    finally:
+        runners.score_read_ahead = original
+        segmetrics.set_num_threads(None)
+
+
+def jobs_table():
+    """``-j 1``, ``-j 2`` and ``-j auto`` on ``SEGMETRICS_BENCH_CT_CASES`` CT pairs (issue
+    target: 20 pairs, ``-j 2`` or the default >= 1.6x faster than ``-j 1``), with the
+    single-threaded serial run as a second reference. Minimum of two timed runs each."""
+    import tempfile
+
+    root = Path(os.environ.get("SEGMETRICS_BENCH_DIR") or tempfile.mkdtemp())
+    preds, gts = write_ct_folder(root / f"ct{N_CT}", N_CT)
+    read_folder(preds, gts)
+    floor = timed(lambda: read_folder(preds, gts), rounds=2)
+    print(f"{N_CT} CT pairs {ct_shape()}, {os.cpu_count()} CPUs: nibabel read-only "
+          f"{floor:.2f} s")
+    for name, metrics in METRIC_SETS.items():
+        runs = {"serial": lambda: serial_run(preds, gts, root / "out", metrics)}
+        runs.update({f"-j {jobs}": (lambda jobs=jobs: run_eval(preds, gts, root / "out",
+                                                                metrics, jobs))
+                     for jobs in (1, 2, "auto")})
+        seconds = {}
+        for label, run in runs.items():
+            run()
+            seconds[label] = timed(run, rounds=2)
+        print(f"  --metrics {name}: " + "; ".join(
+            f"{label} {t:.2f} s" for label, t in seconds.items()))
+        print(f"    -j 1 / -j 2 = {seconds['-j 1'] / seconds['-j 2']:.2f}; "
+              f"-j 1 / -j auto = {seconds['-j 1'] / seconds['-j auto']:.2f}; "
+              f"serial / -j 1 = {seconds['serial'] / seconds['-j 1']:.2f}; "
+              f"serial / -j auto = {seconds['serial'] / seconds['-j auto']:.2f}")
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    jobs_table() if sys.argv[1:] == ["jobs"] else main()
