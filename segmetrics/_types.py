@@ -1,0 +1,51 @@
+"""Type aliases of the public API (for type checkers and readers; nothing here runs any check).
+
+``ArrayInput`` is what the metrics accept as ``pred``, ``gt`` or ``mask``: anything
+:func:`numpy.asarray` converts (:data:`numpy.typing.ArrayLike`: arrays, nested
+sequences, scalars), or an array that is counted where it lives: a Dask array
+(chunk by chunk), a CUDA PyTorch tensor, a CuPy or a JAX array (on its device).
+Those are not ``ArrayLike`` to a type checker, and Dask and CuPy ship no types, so
+they are admitted by :class:`SupportsShape`, the one attribute every one of them has
+(``shape``). The union is honest about what the functions take, but it cannot tell a
+good array from a bad one: the dtype, shape and kind checks are made at run time, with
+errors that name the argument (see the conventions page).
+
+The results are precise: Python ``float`` for binary masks, ``FloatArray``
+(``numpy.ndarray`` of float64) per label or region.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar, Union
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["ArrayInput", "CountValue", "FloatArray", "IntArray", "Labels", "Regions",
+           "Spacing", "SupportsShape"]
+
+
+class SupportsShape(Protocol):
+    """An array type with a ``shape``: Dask, PyTorch, CuPy and JAX arrays all have one."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+
+#: ``pred`` / ``gt``: anything NumPy converts, or a Dask or device array (see the module doc).
+ArrayInput = Union[npt.ArrayLike, SupportsShape]
+#: float64 results, one value per label or region.
+FloatArray = npt.NDArray[np.float64]
+#: int64 tables (confusion matrices, counts per label).
+IntArray = npt.NDArray[np.int64]
+#: ``labels=``: non-negative integer labels, in the order of the results.
+Labels = Union[Sequence[int], npt.NDArray[np.integer[Any]]]
+#: ``regions=``: ``{name: labels}``, e.g. ``{"WT": [1, 2, 3], "TC": [1, 3], "ET": [3]}``.
+Regions = Mapping[str, Labels]
+#: ``spacing=``: one voxel size for every axis, or one per axis; None is 1.0 each.
+Spacing = Union[float, Sequence[float], npt.NDArray[np.floating[Any]], None]
+#: A field of :class:`segmetrics.Counts`: a Python int (binary masks), or int64 arrays.
+CountValue = Union[int, np.integer[Any], npt.NDArray[np.integer[Any]]]
+
+#: A function type, for decorators that return the function they are given.
+F = TypeVar("F", bound=Callable[..., Any])
