@@ -16,13 +16,13 @@ The results are precise: Python ``float`` for binary masks, ``FloatArray``
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, TypeVar, Union
+from typing import Any, Protocol, TypeVar, Union, overload
 
 import numpy as np
 import numpy.typing as npt
 
 __all__ = ["ArrayInput", "CountValue", "FloatArray", "IntArray", "Labels", "Regions",
-           "Spacing", "SupportsShape"]
+           "Spacing", "SupportsShape", "CountsMetric"]
 
 
 class SupportsShape(Protocol):
@@ -49,3 +49,36 @@ CountValue = Union[int, np.integer[Any], npt.NDArray[np.integer[Any]]]
 
 #: A function type, for decorators that return the function they are given.
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CountsMetric(Protocol):
+    """The signature of a metric derived from confusion counts (e.g. ``segmetrics.mcc``).
+
+    The metrics of :mod:`segmetrics.rates` are made by one factory, so their type is
+    this protocol: a ``float`` for binary masks, a float64 array with ``labels`` or
+    ``regions`` (the same overloads as :func:`segmetrics.dice`).
+    """
+
+    @overload
+    def __call__(self, pred: ArrayInput, gt: ArrayInput, *, labels: None = None,
+                 regions: None = None, threshold: float | None = None,
+                 ignore_index: int | None = None, zero_division: float = np.nan,
+                 backend: str = "auto") -> float: ...
+
+    @overload
+    def __call__(self, pred: ArrayInput, gt: ArrayInput, *, labels: Labels,
+                 regions: None = None, threshold: float | None = None,
+                 ignore_index: int | None = None, zero_division: float = np.nan,
+                 backend: str = "auto") -> FloatArray: ...
+
+    @overload
+    def __call__(self, pred: ArrayInput, gt: ArrayInput, *, labels: None = None,
+                 regions: Regions, threshold: float | None = None,
+                 ignore_index: int | None = None, zero_division: float = np.nan,
+                 backend: str = "auto") -> FloatArray: ...
+
+    @overload
+    def __call__(self, pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
+                 regions: Regions | None = None, threshold: float | None = None,
+                 ignore_index: int | None = None, zero_division: float = np.nan,
+                 backend: str = "auto") -> float | FloatArray: ...
