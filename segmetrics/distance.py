@@ -214,8 +214,9 @@ class SurfaceDistances:
         if hd_mode == "pooled" and len(sets) == 2:
             (a, wa), (b, wb) = sets
             if wa is not None:
-                return _surfel.weighted_percentile(np.concatenate((a, b)),
-                                                   np.concatenate((wa, wb)), percentile)
+                # surfel weights come for both sets or for neither
+                weights = np.concatenate((wa, cast(FloatArray, wb)))
+                return _surfel.weighted_percentile(np.concatenate((a, b)), weights, percentile)
             return float(np.percentile(np.concatenate((a, b)), percentile))
         if sets[0][1] is not None:
             return max(_surfel.weighted_percentile(d, w, percentile) for d, w in sets)
@@ -241,7 +242,7 @@ class SurfaceDistances:
             ((d, w),) = sets
             return float(d.mean()) if w is None else float(np.dot(d, w) / w.sum())
         if self.pred_weights is not None:
-            wa, wb = self.pred_weights, self.gt_weights
+            wa, wb = self.pred_weights, cast(FloatArray, self.gt_weights)  # both or neither
             total = np.dot(self.pred_to_gt, wa) + np.dot(self.gt_to_pred, wb)
             return float(total / (wa.sum() + wb.sum()))
         return float(np.concatenate((self.pred_to_gt, self.gt_to_pred)).mean())
@@ -257,7 +258,7 @@ class SurfaceDistances:
             return empty
         a, b = self._pred_to_gt, self._gt_to_pred  # any order
         if self.pred_weights is not None:
-            wa, wb = self.pred_weights, self.gt_weights
+            wa, wb = self.pred_weights, cast(FloatArray, self.gt_weights)  # both or neither
             close = wa[a <= tolerance].sum() + wb[b <= tolerance].sum()
             return float(close / (wa.sum() + wb.sum()))
         close = np.count_nonzero(a <= tolerance) + np.count_nonzero(b <= tolerance)
@@ -519,7 +520,7 @@ def _c_order(distances: FloatArray, boundary: _Boundary, axes: tuple[int, ...],
     del rows
     order = np.argsort(key, kind="stable")
     del key
-    return cast(FloatArray, distances[order])
+    return distances[order]
 
 
 def _checked_masks(pred: ArrayInput, gt: ArrayInput) -> tuple[_Array, _Array]:
@@ -640,8 +641,9 @@ def _check_direction(direction: str) -> str:
 
 
 def _tolerances(tolerance: Tolerance, labels: Labels | None,
-regions: Regions | None) -> float | list[float]:
+                regions: Regions | None) -> float | list[float]:
     """A checked scalar tolerance, or one per label / region (a sequence or a mapping)."""
+    keys: tuple[int, ...] | tuple[str, ...] | None
     if labels is not None:
         keys, what = check_labels(labels), "label"
     elif regions is not None:
@@ -662,6 +664,7 @@ regions: Regions | None) -> float | list[float]:
             raise ValueError(f"tolerance must hold one entry per scored {what} {list(keys)}; "
                              f"missing {missing}, not scored {extra}")
         return [check_real(tolerance[k], f"tolerance[{k!r}]", minimum=0.0) for k in keys]
+    tolerance = cast(Sequence[float], tolerance)  # np.ndim(tolerance) == 1
     if len(tolerance) != len(keys):
         raise ValueError(f"tolerance must hold one value per {what} ({len(keys)}: {list(keys)}); "
                          f"got {len(tolerance)} values")
