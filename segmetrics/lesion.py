@@ -27,7 +27,7 @@ import dataclasses
 import importlib
 import importlib.util
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -129,6 +129,38 @@ def _checked(pred: ArrayInput, gt: ArrayInput, instances: bool) -> tuple[_Array,
         refuse_non_binary(bad, "lesion-wise metrics",
                           "Pass instances=True for instance label maps, or binarise with `> 0`")
     return np.ascontiguousarray(p, dtype=np.bool_), np.ascontiguousarray(g, dtype=np.bool_)
+
+
+class _LesionRowFields(TypedDict):
+    kind: str
+    id: int
+    voxels: int
+    volume: float
+    partners: str
+    iou: float
+    dice: float
+    hd95: float
+
+
+class LesionRow(_LesionRowFields, total=False):
+    """One row of :meth:`LesionResult.rows` (a plain dict); ``size_bin`` with ``size_bins`` only."""
+
+    size_bin: int
+
+
+class SizeBinRow(TypedDict):
+    """One row of :meth:`LesionResult.by_size` (a plain dict)."""
+
+    low: float
+    high: float
+    n_gt: int
+    tp: int
+    fn: int
+    recall: float
+    n_pred: int
+    tp_pred: int
+    fp: int
+    precision: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,7 +281,7 @@ class LesionResult:
             return np.nan
         return self._ratio(self.pair_iou.sum(), self.tp + 0.5 * self.fp + 0.5 * self.fn)
 
-    def rows(self, size_bins: npt.ArrayLike | None = None) -> list[dict[str, Any]]:
+    def rows(self, size_bins: npt.ArrayLike | None = None) -> list[LesionRow]:
         """One dict per lesion, true lesions first, then predicted ones.
 
         Keys: ``kind`` ("gt" or "pred"), ``id``, ``voxels``, ``volume``,
@@ -264,7 +296,7 @@ class LesionResult:
         best_pred = np.zeros(self.n_pred)
         np.maximum.at(best_gt, self.pair_gt, self.pair_iou)
         np.maximum.at(best_pred, self.pair_pred, self.pair_iou)
-        rows = []
+        rows: list[LesionRow] = []
         for kind, ids, voxels, own, other, other_ids, best in (
                 ("gt", self.gt_ids, self.gt_voxels, self.pair_gt, self.pair_pred, self.pred_ids,
                  best_gt),
@@ -275,18 +307,19 @@ class LesionResult:
             for i in range(ids.size):
                 partners = other_ids[other[order[starts[i]:starts[i + 1]]]]
                 volume = float(voxels[i] * self.voxel_volume)
-                row = {"kind": kind, "id": int(ids[i]), "voxels": int(voxels[i]),
-                       "volume": volume, "partners": ";".join(map(str, partners)),
-                       "iou": float(best[i]),
-                       "dice": float(self.gt_dice[i]) if kind == "gt" else np.nan,
-                       "hd95": float(self.gt_hd95[i]) if kind == "gt" and
-                       self.gt_hd95 is not None else np.nan}
+                row: LesionRow = {
+                    "kind": kind, "id": int(ids[i]), "voxels": int(voxels[i]),
+                    "volume": volume, "partners": ";".join(map(str, partners)),
+                    "iou": float(best[i]),
+                    "dice": float(self.gt_dice[i]) if kind == "gt" else np.nan,
+                    "hd95": float(self.gt_hd95[i]) if kind == "gt" and
+                    self.gt_hd95 is not None else np.nan}
                 if edges is not None:
                     row["size_bin"] = _bin(volume, edges)
                 rows.append(row)
         return rows
 
-    def by_size(self, size_bins: npt.ArrayLike) -> list[dict[str, Any]]:
+    def by_size(self, size_bins: npt.ArrayLike) -> list[SizeBinRow]:
         """Detection counts per size bin: true lesions by their volume, predicted by theirs.
 
         ``size_bins`` are increasing edges; bin ``k`` holds volumes in
@@ -301,7 +334,7 @@ class LesionResult:
         pred_bin = np.digitize(self.pred_volume, edges) - 1
         gt_hit = self.gt_partners > 0
         pred_hit = self.pred_partners > 0
-        table = []
+        table: list[SizeBinRow] = []
         for k in range(edges.size - 1):
             n_gt = int(np.count_nonzero(gt_bin == k))
             tp = int(np.count_nonzero(gt_hit & (gt_bin == k)))

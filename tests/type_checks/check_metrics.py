@@ -5,16 +5,16 @@ counts, tables, distance objects, accumulators and lesion results have their own
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
+import torch
 from typing_extensions import assert_type
 
 import segmetrics
 from segmetrics import Accumulator, Counts, LesionResult, SurfaceDistances
 from segmetrics import from_counts, stats
 from segmetrics.compare import comparison_table
+from segmetrics.lesion import LesionRow
 from segmetrics.regions import BRATS, check_regions, parse_regions, region_counts
 
 FloatArray = npt.NDArray[np.float64]
@@ -52,6 +52,12 @@ assert_type(segmetrics.binary_counts(pred, gt), Counts)
 assert_type(segmetrics.confusion_matrix(label_map, label_map), npt.NDArray[np.int64])
 assert_type(segmetrics.confusion_matrix(label_map, label_map, num_classes=4), npt.NDArray[np.int64])
 
+# device and chunked arrays (here a PyTorch tensor) are accepted as they are
+tensor = torch.zeros(4, 4, dtype=torch.bool)
+assert_type(segmetrics.dice(tensor, tensor), float)
+assert_type(segmetrics.dice(tensor, tensor, labels=[1]), FloatArray)
+assert_type(segmetrics.binary_counts(tensor, tensor), Counts)
+
 # --- the counts family (segmetrics.rates)
 assert_type(segmetrics.mcc(pred, gt), float)
 assert_type(segmetrics.mcc(label_map, label_map, labels=[1, 2]), FloatArray)
@@ -86,6 +92,7 @@ assert_type(segmetrics.hd95(pred, gt), float)
 assert_type(segmetrics.hd95(pred, gt, spacing=0.5, hd_mode="pooled"), float)
 assert_type(segmetrics.hd95(label_map, label_map, labels=[1, 2]), FloatArray)
 assert_type(segmetrics.hd95(label_map, label_map, regions=regions), FloatArray)
+assert_type(segmetrics.hd95(tensor, tensor, spacing=(0.5, 0.5)), float)
 assert_type(segmetrics.assd(pred, gt, direction="pred_to_gt"), float)
 assert_type(segmetrics.assd(label_map, label_map, labels=[1]), FloatArray)
 assert_type(segmetrics.surface_dice(pred, gt, tolerance=1.0), float)
@@ -133,8 +140,12 @@ assert_type(result.lesion_dice, float)
 assert_type(result.gt_dice, FloatArray)
 assert_type(result.gt_volume, FloatArray)
 assert_type(result.gt_hd95, FloatArray | None)
-assert_type(result.rows(size_bins=[0.0, 10.0, 100.0]), list[dict[str, Any]])
-assert_type(result.by_size([0.0, 10.0, 100.0]), list[dict[str, Any]])
+rows = result.rows(size_bins=[0.0, 10.0, 100.0])
+assert_type(rows, list[LesionRow])
+assert_type(rows[0]["volume"], float)
+assert_type(rows[0]["partners"], str)
+assert_type(result.by_size([0.0, 10.0, 100.0])[0]["recall"], float)
+assert_type(result.by_size([0.0, 10.0, 100.0])[0]["tp"], int)
 assert_type(segmetrics.panoptic_quality(pred, gt), float)
 components, n_components = segmetrics.connected_components(pred, connectivity="full")
 assert_type(components, npt.NDArray[np.int32])
