@@ -4,11 +4,12 @@
 :func:`numpy.asarray` converts (:data:`numpy.typing.ArrayLike`: arrays, nested
 sequences, scalars), or an array that is counted where it lives: a Dask array
 (chunk by chunk), a CUDA PyTorch tensor, a CuPy or a JAX array (on its device).
-Those are not ``ArrayLike`` to a type checker, and Dask and CuPy ship no types, so
-they are admitted by :class:`SupportsShape`, the one attribute every one of them has
-(``shape``). The union is honest about what the functions take, but it cannot tell a
-good array from a bad one: the dtype, shape and kind checks are made at run time, with
-errors that name the argument (see the conventions page).
+Not all of those are ``ArrayLike`` to a type checker, and not all of them ship type
+information, so they are admitted by :class:`SupportsShape`, the one attribute every
+one of them has (``shape``). The union says what the functions take, but it cannot
+tell a good array from a bad one (nor could any static type: the rules are on values,
+dtypes and shapes): those checks are made at run time, with errors that name the
+argument, what was expected and what came in (see the conventions page).
 
 The results are precise: Python ``float`` for binary masks, ``FloatArray``
 (``numpy.ndarray`` of float64) per label or region.
