@@ -11,6 +11,8 @@ path on the CPU: CPU PyTorch tensors count as device arrays, and the Triton
 kernels run in Triton's interpreter (``TRITON_INTERPRET=1``), so machines without
 a GPU (CI) execute the real kernel code on small arrays.
 """
+from __future__ import annotations
+
 import os
 
 GPU_SIMULATE = os.environ.get("SEGMETRICS_GPU_SIMULATE", "0") == "1"
@@ -38,12 +40,12 @@ def _top_module(array):
     return top
 
 
-def is_chunked(array):
+def is_chunked(array: object) -> bool:
     """Whether ``array`` is a Dask array (checked without importing Dask)."""
     return _top_module(array) == "dask"
 
 
-def is_device(array):
+def is_device(array: object) -> bool:
     """Whether ``array`` lives on a GPU (or, when simulating, is any PyTorch tensor)."""
     return _on_device(array, _top_module(array))
 
@@ -61,7 +63,7 @@ def _on_device(array, module):
     return False
 
 
-def array_kind(pred, gt):
+def array_kind(pred: object, gt: object) -> str:
     """``"chunked"``, ``"device"`` or ``"host"`` for a pair of inputs.
 
     A Dask input makes the pair chunked (the other is wrapped chunk by chunk).

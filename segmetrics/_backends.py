@@ -7,8 +7,11 @@ run on a device backend: ``"auto"`` picks the Triton kernels, then the PyTorch
 reference. A host backend with device arrays, or a device backend with host
 arrays, is a ``ValueError``.
 """
+from __future__ import annotations
+
 import importlib
 import importlib.util
+from types import ModuleType
 
 from segmetrics import _arrays
 from segmetrics._arrays import DEVICE
@@ -29,7 +32,7 @@ _HOW_TO_GET = {
 }
 
 
-def check_backend(backend):
+def check_backend(backend: str) -> str:
     """Return ``backend`` if it names a backend or ``"auto"``; else ``ValueError``."""
     if backend != "auto" and backend not in BACKENDS + DEVICE_BACKENDS:
         raise ValueError(
@@ -39,7 +42,7 @@ def check_backend(backend):
     return backend
 
 
-def check_backend_for(backend, kind):
+def check_backend_for(backend: str, kind: str) -> str:
     """``backend`` if it can run arrays of ``kind`` (see :func:`segmetrics._arrays.array_kind`).
 
     Raises
@@ -66,7 +69,7 @@ def check_backend_for(backend, kind):
     return backend
 
 
-def kernels(backend="auto"):
+def kernels(backend: str = "auto") -> ModuleType:
     """Return the kernel module for ``backend``.
 
     Raises
@@ -126,12 +129,12 @@ def _device_backends():
     return (["triton"] if importlib.util.find_spec("triton") is not None else []) + ["torch"]
 
 
-def backend_name(module):
+def backend_name(module: ModuleType) -> str:
     """The name of a kernel module returned by :func:`kernels`."""
     return next(name for name, path in _MODULES.items() if path == module.__name__)
 
 
-def available_backends():
+def available_backends() -> list[str]:
     """Names of the backends that run on this machine, in ``"auto"`` order.
 
     The host backends that load, then the device backends (``"triton"``,

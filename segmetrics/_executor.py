@@ -12,13 +12,20 @@ A function mapped on the pool that maps again (a batch sample whose counting is
 split into slabs) runs the inner map in its own thread, so no pool thread ever
 waits for another and the pool cannot deadlock on itself.
 """
+from __future__ import annotations
+
 import os
 import threading
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 from concurrent.futures import ThreadPoolExecutor
 
 from segmetrics._validate import check_int
 
 __all__ = ["cpu_count", "map_threads", "set_num_threads", "thread_count"]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 _pool = None
 _pool_size = 0
@@ -27,7 +34,7 @@ _worker = threading.local()  # ``_worker.active`` is True in the pool's threads
 _thread_limit = None
 
 
-def cpu_count():
+def cpu_count() -> int:
     """CPUs this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
@@ -35,7 +42,7 @@ def cpu_count():
         return os.cpu_count() or 1
 
 
-def set_num_threads(threads):
+def set_num_threads(threads: int | None) -> None:
     """Let the compiled kernels use at most ``threads`` threads (``None``: every CPU).
 
     The default is the ``SEGMETRICS_NUM_THREADS`` environment variable if set, else
@@ -53,7 +60,7 @@ def set_num_threads(threads):
     _thread_limit = threads
 
 
-def thread_count():
+def thread_count() -> int:
     """The number of threads the kernels may use now."""
     limit = _thread_limit
     if limit is None:
@@ -79,7 +86,7 @@ def _pool_of(threads):
         return _pool
 
 
-def map_threads(function, items, threads):
+def map_threads(function: Callable[[T], R], items: Iterable[T], threads: int) -> list[R]:
     """``[function(item) for item in items]``, on up to ``threads`` pool threads.
 
     Each thread takes the next item when it finishes one, so uneven items balance.

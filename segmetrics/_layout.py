@@ -9,7 +9,10 @@ axis, so the extra memory is bounded by ``SLAB_BYTES``, not the volume.
 import numpy as np
 
 from segmetrics._executor import cpu_count, map_threads, set_num_threads  # noqa: F401
-from segmetrics._executor import thread_count as _thread_count
+from segmetrics._executor import thread_count
+
+# a module attribute (not an import alias), so type checkers see it and tests can patch it
+_thread_count = thread_count
 
 SLAB_BYTES = 1 << 24
 PARALLEL_MIN_ELEMENTS = 1 << 22

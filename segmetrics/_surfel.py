@@ -23,8 +23,11 @@ DeepMind's ``lookup_tables`` for several spacings.
 This module needs only NumPy; :mod:`segmetrics.distance` turns the points into
 its row-wise boundary sets and measures them with its exact search.
 """
+from __future__ import annotations
+
 import functools
 import itertools
+from typing import Any
 
 import numpy as np
 
@@ -241,7 +244,7 @@ def rows(positions, shape, axes):
     return row_ptr, oriented[-1].astype(np.int32), order
 
 
-def weighted_percentile(values, weights, percentile):
+def weighted_percentile(values: Any, weights: Any, percentile: float) -> float:
     """DeepMind's area-weighted percentile of ``values``.
 
     Sorted by ``(value, weight)``, the cumulative weights are divided by their

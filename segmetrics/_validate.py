@@ -3,14 +3,19 @@
 Each check names the argument, what was expected and what came in. Kernels
 never see an input that has not passed through here.
 """
+from __future__ import annotations
+
 import math
 import numbers
 import operator
+from collections.abc import Iterable, Mapping
+from typing import Any, NoReturn
 
 import numpy as np
+import numpy.typing as npt
 
 
-def as_array(value, name):
+def as_array(value: Any, name: str) -> npt.NDArray[Any]:
     """``value`` as an ndarray of bool, integer or floating dtype."""
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
@@ -20,17 +25,17 @@ def as_array(value, name):
     return array
 
 
-def check_same_shape(pred, gt):
+def check_same_shape(pred: Any, gt: Any) -> None:
     if pred.shape != gt.shape:
         raise ValueError(f"pred and gt must have the same shape; got {pred.shape} and {gt.shape}")
 
 
-def check_not_empty(array, name):
+def check_not_empty(array: Any, name: str) -> None:
     if array.size == 0:
         raise ValueError(f"{name} is empty (shape {array.shape}); the metric is undefined")
 
 
-def check_label_dtype(array, name, float_hint=None):
+def check_label_dtype(array: Any, name: str, float_hint: str | None = None) -> None:
     """Bool or integer values; a float array is refused with ``float_hint`` as the fix.
 
     By default the hint is ``threshold=`` for ``pred`` and ``.astype(int)`` for others.
@@ -43,14 +48,14 @@ def check_label_dtype(array, name, float_hint=None):
                         f"{float_hint}")
 
 
-def values_found(array, name):
+def values_found(array: Any, name: str) -> str:
     """``"name holds the values {...}"`` (at most eight), for error messages."""
     values = np.unique(array)
     shown = ", ".join(map(str, values[:8])) + (", ..." if values.size > 8 else "")
     return f"{name} holds the values {{{shown}}}"
 
 
-def refuse_non_binary(arrays, what, fixes):
+def refuse_non_binary(arrays: Mapping[str, Any], what: str, fixes: str) -> NoReturn:
     """Raise the ``ValueError`` for masks that are not 0/1, naming the values of each array.
 
     ``arrays`` maps argument names to the offending arrays; ``fixes`` says what to do.
@@ -59,7 +64,7 @@ def refuse_non_binary(arrays, what, fixes):
     raise ValueError(f"{what} need masks of 0/1 or bool values, but {found}. {fixes}")
 
 
-def check_confidence(confidence):
+def check_confidence(confidence: object) -> float:
     """A coverage level strictly between 0 and 1."""
     confidence = check_real(confidence, "confidence")
     if not 0 < confidence < 1:
@@ -67,14 +72,15 @@ def check_confidence(confidence):
     return confidence
 
 
-def check_probability_dtype(array, name):
+def check_probability_dtype(array: Any, name: str) -> None:
     if array.dtype.kind != "f":
         raise TypeError(
             f"{name} must be a floating probability map when threshold is given; got {array.dtype}"
         )
 
 
-def check_real(value, name, *, minimum=None, allow_nan=False):
+def check_real(value: object, name: str, *, minimum: float | None = None,
+               allow_nan: bool = False) -> float:
     """A real number (not bool), finite unless NaN is allowed, and >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number; got {value!r}")
@@ -90,7 +96,7 @@ def check_real(value, name, *, minimum=None, allow_nan=False):
     return value
 
 
-def check_int(value, name, *, minimum=None):
+def check_int(value: object, name: str, *, minimum: int | None = None) -> int:
     if isinstance(value, bool):
         raise TypeError(f"{name} must be an integer; got {value!r}")
     try:
@@ -102,11 +108,11 @@ def check_int(value, name, *, minimum=None):
     return value
 
 
-def check_optional_int(value, name, *, minimum=None):
+def check_optional_int(value: object, name: str, *, minimum: int | None = None) -> int | None:
     return None if value is None else check_int(value, name, minimum=minimum)
 
 
-def check_labels(labels):
+def check_labels(labels: Any) -> tuple[int, ...]:
     """A non-empty tuple of non-negative integer labels, in the caller's order."""
     if isinstance(labels, (str, bytes)) or np.ndim(labels) != 1:
         raise TypeError(f"labels must be a 1-D sequence of integers; got {labels!r}")
@@ -116,7 +122,7 @@ def check_labels(labels):
     return labels
 
 
-def fits_dtype(value, dtype):
+def fits_dtype(value: int, dtype: Any) -> bool:
     """Whether the integer ``value`` is representable in the integer ``dtype``."""
     if dtype == np.bool_:
         return value in (0, 1)
@@ -124,7 +130,7 @@ def fits_dtype(value, dtype):
     return info.min <= value <= info.max
 
 
-def check_choice(value, name, choices):
+def check_choice(value: object, name: str, choices: Iterable[str]) -> str:
     """``value`` if it is one of the strings ``choices``; else ``ValueError``."""
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
@@ -137,7 +143,7 @@ def check_choice(value, name, choices):
 SPACING_RANGE = (1e-100, 1e100)
 
 
-def check_spacing_value(value, name="each spacing value"):
+def check_spacing_value(value: object, name: str = "each spacing value") -> float:
     """One voxel size: a real number in :data:`SPACING_RANGE`."""
     if isinstance(value, np.generic):
         value = value.item()
@@ -152,7 +158,7 @@ def check_spacing_value(value, name="each spacing value"):
     return value
 
 
-def check_spacing(spacing, ndim):
+def check_spacing(spacing: Any, ndim: int) -> tuple[float, ...]:
     """Physical voxel size per axis as a tuple of ``ndim`` floats in :data:`SPACING_RANGE`.
 
     ``None`` means 1.0 per axis; a single number is used for every axis.

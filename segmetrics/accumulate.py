@@ -20,18 +20,31 @@ left out, and ``inf`` (exactly one mask empty) is replaced by the case's image
 diagonal in physical units, the worst possible distance, as ``segmetrics-eval``
 does in ``summary.json``.
 """
+from __future__ import annotations
+
 import math
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from segmetrics import batch as _batch
 from segmetrics import from_counts as _formulas
 from segmetrics._validate import check_choice, check_real
+from segmetrics._types import ArrayInput, FloatArray, Labels, Spacing
 from segmetrics.from_counts import Counts
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from segmetrics.distance import SurfaceDistances
+
+_Table = npt.NDArray[np.int64]
 
 __all__ = ["AGGREGATIONS", "DISTANCE_METRICS", "OVERLAP_METRICS", "Accumulator"]
 
-OVERLAP_METRICS = {
+OVERLAP_METRICS: dict[str, Callable[..., FloatArray]] = {
     "dice": _formulas.dice, "jaccard": _formulas.jaccard, "sensitivity": _formulas.sensitivity,
     "specificity": _formulas.specificity, "precision": _formulas.precision,
     "accuracy": _formulas.accuracy, "kappa": _formulas.kappa,
@@ -41,35 +54,37 @@ DISTANCE_METRICS = ("hd", "hd95", "assd", "nsd")
 AGGREGATIONS = ("mean", "micro")
 
 
-def _distance_value(name, distances, nsd_tolerance):
+def _distance_value(name: str, distances: SurfaceDistances,
+                    nsd_tolerance: float | None) -> float:
     if name == "hd":
         return distances.hausdorff()
     if name == "hd95":
         return distances.hd95()
     if name == "assd":
         return distances.assd()
-    return distances.surface_dice(nsd_tolerance)
+    return distances.surface_dice(cast(float, nsd_tolerance))  # set whenever "nsd" is asked
 
 
-def mean_inf_as_diagonal(values, diagonals):
+def mean_inf_as_diagonal(values: npt.ArrayLike, diagonals: npt.ArrayLike) -> FloatArray:
     """Mean over cases (axis 0): ``inf`` replaced by the case's diagonal, NaN left out.
 
     The rule of ``segmetrics.evaluate``'s summary statistics (there a private
     helper that also computes the other statistics); NaN where no value is left.
     """
-    values = np.asarray(values, dtype=np.float64)
-    diagonals = np.asarray(diagonals, dtype=np.float64).reshape((-1,) + (1,) * (values.ndim - 1))
-    replaced = np.where(np.isinf(values), diagonals, values)
+    array = np.asarray(values, dtype=np.float64)
+    column = np.asarray(diagonals, dtype=np.float64).reshape((-1,) + (1,) * (array.ndim - 1))
+    replaced = np.where(np.isinf(array), column, array)
     return _nanmean(replaced)
 
 
-def _nanmean(values):
+def _nanmean(values: FloatArray) -> FloatArray:
     """Mean over axis 0 without NaN (NaN where none is left), without a warning."""
     kept = ~np.isnan(values)
     total = np.where(kept, values, 0.0).sum(axis=0)
     count = kept.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        mean: FloatArray = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return mean
 
 
 class Accumulator:
@@ -111,22 +126,37 @@ class Accumulator:
     array([0.83333333, 0.33333333])
     """
 
-    def __init__(self, metrics=("dice",), *, labels=None, threshold=None, one_hot=False,
-                 ignore_index=None, aggregation="mean", spacing=None, nsd_tolerance=None,
-                 zero_division=np.nan, connectivity="face", surface="voxel", backend="auto"):
-        if isinstance(metrics, str):
-            metrics = (metrics,)
-        metrics = tuple(metrics)
-        if not metrics:
+    metrics: tuple[str, ...]
+    aggregation: str
+    _read: dict[str, Any]
+    _ignore_index: int | None
+    _distance: dict[str, str]
+    _case_counts: list[_Table]
+    _total: _Table | None
+    _distances: dict[str, list[FloatArray]]
+    _diagonals: list[FloatArray]
+    _binary: bool | None
+    zero_division: float
+    spacing: Spacing | npt.ArrayLike
+    nsd_tolerance: float | None
+
+    def __init__(self, metrics: str | Iterable[str] = ("dice",), *, labels: Labels | None = None,
+                 threshold: float | None = None, one_hot: bool = False,
+                 ignore_index: int | None = None, aggregation: str = "mean",
+                 spacing: Spacing | npt.ArrayLike = None, nsd_tolerance: float | None = None,
+                 zero_division: float = np.nan, connectivity: str = "face",
+                 surface: str = "voxel", backend: str = "auto") -> None:
+        names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
+        if not names:
             raise ValueError("metrics must name at least one metric")
         known = tuple(OVERLAP_METRICS) + DISTANCE_METRICS
-        for name in metrics:
+        for name in names:
             check_choice(name, "each metric", known)
-        if "nsd" in metrics:
+        if "nsd" in names:
             if nsd_tolerance is None:
                 raise ValueError("metric 'nsd' needs nsd_tolerance= (physical units)")
             nsd_tolerance = check_real(nsd_tolerance, "nsd_tolerance", minimum=0.0)
-        self.metrics = metrics
+        self.metrics = names
         self.aggregation = check_choice(aggregation, "aggregation", AGGREGATIONS)
         self.zero_division = check_real(zero_division, "zero_division", allow_nan=True)
         self._read = dict(labels=None if labels is None else tuple(int(v) for v in labels),
@@ -138,7 +168,7 @@ class Accumulator:
         self.reset()
 
     # ------------------------------------------------------------ state
-    def reset(self):
+    def reset(self) -> None:
         """Forget every case."""
         self._case_counts = []  # (b, L, 4) int64 per update
         self._total = None  # (L, 4) int64: counts summed over every case
@@ -147,15 +177,16 @@ class Accumulator:
         self._binary = None
 
     @property
-    def n_cases(self):
+    def n_cases(self) -> int:
         """The number of cases accumulated."""
         return sum(len(c) for c in self._case_counts)
 
-    def _settings(self):
+    def _settings(self) -> tuple[Any, ...]:
         return (self.metrics, self._read, self._ignore_index, self._distance, self.nsd_tolerance)
 
     # ------------------------------------------------------------ update
-    def update(self, pred, gt, *, spacing=None):
+    def update(self, pred: ArrayInput, gt: ArrayInput, *,
+               spacing: Spacing | npt.ArrayLike = None) -> None:
         """Add a batch of cases: ``(B, *spatial)`` label maps or ``(B, C, *spatial)`` channels.
 
         ``spacing`` (shared, or one row per sample) overrides the constructor's.
@@ -165,12 +196,13 @@ class Accumulator:
         binary = found.tp.ndim == 1
         stacked = np.stack([np.asarray(c, dtype=np.int64).reshape(len(c), -1) for c in found],
                            axis=-1)
-        if self._binary is not None and (binary != self._binary
-                                         or stacked.shape[1] != self._total.shape[0]):
+        total = self._total  # set with _binary
+        if self._binary is not None and total is not None and (
+                binary != self._binary or stacked.shape[1] != total.shape[0]):
             raise ValueError(f"this batch has {stacked.shape[1]} labels"
                              f"{' (binary)' if binary else ''}; earlier batches had "
-                             f"{self._total.shape[0]}{' (binary)' if self._binary else ''}")
-        values = {}
+                             f"{total.shape[0]}{' (binary)' if self._binary else ''}")
+        values: dict[str, FloatArray] = {}
         if self._distances:
             values = self._distance_values(pred, gt, spacing)
             shape = self._spatial_shape(pred, gt)
@@ -185,19 +217,21 @@ class Accumulator:
         if self._distances:
             self._diagonals.append(np.array(diagonals, dtype=np.float64))
 
-    def update_case(self, pred, gt, *, spacing=None):
+    def update_case(self, pred: ArrayInput, gt: ArrayInput, *,
+                    spacing: Spacing | npt.ArrayLike = None) -> None:
         """Add one case (``pred`` and ``gt`` without the batch axis)."""
         # Arrays and tensors gain the batch axis as views (on their own device).
-        pred = pred if hasattr(pred, "shape") else np.asarray(pred)
-        gt = gt if hasattr(gt, "shape") else np.asarray(gt)
+        p: Any = pred if hasattr(pred, "shape") else np.asarray(pred)
+        g: Any = gt if hasattr(gt, "shape") else np.asarray(gt)
         spacing = self.spacing if spacing is None else spacing
-        self.update(pred[None], gt[None], spacing=spacing)
+        self.update(p[None], g[None], spacing=spacing)
 
-    def _spatial_shape(self, pred, gt):
+    def _spatial_shape(self, pred: Any, gt: Any) -> tuple[int, ...]:
         return tuple(gt.shape[2:]) if gt.ndim == pred.ndim and (
             self._read["one_hot"] or _batch._is_float(pred)) else tuple(gt.shape[1:])
 
-    def _distance_values(self, pred, gt, spacing):
+    def _distance_values(self, pred: ArrayInput, gt: ArrayInput,
+                         spacing: Spacing | npt.ArrayLike) -> dict[str, FloatArray]:
         read = dict(self._read)
         del read["backend"]
         found = _batch.surface_distances(pred, gt, spacing=spacing, backend=self._read["backend"],
@@ -207,7 +241,7 @@ class Accumulator:
                 for name in self._distances}
 
     # ------------------------------------------------------------ merge
-    def merge(self, other):
+    def merge(self, other: Accumulator) -> Self:
         """Add the cases of ``other`` (an accumulator with the same settings); returns self."""
         if not isinstance(other, Accumulator):
             raise TypeError(f"other must be an Accumulator; got {type(other).__name__}")
@@ -228,26 +262,27 @@ class Accumulator:
         self._diagonals.extend(other._diagonals)
         return self
 
-    def sync(self, group=None):
+    def sync(self, group: Any = None) -> Accumulator:
         """A new accumulator holding the cases of every process of a ``torch.distributed``
         group; see :func:`segmetrics.torch_sync.sync`."""
         from segmetrics.torch_sync import sync
 
-        return sync(self, group=group)
+        merged: Accumulator = sync(self, group=group)
+        return merged
 
     # ------------------------------------------------------------ results
-    def counts(self):
+    def counts(self) -> Counts:
         """:class:`Counts` summed over every case: int64 arrays of shape ``(len(labels),)``."""
-        self._check_not_empty()
-        return Counts(*(self._total[:, i] for i in range(4)))
+        total = self._check_not_empty()
+        return Counts(*(total[:, i] for i in range(4)))
 
-    def per_case(self):
+    def per_case(self) -> dict[str, FloatArray]:
         """``{metric: ndarray (n_cases, len(labels))}`` of per-case values (``(n_cases,)``
         for binary masks), before any aggregation."""
         self._check_not_empty()
         counts = np.concatenate(self._case_counts)
         found = Counts(*(counts[..., i] for i in range(4)))
-        result = {}
+        result: dict[str, FloatArray] = {}
         for name in self.metrics:
             if name in OVERLAP_METRICS:
                 values = OVERLAP_METRICS[name](found, zero_division=self.zero_division)
@@ -257,7 +292,7 @@ class Accumulator:
             result[name] = values.reshape(len(values), -1)[:, 0] if self._binary else values
         return result
 
-    def compute(self, *, aggregation=None):
+    def compute(self, *, aggregation: str | None = None) -> dict[str, float | FloatArray]:
         """``{metric: value}``: a float64 array in ``labels`` order (a float for binary masks).
 
         ``aggregation`` overrides the constructor's for the overlap metrics.
@@ -266,10 +301,11 @@ class Accumulator:
             aggregation, "aggregation", AGGREGATIONS)
         per_case = self.per_case()
         diagonals = np.concatenate(self._diagonals) if self._diagonals else None
-        result = {}
+        result: dict[str, float | FloatArray] = {}
         for name in self.metrics:
             if name in DISTANCE_METRICS:
-                value = mean_inf_as_diagonal(per_case[name], diagonals)
+                # diagonals are kept whenever a distance metric is asked
+                value = mean_inf_as_diagonal(per_case[name], cast(FloatArray, diagonals))
             elif aggregation == "micro":
                 value = OVERLAP_METRICS[name](self.counts(), zero_division=self.zero_division)
             else:
@@ -278,10 +314,12 @@ class Accumulator:
             result[name] = float(value.reshape(-1)[0]) if self._binary else value
         return result
 
-    def _check_not_empty(self):
+    def _check_not_empty(self) -> _Table:
+        """The summed counts; ``ValueError`` before the first case."""
         if self._total is None:
             raise ValueError("the accumulator holds no cases; call update() first")
+        return self._total
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Accumulator(metrics={list(self.metrics)}, labels={self._read['labels']}, "
                 f"aggregation={self.aggregation!r}, n_cases={self.n_cases})")

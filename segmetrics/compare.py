@@ -13,16 +13,27 @@ after the summary's replacement of an infinite distance by the case's image
 diagonal; a pair where either value is NaN is left out and counted
 (``n_dropped``).
 """
+from __future__ import annotations
+
 import csv
 import json
 import math
+import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Union, cast
 
 import numpy as np
 
 from segmetrics.evaluation.metrics import HIGHER_IS_BETTER, SCORED_STATUSES, worst_case
 from segmetrics.evaluation.summary import json_safe
+
+if TYPE_CHECKING:
+    from segmetrics.evaluation.folder import Evaluation
+    from segmetrics.evaluation.scoring import Record
+
+#: A folder: a path string or a path-like object.
+PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = ["HIGHER_IS_BETTER", "Comparison", "compare_folders", "compare_records",
            "comparison_table"]
@@ -36,17 +47,19 @@ COLUMNS = ("metric", "label", "n_cases", "n_dropped", "higher_is_better", "mean_
 class Comparison(NamedTuple):
     """What :func:`compare_folders` returns: the comparison rows and both evaluations."""
 
-    rows: list
-    a: object
-    b: object
+    rows: list[dict[str, Any]]
+    a: Evaluation
+    b: Evaluation
 
 
-def _worst_case_value(record, metric):
-    return worst_case(record.values.get(metric, math.nan), record.diagonal)
+def _worst_case_value(record: Record, metric: str) -> float:
+    value: float = worst_case(record.values.get(metric, math.nan), record.diagonal)
+    return value
 
 
-def compare_records(records_a, records_b, metrics, *, both_empty="skip", confidence=0.95,
-                    n_resamples=10_000, seed=0):
+def compare_records(records_a: Iterable[Record], records_b: Iterable[Record],
+                    metrics: Iterable[str], *, both_empty: str = "skip", confidence: float = 0.95,
+                    n_resamples: int = 10_000, seed: int = 0) -> list[dict[str, Any]]:
     """Compare two models' records, paired by (case, label); one row per metric and label.
 
     Parameters
@@ -75,9 +88,10 @@ def compare_records(records_a, records_b, metrics, *, both_empty="skip", confide
     pairs = [(a, b_by_key[(a.case, a.label)]) for a in records_a
              if a.label is not None and (a.case, a.label) in b_by_key]
     pairs = [(a, b) for a, b in pairs if a.status in statuses and b.status in statuses]
-    labels = sorted({a.label for a, _ in pairs} | {r.label for r in records_a
-                                                   if r.label is not None})
-    rows = []
+    # scored labels are ints (the rows of a whole case, label None, are left out)
+    labels = sorted(cast("set[int]", {a.label for a, _ in pairs} | {r.label for r in records_a
+                                                                      if r.label is not None}))
+    rows: list[dict[str, Any]] = []
     for metric in metrics:
         higher = HIGHER_IS_BETTER[metric]
         for label in [*labels, "all"]:
@@ -100,12 +114,12 @@ def compare_records(records_a, records_b, metrics, *, both_empty="skip", confide
     return rows
 
 
-def _fmt(value, digits=4):
+def _fmt(value: object, digits: int = 4) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else (
         f"{value:.{digits}g}" if isinstance(value, float) else str(value))
 
 
-def comparison_table(rows, *, confidence=0.95):
+def comparison_table(rows: Iterable[Mapping[str, Any]], *, confidence: float = 0.95) -> str:
     """A human-readable table of :func:`compare_records` rows."""
     header = ["metric", "label", "n", "mean A", "mean B", "A - B",
               f"{confidence * 100:g}% CI", "wilcoxon p", "A wins", "B wins", "ties"]
@@ -120,7 +134,8 @@ def comparison_table(rows, *, confidence=0.95):
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table)
 
 
-def compare_folders(pred_dir_a, pred_dir_b, gt_dir, *, out_dir=None, **options):
+def compare_folders(pred_dir_a: PathLike, pred_dir_b: PathLike, gt_dir: PathLike, *,
+                    out_dir: PathLike | None = None, **options: Any) -> Comparison:
     """Score two prediction folders against one ground-truth folder and compare them.
 
     Parameters
@@ -173,7 +188,7 @@ def compare_folders(pred_dir_a, pred_dir_b, gt_dir, *, out_dir=None, **options):
     a, b = evaluations
     if a.summary["metrics"] != b.summary["metrics"]:
         raise UsageError("the two evaluations scored different metrics")
-    bootstrap = {k: options[k] for k in ("confidence", "n_resamples", "seed") if k in options}
+    bootstrap: dict[str, Any] = {k: options[k] for k in ("confidence", "n_resamples", "seed") if k in options}
     both_empty = "include" if a.summary["aggregation"]["both_empty"] == "included" else "skip"
     rows = compare_records(a.records, b.records, a.summary["metrics"], both_empty=both_empty,
                            **bootstrap)
@@ -182,7 +197,9 @@ def compare_folders(pred_dir_a, pred_dir_b, gt_dir, *, out_dir=None, **options):
     return Comparison(rows, a, b)
 
 
-def _write(out, rows, a, b, pred_dir_a, pred_dir_b, gt_dir, command_line, bootstrap):
+def _write(out: Path, rows: list[dict[str, Any]], a: Evaluation, b: Evaluation,
+           pred_dir_a: PathLike, pred_dir_b: PathLike, gt_dir: PathLike, command_line: Any,
+           bootstrap: Mapping[str, Any]) -> None:
     with open(out / COMPARISON_CSV, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(COLUMNS)

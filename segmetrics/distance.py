@@ -32,15 +32,21 @@ which selects with ``np.partition`` rather than sorting.
 the grid of voxel corners, weighted by area; :mod:`segmetrics._surfel`): they
 form boundary sets of the same row-wise kind, searched the same way.
 """
+from __future__ import annotations
+
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import ModuleType
+from typing import Any, TypeVar, Union, cast, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from segmetrics import _executor, _layout, _surfel
 from segmetrics import regions as _regions
 from segmetrics._arrays import DEVICE, array_kind, is_device
 from segmetrics._backends import backend_name, check_backend, check_backend_for, kernels
+from segmetrics._types import ArrayInput, FloatArray, Labels, Regions, Spacing
 from segmetrics._validate import (
     as_array,
     check_choice,
@@ -78,6 +84,17 @@ _PARALLEL_MIN_QUERIES = 10000
 # ... and boundaries are extracted in two threads from boxes this large together.
 _PARALLEL_MIN_VOXELS = 1 << 21
 
+_Array = npt.NDArray[Any]
+#: A bounding box as ``[(lo, hi)]`` per original axis (``hi`` exclusive).
+_Box = Sequence[tuple[int, int]]
+#: ``tolerance=`` of the surface Dice: one value, one per label (region), or ``{key: value}``.
+Tolerance = Union[float, Sequence[float], Mapping[Any, float]]
+#: Reorders both directed sets into C order of the boundary voxels.
+_COrder = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
+_Item = TypeVar("_Item")
+_F = TypeVar("_F", bound=Callable[..., Any])
+_Result = TypeVar("_Result")
+
 
 class SurfaceDistances:
     """The directed surface distances of two masks, and the metrics derived from them.
@@ -109,7 +126,16 @@ class SurfaceDistances:
     __slots__ = ("_c_order", "_gt_to_pred", "_pred_to_gt", "gt_weights", "pred_weights",
                  "spacing")
 
-    def __init__(self, pred_to_gt, gt_to_pred, spacing, pred_weights=None, gt_weights=None):
+    _pred_to_gt: FloatArray
+    _gt_to_pred: FloatArray
+    _c_order: _COrder | None
+    spacing: tuple[float, ...]
+    pred_weights: FloatArray | None
+    gt_weights: FloatArray | None
+
+    def __init__(self, pred_to_gt: FloatArray, gt_to_pred: FloatArray, spacing: Iterable[float],
+                 pred_weights: FloatArray | None = None,
+                 gt_weights: FloatArray | None = None) -> None:
         self._pred_to_gt = pred_to_gt
         self._gt_to_pred = gt_to_pred
         self._c_order = None
@@ -118,7 +144,8 @@ class SurfaceDistances:
         self.gt_weights = gt_weights
 
     @classmethod
-    def _in_search_order(cls, pred_to_gt, gt_to_pred, spacing, c_order):
+    def _in_search_order(cls, pred_to_gt: FloatArray, gt_to_pred: FloatArray,
+                         spacing: Iterable[float], c_order: _COrder) -> SurfaceDistances:
         """Distances in the order the search found them; ``c_order(pred_to_gt, gt_to_pred)``
         puts them in C order, on first access to the attributes (the Hausdorff distance,
         its percentiles and NSD do not depend on the order, and never pay for it)."""
@@ -126,31 +153,31 @@ class SurfaceDistances:
         distances._c_order = c_order
         return distances
 
-    def _in_c_order(self):
+    def _in_c_order(self) -> None:
         if self._c_order is not None:
             c_order, self._c_order = self._c_order, None
             self._pred_to_gt, self._gt_to_pred = c_order(self._pred_to_gt, self._gt_to_pred)
 
     @property
-    def pred_to_gt(self):
+    def pred_to_gt(self) -> FloatArray:
         self._in_c_order()
         return self._pred_to_gt
 
     @property
-    def gt_to_pred(self):
+    def gt_to_pred(self) -> FloatArray:
         self._in_c_order()
         return self._gt_to_pred
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[SurfaceDistances], tuple[Any, ...]]:
         return (type(self), (self.pred_to_gt, self.gt_to_pred, self.spacing, self.pred_weights,
                              self.gt_weights))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         surfel = "" if self.pred_weights is None else ", surface='surfel'"
         return (f"SurfaceDistances(n_pred_boundary={self._pred_to_gt.size}, "
                 f"n_gt_boundary={self._gt_to_pred.size}, spacing={self.spacing}{surfel})")
 
-    def _empty_value(self, one_empty):
+    def _empty_value(self, one_empty: float) -> float | None:
         """NaN, ``one_empty`` or None (both masks have a boundary)."""
         n_pred, n_gt = self._pred_to_gt.size, self._gt_to_pred.size
         if n_pred == 0 and n_gt == 0:
@@ -159,12 +186,14 @@ class SurfaceDistances:
             return one_empty
         return None
 
-    def _directed(self, direction):
+    def _directed(self, direction: str
+                  ) -> tuple[tuple[FloatArray, FloatArray | None], ...]:
         """``(distances, weights)`` of the sets ``direction`` reads: both, or one (any order)."""
         a, b = (self._pred_to_gt, self.pred_weights), (self._gt_to_pred, self.gt_weights)
         return {"symmetric": (a, b), "pred_to_gt": (a,), "gt_to_pred": (b,)}[direction]
 
-    def hausdorff(self, percentile=None, hd_mode="max", direction="symmetric"):
+    def hausdorff(self, percentile: float | None = None, hd_mode: str = "max",
+                  direction: str = "symmetric") -> float:
         """Hausdorff distance, or its ``percentile``-th percentile form.
 
         ``percentile=None`` gives the largest directed distance. Otherwise
@@ -186,18 +215,19 @@ class SurfaceDistances:
         if hd_mode == "pooled" and len(sets) == 2:
             (a, wa), (b, wb) = sets
             if wa is not None:
-                return _surfel.weighted_percentile(np.concatenate((a, b)),
-                                                   np.concatenate((wa, wb)), percentile)
+                # surfel weights come for both sets or for neither
+                weights = np.concatenate((wa, cast(FloatArray, wb)))
+                return _surfel.weighted_percentile(np.concatenate((a, b)), weights, percentile)
             return float(np.percentile(np.concatenate((a, b)), percentile))
         if sets[0][1] is not None:
             return max(_surfel.weighted_percentile(d, w, percentile) for d, w in sets)
         return float(max(np.percentile(d, percentile) for d, _ in sets))
 
-    def hd95(self, hd_mode="max", direction="symmetric"):
+    def hd95(self, hd_mode: str = "max", direction: str = "symmetric") -> float:
         """95th-percentile Hausdorff distance; see :meth:`hausdorff`."""
         return self.hausdorff(95.0, hd_mode, direction)
 
-    def assd(self, direction="symmetric"):
+    def assd(self, direction: str = "symmetric") -> float:
         """Average symmetric surface distance: the mean of both directed sets pooled.
 
         With surfel weights, the area-weighted mean of both sets pooled.
@@ -213,12 +243,12 @@ class SurfaceDistances:
             ((d, w),) = sets
             return float(d.mean()) if w is None else float(np.dot(d, w) / w.sum())
         if self.pred_weights is not None:
-            wa, wb = self.pred_weights, self.gt_weights
+            wa, wb = self.pred_weights, cast(FloatArray, self.gt_weights)  # both or neither
             total = np.dot(self.pred_to_gt, wa) + np.dot(self.gt_to_pred, wb)
             return float(total / (wa.sum() + wb.sum()))
         return float(np.concatenate((self.pred_to_gt, self.gt_to_pred)).mean())
 
-    def surface_dice(self, tolerance):
+    def surface_dice(self, tolerance: float) -> float:
         """Normalised surface Dice: the share of both boundaries within ``tolerance``.
 
         With surfel weights, the share of both surfaces' area.
@@ -229,14 +259,14 @@ class SurfaceDistances:
             return empty
         a, b = self._pred_to_gt, self._gt_to_pred  # any order
         if self.pred_weights is not None:
-            wa, wb = self.pred_weights, self.gt_weights
+            wa, wb = self.pred_weights, cast(FloatArray, self.gt_weights)  # both or neither
             close = wa[a <= tolerance].sum() + wb[b <= tolerance].sum()
             return float(close / (wa.sum() + wb.sum()))
         close = np.count_nonzero(a <= tolerance) + np.count_nonzero(b <= tolerance)
         return float(close / (a.size + b.size))
 
 
-def _check_percentile(percentile):
+def _check_percentile(percentile: float | None) -> float | None:
     if percentile is None:
         return None
     percentile = check_real(percentile, "percentile")
@@ -245,7 +275,7 @@ def _check_percentile(percentile):
     return percentile
 
 
-def _check_surface(surface, full, image_border):
+def _check_surface(surface: str, full: bool, image_border: str) -> bool:
     """Whether ``surface`` is "surfel", after checking it goes with the boundary options."""
     surfel = check_choice(surface, "surface", SURFACES) == "surfel"
     check_choice(image_border, "image_border", IMAGE_BORDERS)
@@ -259,11 +289,11 @@ def _check_surface(surface, full, image_border):
     return surfel
 
 
-def _check_connectivity(connectivity):
+def _check_connectivity(connectivity: str) -> bool:
     return check_choice(connectivity, "connectivity", CONNECTIVITIES) == "full"
 
 
-def _kernel_view(array):
+def _kernel_view(array: _Array) -> _Array:
     """``array`` in a dtype the kernels take, without a copy when possible."""
     if array.dtype == np.bool_:
         return array.view(np.uint8)
@@ -272,7 +302,7 @@ def _kernel_view(array):
     return array
 
 
-def _orientation(array, spacing):
+def _orientation(array: _Array, spacing: Sequence[float]) -> tuple[int, ...]:
     """Axis order for the kernels: rows run along the finest-spaced axis.
 
     The row search visits about ``pi d^2 / (s_a s_b)`` rows for a distance ``d``,
@@ -286,7 +316,7 @@ def _orientation(array, spacing):
     return tuple(others) + (row,)
 
 
-def _oriented(array, axes):
+def _oriented(array: _Array, axes: tuple[int, ...]) -> _Array:
     """A 3-D view with ``axes`` as its last axes, leading axes of size 1."""
     array = array.transpose(axes)
     return array.reshape((1,) * (3 - array.ndim) + array.shape)
@@ -297,17 +327,23 @@ class _Boundary:
 
     __slots__ = ("cols", "origin", "row_ptr", "shape")
 
-    def __init__(self, origin, shape, row_ptr, cols):
+    origin: npt.NDArray[np.int64]
+    shape: tuple[int, ...]
+    row_ptr: npt.NDArray[np.int64]
+    cols: npt.NDArray[np.int32]
+
+    def __init__(self, origin: npt.ArrayLike, shape: Iterable[int],
+                 row_ptr: npt.NDArray[np.int64], cols: npt.NDArray[np.int32]) -> None:
         self.origin = np.asarray(origin, dtype=np.int64)
         self.shape = tuple(shape)
         self.row_ptr = row_ptr
         self.cols = cols
 
     @property
-    def size(self):
-        return self.cols.shape[0]
+    def size(self) -> int:
+        return int(self.cols.shape[0])
 
-    def coords(self):
+    def coords(self) -> tuple[_Array, _Array, _Array]:
         """``(i, j, k)`` global coordinates of each voxel, in row order."""
         rows = np.repeat(np.arange(self.row_ptr.shape[0] - 1, dtype=np.int64),
                          np.diff(self.row_ptr))
@@ -315,12 +351,13 @@ class _Boundary:
                 self.cols.astype(np.int64) + self.origin[2])
 
 
-def _no_boundary():
+def _no_boundary() -> _Boundary:
     return _Boundary((0, 0, 0), (1, 1, 1), np.zeros(2, dtype=np.int64),
                      np.empty(0, dtype=np.int32))
 
 
-def _boundary(module, volume, value, box, ndim, full, open_border=False):
+def _boundary(module: ModuleType, volume: _Array, value: int, box: Sequence[int] | None,
+              ndim: int, full: bool, open_border: bool = False) -> _Boundary:
     """The boundary of ``volume == value`` inside ``box = (lo0, hi0, lo1, hi1, lo2, hi2)``.
 
     Outside the box is background to the kernel. With ``open_border`` the image
@@ -345,7 +382,9 @@ def _boundary(module, volume, value, box, ndim, full, open_border=False):
     return _Boundary((lo0, lo1, lo2), view.shape, *_crop_rows(row_ptr, cols, padded.shape, pads))
 
 
-def _crop_rows(row_ptr, cols, shape, pads):
+def _crop_rows(row_ptr: npt.NDArray[np.int64], cols: npt.NDArray[np.int32],
+               shape: tuple[int, ...], pads: Sequence[tuple[int, int]]
+               ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
     """The boundary rows of a padded box without its padding: ``(row_ptr, cols)``."""
     n0, n1, n2 = shape
     (a0, b0), (a1, b1), (a2, b2) = pads
@@ -361,25 +400,27 @@ def _crop_rows(row_ptr, cols, shape, pads):
     return cropped_ptr, (cols[keep] - a2).astype(np.int32)
 
 
-def _joint_box(a, b):
+def _joint_box(a: _Boundary, b: _Boundary) -> tuple[_Array, _Array]:
     lo = np.minimum(a.origin, b.origin)
     hi = np.maximum(a.origin + a.shape, b.origin + b.shape)
     return lo, hi
 
 
-def _edt_cost(a, b, ndim):
+def _edt_cost(a: _Boundary, b: _Boundary, ndim: int) -> float:
     lo, hi = _joint_box(a, b)
     return float(np.prod(hi - lo)) * ndim * _EDT_PROBES_PER_VOXEL_PASS
 
 
-def _search(module, query, target, spacing, out, sample_every, max_probes):
-    return module.directed_distances(
+def _search(module: ModuleType, query: _Boundary, target: _Boundary, spacing: FloatArray,
+            out: FloatArray, sample_every: int, max_probes: int) -> int:
+    return cast(int, module.directed_distances(
         query.origin, query.shape[1], query.row_ptr, query.cols,
         target.origin, target.shape[0], target.shape[1], target.row_ptr, target.cols,
-        spacing, out, sample_every, max_probes)
+        spacing, out, sample_every, max_probes))
 
 
-def _directed_by_edt(module, query, target, spacing):
+def _directed_by_edt(module: ModuleType, query: _Boundary, target: _Boundary,
+                     spacing: FloatArray) -> FloatArray:
     """Exact distances by a distance transform of ``target`` on the joint box."""
     lo, hi = _joint_box(query, target)
     sites = np.zeros(tuple(hi - lo), dtype=np.uint8)
@@ -388,18 +429,19 @@ def _directed_by_edt(module, query, target, spacing):
     field = module.edt(sites.reshape(-1), sites.shape, spacing).reshape(sites.shape)
     del sites
     qi, qj, qk = query.coords()
-    return field[qi - lo[0], qj - lo[1], qk - lo[2]]
+    return cast(FloatArray, field[qi - lo[0], qj - lo[1], qk - lo[2]])
 
 
-def _directed_sets(module, pairs, spacing, ndim, method):
+def _directed_sets(module: ModuleType, pairs: Sequence[tuple[_Boundary, _Boundary]],
+                   spacing: FloatArray, ndim: int, method: str) -> list[FloatArray]:
     """For each ``(query, target)`` pair, the distance from every boundary voxel of
     ``query`` to the nearest of ``target``; the searches share the threads.
 
     A pair whose sampled search would cost more than a distance transform, or
     whose search runs over twice that budget, is measured by the transform.
     """
-    results = [None] * len(pairs)
-    measured = []
+    results: list[FloatArray | None] = [None] * len(pairs)
+    measured: list[tuple[int, _Boundary, _Boundary, FloatArray]] = []
     for index, (query, target) in enumerate(pairs):
         if query.size == 0:
             results[index] = np.empty(0, dtype=np.float64)
@@ -415,13 +457,15 @@ def _directed_sets(module, pairs, spacing, ndim, method):
                 if budget is not None]
     for (index, *_), out in zip(searches, _run_searches(module, searches, spacing)):
         results[index] = out
+    done = []
     for index, (query, target) in enumerate(pairs):
-        if results[index] is None:
-            results[index] = _directed_by_edt(module, query, target, spacing)
-    return results
+        found = results[index]
+        done.append(_directed_by_edt(module, query, target, spacing) if found is None else found)
+    return done
 
 
-def _search_budget(module, query, target, out, spacing, ndim, method):
+def _search_budget(module: ModuleType, query: _Boundary, target: _Boundary, out: FloatArray,
+                   spacing: FloatArray, ndim: int, method: str) -> int | None:
     """Probes the search may spend (0: no limit), or None when the transform is cheaper.
 
     The cost is estimated by searching a sample of queries, with ``out`` as scratch."""
@@ -438,7 +482,9 @@ def _search_budget(module, query, target, out, spacing, ndim, method):
     return max(int(2 * edt_cost), 1)
 
 
-def _run_searches(module, searches, spacing):
+def _run_searches(module: ModuleType,
+                  searches: Sequence[tuple[int, _Boundary, _Boundary, FloatArray, int]],
+                  spacing: FloatArray) -> list[FloatArray | None]:
     """The row search of each ``(index, query, target, out, budget)`` into its ``out``;
     ``out``, or None where the search ran over its budget.
 
@@ -451,7 +497,7 @@ def _run_searches(module, searches, spacing):
     threads = _layout._thread_count()
     parallel = threads > 1 and backend_name(module) != "numpy"
     total = sum(query.size for _, query, _, _, _ in searches)
-    tasks = []
+    tasks: list[tuple[int, _Boundary, _Boundary, FloatArray, int]] = []
     for number, (_, query, target, _, budget) in enumerate(searches):
         slabs = 1
         if parallel and query.size >= _PARALLEL_MIN_QUERIES:
@@ -461,7 +507,7 @@ def _run_searches(module, searches, spacing):
             share = 0 if budget == 0 else max(1, budget * queries // query.size)
             tasks.append((number, slab, target, outs[number], share))
 
-    def run(task):
+    def run(task: tuple[int, _Boundary, _Boundary, FloatArray, int]) -> tuple[int, int]:
         number, slab, target, out, share = task
         return number, _search(module, slab, target, spacing, out, 1, share)
 
@@ -470,7 +516,8 @@ def _run_searches(module, searches, spacing):
     return [None if number in over else out for number, out in enumerate(outs)]
 
 
-def _map(module, function, items, worth_threads):
+def _map(module: ModuleType, function: Callable[[_Item], _Result], items: Sequence[_Item],
+         worth_threads: bool) -> list[_Result]:
     """``[function(item) for item in items]``, on the kernels' threads when the work is
     ``worth_threads``, the kernels release the GIL and there is more than one item."""
     threads = _layout._thread_count()
@@ -480,7 +527,7 @@ def _map(module, function, items, worth_threads):
     return _executor.map_threads(function, items, threads)
 
 
-def _slabs(query, count):
+def _slabs(query: _Boundary, count: int) -> list[_Boundary]:
     """``query`` as up to ``count`` slabs of whole planes with about equal voxel counts."""
     n0, n1 = query.shape[0], query.shape[1]
     if count < 2 or n0 < 2:
@@ -493,7 +540,8 @@ def _slabs(query, count):
             for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
-def _c_order(distances, boundary, axes, shape):
+def _c_order(distances: FloatArray, boundary: _Boundary, axes: tuple[int, ...],
+             shape: tuple[int, ...]) -> FloatArray:
     """Reorder distances found on permuted axes into C order of the original axes."""
     ndim = len(axes)
     multipliers = np.ones(3, dtype=np.int64)  # C-order weight of each view axis
@@ -523,29 +571,30 @@ def _c_order(distances, boundary, axes, shape):
     return distances[order]
 
 
-def _checked_masks(pred, gt):
-    pred = as_array(pred, "pred")
-    gt = as_array(gt, "gt")
-    check_same_shape(pred, gt)
-    check_not_empty(gt, "gt")
-    if not 1 <= pred.ndim <= 3:
-        raise ValueError(f"distance metrics take 1-D, 2-D or 3-D arrays; got {pred.ndim}-D "
-                         f"arrays of shape {pred.shape}")
-    for array, name in ((pred, "pred"), (gt, "gt")):
+def _checked_masks(pred: ArrayInput, gt: ArrayInput) -> tuple[_Array, _Array]:
+    p = as_array(pred, "pred")
+    g = as_array(gt, "gt")
+    check_same_shape(p, g)
+    check_not_empty(g, "gt")
+    if not 1 <= p.ndim <= 3:
+        raise ValueError(f"distance metrics take 1-D, 2-D or 3-D arrays; got {p.ndim}-D "
+                         f"arrays of shape {p.shape}")
+    for array, name in ((p, "pred"), (g, "gt")):
         check_label_dtype(array, name, f"binarise a probability map first (e.g. {name} >= 0.5) "
                                        "or convert labels with .astype(int)")
-    return pred, gt
+    return p, g
 
 
-def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto", surface="voxel",
-             image_border="boundary"):
+def _compute(pred: ArrayInput, gt: ArrayInput, spacing: Spacing, labels: Labels | None,
+             connectivity: str, backend: str, method: str = "auto",
+             surface: str = "voxel", image_border: str = "boundary"
+             ) -> SurfaceDistances | list[SurfaceDistances]:
     """Validated inputs -> one SurfaceDistances (binary) or a list (labels)."""
     check_backend(backend)
     full = _check_connectivity(connectivity)
     surfel = _check_surface(surface, full, image_border)
     open_border = image_border == "ignored"
-    if labels is not None:
-        labels = check_labels(labels)
+    checked_labels = None if labels is None else check_labels(labels)
     pred, gt = _checked_masks(pred, gt)
     if surfel and pred.ndim == 1:
         raise ValueError(f"surface='surfel' takes 2-D or 3-D arrays (DeepMind's surface "
@@ -559,7 +608,7 @@ def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto", su
     g3 = _oriented(_kernel_view(gt), axes)
     spacing3 = np.array((1.0,) * (3 - ndim) + tuple(spacing[a] for a in axes), dtype=np.float64)
 
-    def pair(p_box, g_box, value):
+    def pair(p_box: _Box | None, g_box: _Box | None, value: int) -> SurfaceDistances:
         if surfel:
             return _surfel_pair(module, pred, gt, p_box, g_box, value, spacing, spacing3, axes,
                                 method)
@@ -582,7 +631,7 @@ def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto", su
     p_scan = _oriented(_kernel_view(pred), p_memory)
     g_scan = _oriented(_kernel_view(gt), g_memory)
     large = pred.size >= _PARALLEL_MIN_VOXELS
-    if labels is None:
+    if checked_labels is None:
         (p_found, p_bits, *p_box), (g_found, g_bits, *g_box) = _in_two_threads(
             module, large, lambda: module.mask_bbox(p_scan), lambda: module.mask_bbox(g_scan))
         if (p_bits | g_bits) & ~1:
@@ -592,13 +641,15 @@ def _compute(pred, gt, spacing, labels, connectivity, backend, method="auto", su
         return pair(_unpermute_box(p_box, p_memory) if p_found else None,
                     _unpermute_box(g_box, g_memory) if g_found else None, 1)
     p_boxes, g_boxes = _in_two_threads(
-        module, large, lambda: _label_boxes(module, p_scan, p_memory, labels),
-        lambda: _label_boxes(module, g_scan, g_memory, labels))
-    return [pair(p_boxes.get(label), g_boxes.get(label), label) for label in labels]
+        module, large, lambda: _label_boxes(module, p_scan, p_memory, checked_labels),
+        lambda: _label_boxes(module, g_scan, g_memory, checked_labels))
+    return [pair(p_boxes.get(label), g_boxes.get(label), label) for label in checked_labels]
 
 
-def _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions=None,
-                image_border="boundary"):
+def _compute_on(kind: str, pred: ArrayInput, gt: ArrayInput, spacing: Spacing,
+                labels: Labels | None, connectivity: str, backend: str, surface: str,
+                regions: Regions | None = None, image_border: str = "boundary"
+                ) -> SurfaceDistances | list[SurfaceDistances]:
     """:func:`_compute` for host arrays; device arrays are computed on their device.
 
     With ``regions``, one binary computation per region's union masks, in region order.
@@ -608,18 +659,22 @@ def _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface,
                                 regions, image_border)
     if kind == DEVICE:
         from segmetrics._gpu import distance as device
-        return device.compute(pred, gt, spacing, labels, connectivity, backend, surface,
-                              image_border)
+        return cast("SurfaceDistances | list[SurfaceDistances]",
+                    device.compute(pred, gt, spacing, labels, connectivity, backend, surface,
+                                   image_border))
     return _compute(pred, gt, spacing, labels, connectivity, backend, surface=surface,
                     image_border=image_border)
 
 
-def _compute_regions(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions,
-                     image_border="boundary"):
+def _compute_regions(kind: str, pred: ArrayInput, gt: ArrayInput, spacing: Spacing,
+                     labels: Labels | None, connectivity: str, backend: str, surface: str,
+                     regions: Regions, image_border: str = "boundary"
+                     ) -> list[SurfaceDistances]:
     """One SurfaceDistances per region, between the union masks of its labels."""
     _regions.exclusive(labels, regions)
     _, label_sets = _regions.check_regions(regions)
     device = kind == DEVICE
+    checked: Callable[[ArrayInput, ArrayInput], tuple[Any, Any]]
     if device:
         from segmetrics._gpu.distance import _checked_masks as checked
     else:
@@ -628,17 +683,21 @@ def _compute_regions(kind, pred, gt, spacing, labels, connectivity, backend, sur
     results = []
     for region in label_sets:
         p, g = _regions.region_masks(pred, gt, region, device)
-        results.append(_compute_on(kind, p, g, spacing, None, connectivity, backend, surface,
-                                   image_border=image_border))
+        # binary masks (labels=None): one SurfaceDistances each
+        results.append(cast(SurfaceDistances, _compute_on(
+            kind, p, g, spacing, None, connectivity, backend, surface,
+            image_border=image_border)))
     return results
 
 
-def _check_direction(direction):
+def _check_direction(direction: str) -> str:
     return check_choice(direction, "direction", DIRECTIONS)
 
 
-def _tolerances(tolerance, labels, regions):
+def _tolerances(tolerance: Tolerance, labels: Labels | None,
+                regions: Regions | None) -> float | list[float]:
     """A checked scalar tolerance, or one per label / region (a sequence or a mapping)."""
+    keys: tuple[int, ...] | tuple[str, ...] | None
     if labels is not None:
         keys, what = check_labels(labels), "label"
     elif regions is not None:
@@ -659,13 +718,16 @@ def _tolerances(tolerance, labels, regions):
             raise ValueError(f"tolerance must hold one entry per scored {what} {list(keys)}; "
                              f"missing {missing}, not scored {extra}")
         return [check_real(tolerance[k], f"tolerance[{k!r}]", minimum=0.0) for k in keys]
+    tolerance = cast(Sequence[float], tolerance)  # np.ndim(tolerance) == 1
     if len(tolerance) != len(keys):
         raise ValueError(f"tolerance must hold one value per {what} ({len(keys)}: {list(keys)}); "
                          f"got {len(tolerance)} values")
     return [check_real(t, "each tolerance", minimum=0.0) for t in tolerance]
 
 
-def _surfel_pair(module, pred, gt, p_box, g_box, value, spacing, spacing3, axes, method):
+def _surfel_pair(module: ModuleType, pred: _Array, gt: _Array, p_box: _Box | None,
+                 g_box: _Box | None, value: int, spacing: tuple[float, ...], spacing3: FloatArray,
+                 axes: tuple[int, ...], method: str) -> SurfaceDistances:
     """Both directed sets between surface elements, with their areas (``surface="surfel"``).
 
     The surface points of each mask form a boundary set on the grid of voxel
@@ -681,7 +743,8 @@ def _surfel_pair(module, pred, gt, p_box, g_box, value, spacing, spacing3, axes,
                             p_weights, g_weights)
 
 
-def _surfel_boundary(volume, value, box, axes, table):
+def _surfel_boundary(volume: _Array, value: int, box: _Box | None, axes: tuple[int, ...],
+                     table: FloatArray) -> tuple[_Boundary, _Array | None, FloatArray]:
     """``(boundary, order, weights)`` of the surface points of ``volume == value`` in ``box``."""
     if box is None:
         return _no_boundary(), None, np.empty(0, dtype=np.float64)
@@ -694,7 +757,7 @@ def _surfel_boundary(volume, value, box, axes, table):
     return boundary, order, table[codes]
 
 
-def _in_c_order(values, order):
+def _in_c_order(values: FloatArray, order: _Array | None) -> FloatArray:
     """Values found in row order, back in C order of the points (``order`` from rows)."""
     if order is None:
         return values
@@ -703,22 +766,22 @@ def _in_c_order(values, order):
     return out
 
 
-def _memory_axes(array):
+def _memory_axes(array: _Array) -> tuple[int, ...]:
     """Axes in decreasing stride order: the walk that follows memory."""
     return tuple(sorted(range(array.ndim), key=lambda a: -abs(array.strides[a])))
 
 
-def _unpermute_box(box3, axes):
+def _unpermute_box(box3: Sequence[int], axes: tuple[int, ...]) -> list[tuple[int, int]]:
     """A box of a 3-D view with ``axes`` last, as ``[(lo, hi)]`` per original axis."""
     ndim = len(axes)
     pairs = [(box3[2 * p], box3[2 * p + 1]) for p in range(3 - ndim, 3)]
-    box = [None] * ndim
+    box: list[tuple[int, int]] = [(0, 0)] * ndim
     for position, axis in enumerate(axes):
         box[axis] = pairs[position]
     return box
 
 
-def _permute_box(box, axes):
+def _permute_box(box: _Box | None, axes: tuple[int, ...]) -> list[int] | None:
     """``[(lo, hi)]`` per original axis as a flat 3-D box of the view with ``axes``; None stays."""
     if box is None:
         return None
@@ -728,21 +791,24 @@ def _permute_box(box, axes):
     return flat
 
 
-def _box_size(box):
+def _box_size(box: _Box | None) -> int:
     return 0 if box is None else math.prod(hi - lo for lo, hi in box)
 
 
-def _in_two_threads(module, large, first, second):
+def _in_two_threads(module: ModuleType, large: bool, first: Callable[[], Any],
+                    second: Callable[[], Any]) -> tuple[Any, ...]:
     """``(first(), second())``, in two threads when the kernels release the GIL and it pays."""
     return tuple(_map(module, lambda function: function(), [first, second], large))
 
 
-def _both_directions(module, pb, gb, spacing3, ndim, method):
+def _both_directions(module: ModuleType, pb: _Boundary, gb: _Boundary, spacing3: FloatArray,
+                     ndim: int, method: str) -> list[FloatArray]:
     """Both directed sets, their searches sharing the threads."""
     return _directed_sets(module, [(pb, gb), (gb, pb)], spacing3, ndim, method)
 
 
-def _label_boxes(module, volume, axes, labels):
+def _label_boxes(module: ModuleType, volume: _Array, axes: tuple[int, ...],
+                 labels: Iterable[int]) -> dict[int, list[tuple[int, int]]]:
     """``{label: box}`` for the labels present in ``volume``, from one pass."""
     dtype = volume.dtype
     present = sorted({label for label in labels if fits_dtype(label, dtype)})
@@ -752,7 +818,7 @@ def _label_boxes(module, volume, axes, labels):
     boxes = np.empty((wanted.size, 6), dtype=np.int64)
     boxes[:] = (volume.shape[0], -1, volume.shape[1], -1, volume.shape[2], -1)
     module.label_bboxes(volume, wanted, boxes)
-    found = {}
+    found: dict[int, list[tuple[int, int]]] = {}
     for label, (lo0, hi0, lo1, hi1, lo2, hi2) in zip(present, boxes.tolist()):
         if hi0 >= lo0:
             found[label] = _unpermute_box((lo0, hi0 + 1, lo1, hi1 + 1, lo2, hi2 + 1), axes)
@@ -802,16 +868,50 @@ _SHARED_TAIL = """
         ``connectivity="face"``."""
 
 
-def _documented(function):
-    function.__doc__ = function.__doc__.replace("{shared}", _SHARED).replace(
+def _documented(function: _F) -> _F:
+    """``function`` with ``{shared}`` and ``{shared_tail}`` in its docstring filled in."""
+    function.__doc__ = (function.__doc__ or "").replace("{shared}", _SHARED).replace(
         "{shared_tail}", _SHARED_TAIL)
     return function
 
 
+@overload
+def surface_distances(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None,
+                      labels: None = None, regions: None = None, connectivity: str = "face",
+                      backend: str = "auto", surface: str = "voxel",
+                      image_border: str = "boundary") -> SurfaceDistances: ...
+
+
+@overload
+def surface_distances(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None,
+                      labels: Labels, regions: None = None, connectivity: str = "face",
+                      backend: str = "auto",
+                      surface: str = "voxel",
+                      image_border: str = "boundary") -> list[SurfaceDistances]: ...
+
+
+@overload
+def surface_distances(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None,
+                      labels: None = None, regions: Regions, connectivity: str = "face",
+                      backend: str = "auto",
+                      surface: str = "voxel",
+                      image_border: str = "boundary") -> list[SurfaceDistances]: ...
+
+
+@overload
+def surface_distances(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None,
+                      labels: Labels | None = None, regions: Regions | None = None,
+                      connectivity: str = "face", backend: str = "auto",
+                      surface: str = "voxel", image_border: str = "boundary"
+                      ) -> SurfaceDistances | list[SurfaceDistances]: ...
+
+
 @_documented
-def surface_distances(pred, gt, *, spacing=None, labels=None, regions=None,
-                      connectivity="face", backend="auto", surface="voxel",
-                      image_border="boundary"):
+def surface_distances(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None,
+                      labels: Labels | None = None, regions: Regions | None = None,
+                      connectivity: str = "face", backend: str = "auto",
+                      surface: str = "voxel",
+                      image_border: str = "boundary") -> SurfaceDistances | list[SurfaceDistances]:
     r"""Directed surface distances of two masks, computed once for every distance metric.
 
     For each boundary voxel of ``pred`` the Euclidean distance (between voxel
@@ -865,16 +965,51 @@ def surface_distances(pred, gt, *, spacing=None, labels=None, regions=None,
                          image_border)
 
 
-def _per_label(result, metric):
+def _per_label(result: SurfaceDistances | list[SurfaceDistances],
+               metric: Callable[[SurfaceDistances], float]) -> float | FloatArray:
     if isinstance(result, list):
         return np.array([metric(r) for r in result], dtype=np.float64)
     return metric(result)
 
 
+@overload
+def hausdorff(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None,
+              percentile: float | None = None, labels: None = None, regions: None = None,
+              hd_mode: str = "max", direction: str = "symmetric", connectivity: str = "face",
+              backend: str = "auto", surface: str = "voxel",
+              image_border: str = "boundary") -> float: ...
+
+
+@overload
+def hausdorff(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None,
+              percentile: float | None = None, labels: Labels, regions: None = None,
+              hd_mode: str = "max", direction: str = "symmetric", connectivity: str = "face",
+              backend: str = "auto", surface: str = "voxel",
+              image_border: str = "boundary") -> FloatArray: ...
+
+
+@overload
+def hausdorff(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None,
+              percentile: float | None = None, labels: None = None, regions: Regions,
+              hd_mode: str = "max", direction: str = "symmetric", connectivity: str = "face",
+              backend: str = "auto", surface: str = "voxel",
+              image_border: str = "boundary") -> FloatArray: ...
+
+
+@overload
+def hausdorff(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None,
+              percentile: float | None = None, labels: Labels | None = None,
+              regions: Regions | None = None, hd_mode: str = "max",
+              direction: str = "symmetric", connectivity: str = "face", backend: str = "auto",
+              surface: str = "voxel", image_border: str = "boundary") -> float | FloatArray: ...
+
+
 @_documented
-def hausdorff(pred, gt, *, spacing=None, percentile=None, labels=None, regions=None,
-              hd_mode="max", direction="symmetric", connectivity="face", backend="auto",
-              surface="voxel", image_border="boundary"):
+def hausdorff(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None,
+              percentile: float | None = None, labels: Labels | None = None,
+              regions: Regions | None = None, hd_mode: str = "max", direction: str = "symmetric",
+              connectivity: str = "face", backend: str = "auto",
+              surface: str = "voxel", image_border: str = "boundary") -> float | FloatArray:
     r"""Hausdorff distance between the boundaries of two masks, or a percentile of it.
 
     .. math::
@@ -933,10 +1068,39 @@ def hausdorff(pred, gt, *, spacing=None, percentile=None, labels=None, regions=N
     return _per_label(result, lambda r: r.hausdorff(percentile, hd_mode, direction))
 
 
+@overload
+def hd95(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None, labels: None = None,
+         regions: None = None, hd_mode: str = "max", direction: str = "symmetric",
+         connectivity: str = "face", backend: str = "auto",
+         surface: str = "voxel", image_border: str = "boundary") -> float: ...
+
+
+@overload
+def hd95(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None, labels: Labels,
+         regions: None = None, hd_mode: str = "max", direction: str = "symmetric",
+         connectivity: str = "face", backend: str = "auto",
+         surface: str = "voxel", image_border: str = "boundary") -> FloatArray: ...
+
+
+@overload
+def hd95(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None, labels: None = None,
+         regions: Regions, hd_mode: str = "max", direction: str = "symmetric",
+         connectivity: str = "face", backend: str = "auto",
+         surface: str = "voxel", image_border: str = "boundary") -> FloatArray: ...
+
+
+@overload
+def hd95(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None,
+         labels: Labels | None = None, regions: Regions | None = None, hd_mode: str = "max",
+         direction: str = "symmetric", connectivity: str = "face", backend: str = "auto",
+         surface: str = "voxel", image_border: str = "boundary") -> float | FloatArray: ...
+
+
 @_documented
-def hd95(pred, gt, *, spacing=None, labels=None, regions=None, hd_mode="max",
-         direction="symmetric", connectivity="face", backend="auto", surface="voxel",
-         image_border="boundary"):
+def hd95(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None,
+         labels: Labels | None = None, regions: Regions | None = None, hd_mode: str = "max",
+         direction: str = "symmetric", connectivity: str = "face", backend: str = "auto",
+         surface: str = "voxel", image_border: str = "boundary") -> float | FloatArray:
     r"""95th-percentile Hausdorff distance: :func:`hausdorff` with ``percentile=95``.
 
     ``hd_mode="max"`` gives :math:`\max(P_{95}(d_{P \to G}), P_{95}(d_{G \to P}))`;
@@ -973,10 +1137,39 @@ def hd95(pred, gt, *, spacing=None, labels=None, regions=None, hd_mode="max",
     return _per_label(result, lambda r: r.hd95(hd_mode, direction))
 
 
+@overload
+def assd(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None, labels: None = None,
+         regions: None = None, direction: str = "symmetric", connectivity: str = "face",
+         backend: str = "auto", surface: str = "voxel",
+         image_border: str = "boundary") -> float: ...
+
+
+@overload
+def assd(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None, labels: Labels,
+         regions: None = None, direction: str = "symmetric", connectivity: str = "face",
+         backend: str = "auto", surface: str = "voxel",
+         image_border: str = "boundary") -> FloatArray: ...
+
+
+@overload
+def assd(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None, labels: None = None,
+         regions: Regions, direction: str = "symmetric", connectivity: str = "face",
+         backend: str = "auto", surface: str = "voxel",
+         image_border: str = "boundary") -> FloatArray: ...
+
+
+@overload
+def assd(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None,
+         labels: Labels | None = None, regions: Regions | None = None,
+         direction: str = "symmetric", connectivity: str = "face", backend: str = "auto",
+         surface: str = "voxel", image_border: str = "boundary") -> float | FloatArray: ...
+
+
 @_documented
-def assd(pred, gt, *, spacing=None, labels=None, regions=None, direction="symmetric",
-         connectivity="face", backend="auto", surface="voxel",
-         image_border="boundary"):
+def assd(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing = None,
+         labels: Labels | None = None, regions: Regions | None = None,
+         direction: str = "symmetric", connectivity: str = "face", backend: str = "auto",
+         surface: str = "voxel", image_border: str = "boundary") -> float | FloatArray:
     r"""Average symmetric surface distance.
 
     .. math::
@@ -1018,10 +1211,41 @@ def assd(pred, gt, *, spacing=None, labels=None, regions=None, direction="symmet
     return _per_label(result, lambda r: r.assd(direction))
 
 
+@overload
+def surface_dice(pred: ArrayInput, gt: ArrayInput, *, tolerance: float,
+                 spacing: Spacing = None, labels: None = None, regions: None = None,
+                 connectivity: str = "face", backend: str = "auto",
+                 surface: str = "voxel", image_border: str = "boundary") -> float: ...
+
+
+@overload
+def surface_dice(pred: ArrayInput, gt: ArrayInput, *, tolerance: Tolerance,
+                 spacing: Spacing = None, labels: Labels, regions: None = None,
+                 connectivity: str = "face", backend: str = "auto",
+                 surface: str = "voxel", image_border: str = "boundary") -> FloatArray: ...
+
+
+@overload
+def surface_dice(pred: ArrayInput, gt: ArrayInput, *, tolerance: Tolerance,
+                 spacing: Spacing = None, labels: None = None, regions: Regions,
+                 connectivity: str = "face", backend: str = "auto",
+                 surface: str = "voxel", image_border: str = "boundary") -> FloatArray: ...
+
+
+@overload
+def surface_dice(pred: ArrayInput, gt: ArrayInput, *, tolerance: Tolerance,
+                 spacing: Spacing = None, labels: Labels | None = None,
+                 regions: Regions | None = None, connectivity: str = "face",
+                 backend: str = "auto", surface: str = "voxel",
+                 image_border: str = "boundary") -> float | FloatArray: ...
+
+
 @_documented
-def surface_dice(pred, gt, *, tolerance, spacing=None, labels=None, regions=None,
-                 connectivity="face", backend="auto", surface="voxel",
-                 image_border="boundary"):
+def surface_dice(pred: ArrayInput, gt: ArrayInput, *, tolerance: Tolerance,
+                 spacing: Spacing = None, labels: Labels | None = None,
+                 regions: Regions | None = None, connectivity: str = "face",
+                 backend: str = "auto", surface: str = "voxel",
+                 image_border: str = "boundary") -> float | FloatArray:
     r"""Normalised surface Dice (NSD) at tolerance :math:`\tau`.
 
     .. math::
@@ -1062,16 +1286,19 @@ def surface_dice(pred, gt, *, tolerance, spacing=None, labels=None, regions=None
     """
     kind = array_kind(pred, gt)
     check_backend_for(backend, kind)
-    tolerance = _tolerances(tolerance, labels, regions)
+    checked = _tolerances(tolerance, labels, regions)
     result = _compute_on(kind, pred, gt, spacing, labels, connectivity, backend, surface, regions,
                          image_border)
-    if isinstance(tolerance, list):
-        return np.array([r.surface_dice(t) for r, t in zip(result, tolerance)],
-                        dtype=np.float64)
-    return _per_label(result, lambda r: r.surface_dice(tolerance))
+    if isinstance(checked, list):
+        # one tolerance per label or region: the result is a list
+        return np.array([r.surface_dice(t) for r, t in zip(cast(list[SurfaceDistances], result),
+                                                           checked)], dtype=np.float64)
+    scalar = checked
+    return _per_label(result, lambda r: r.surface_dice(scalar))
 
 
-def euclidean_distance_transform(mask, *, spacing=None, backend="auto"):
+def euclidean_distance_transform(mask: ArrayInput, *, spacing: Spacing = None,
+                                 backend: str = "auto") -> FloatArray:
     r"""Exact Euclidean distance from every voxel to the nearest non-zero voxel of ``mask``.
 
     .. math::
@@ -1127,4 +1354,4 @@ def euclidean_distance_transform(mask, *, spacing=None, backend="auto"):
     sites = np.ascontiguousarray(mask != 0).view(np.uint8)
     field = module.edt(sites.reshape(-1), sites.shape, np.array(spacing, dtype=np.float64))
     field = field.reshape(sites.shape)
-    return (field.T if transpose else field).reshape(shape)
+    return cast(FloatArray, (field.T if transpose else field).reshape(shape))

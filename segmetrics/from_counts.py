@@ -14,10 +14,14 @@ Examples
 >>> float(jaccard(counts))
 0.5
 """
-from typing import NamedTuple
+from __future__ import annotations
+
+from typing import NamedTuple, cast
 
 import numpy as np
+import numpy.typing as npt
 
+from segmetrics._types import CountValue, FloatArray, Labels
 from segmetrics._validate import check_choice, check_real
 
 __all__ = [
@@ -33,13 +37,13 @@ __all__ = [
 class Counts(NamedTuple):
     """True/false positives/negatives: Python ints, or int64 arrays of equal shape."""
 
-    tp: object
-    fp: object
-    fn: object
-    tn: object
+    tp: CountValue
+    fp: CountValue
+    fn: CountValue
+    tn: CountValue
 
 
-def per_label_counts(confusion, labels):
+def per_label_counts(confusion: npt.ArrayLike, labels: Labels) -> Counts:
     """One-vs-rest :class:`Counts` for each label of a confusion matrix.
 
     Parameters
@@ -54,42 +58,46 @@ def per_label_counts(confusion, labels):
     Counts
         int64 arrays of shape ``(len(labels),)``.
     """
-    confusion = np.asarray(confusion, dtype=np.int64)
-    labels = np.asarray(labels, dtype=np.intp)
-    tp = confusion[labels, labels]
-    fn = confusion.sum(axis=1)[labels] - tp
-    fp = confusion.sum(axis=0)[labels] - tp
-    tn = confusion.sum() - tp - fn - fp
+    table = np.asarray(confusion, dtype=np.int64)
+    index = np.asarray(labels, dtype=np.intp)
+    tp = table[index, index]
+    fn = table.sum(axis=1)[index] - tp
+    fp = table.sum(axis=0)[index] - tp
+    tn = table.sum() - tp - fn - fp
     return Counts(tp, fp, fn, tn)
 
 
-def _ratio(numerator, denominator, zero_division):
+def _ratio(numerator: npt.ArrayLike, denominator: npt.ArrayLike,
+           zero_division: float) -> FloatArray:
     """``numerator / denominator`` in float64, ``zero_division`` where the denominator is 0."""
     zero_division = check_real(zero_division, "zero_division", allow_nan=True)
-    numerator = np.asarray(numerator, dtype=np.float64)
-    denominator = np.asarray(denominator, dtype=np.float64)
+    top = np.asarray(numerator, dtype=np.float64)
+    bottom = np.asarray(denominator, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = numerator / denominator
-    return np.where(denominator == 0, zero_division, ratio)
+        ratio = top / bottom
+    return cast(FloatArray, np.where(bottom == 0, zero_division, ratio))
 
 
-def _float(counts):
-    return Counts(*(np.asarray(c, dtype=np.float64) for c in counts))
+def _float(counts: Counts) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The four counts as float64 arrays (0-d for scalars)."""
+    tp, fp, fn, tn = (np.asarray(c, dtype=np.float64) for c in counts)
+    return tp, fp, fn, tn
 
 
-def dice(counts, *, zero_division=np.nan):
+def dice(counts: Counts, *, zero_division: float = np.nan) -> FloatArray:
     r"""Dice coefficient (F1): :math:`2TP / (2TP + FP + FN)`; 0/0 gives ``zero_division``."""
     tp, fp, fn, _ = _float(counts)
     return _ratio(2 * tp, 2 * tp + fp + fn, zero_division)
 
 
-def jaccard(counts, *, zero_division=np.nan):
+def jaccard(counts: Counts, *, zero_division: float = np.nan) -> FloatArray:
     r"""Jaccard index (IoU): :math:`TP / (TP + FP + FN)`; 0/0 gives ``zero_division``."""
     tp, fp, fn, _ = _float(counts)
     return _ratio(tp, tp + fp + fn, zero_division)
 
 
-def tversky(counts, *, alpha=0.5, beta=0.5, zero_division=np.nan):
+def tversky(counts: Counts, *, alpha: float = 0.5, beta: float = 0.5,
+            zero_division: float = np.nan) -> FloatArray:
     r"""Tversky index :math:`TP / (TP + \alpha FP + \beta FN)`.
 
     ``alpha`` weighs false positives and ``beta`` false negatives; (0.5, 0.5)
@@ -101,31 +109,31 @@ def tversky(counts, *, alpha=0.5, beta=0.5, zero_division=np.nan):
     return _ratio(tp, tp + alpha * fp + beta * fn, zero_division)
 
 
-def sensitivity(counts, *, zero_division=np.nan):
+def sensitivity(counts: Counts, *, zero_division: float = np.nan) -> FloatArray:
     r"""Sensitivity (recall, true positive rate): :math:`TP / (TP + FN)`."""
     tp, _, fn, _ = _float(counts)
     return _ratio(tp, tp + fn, zero_division)
 
 
-def specificity(counts, *, zero_division=np.nan):
+def specificity(counts: Counts, *, zero_division: float = np.nan) -> FloatArray:
     r"""Specificity (true negative rate): :math:`TN / (TN + FP)`."""
     _, fp, _, tn = _float(counts)
     return _ratio(tn, tn + fp, zero_division)
 
 
-def precision(counts, *, zero_division=np.nan):
+def precision(counts: Counts, *, zero_division: float = np.nan) -> FloatArray:
     r"""Precision (positive predictive value): :math:`TP / (TP + FP)`."""
     tp, fp, _, _ = _float(counts)
     return _ratio(tp, tp + fp, zero_division)
 
 
-def accuracy(counts, *, zero_division=np.nan):
+def accuracy(counts: Counts, *, zero_division: float = np.nan) -> FloatArray:
     r"""Accuracy: :math:`(TP + TN) / N`; no counted voxel gives ``zero_division``."""
     tp, fp, fn, tn = _float(counts)
     return _ratio(tp + tn, tp + fp + fn + tn, zero_division)
 
 
-def kappa(counts, *, zero_division=np.nan):
+def kappa(counts: Counts, *, zero_division: float = np.nan) -> FloatArray:
     r"""Cohen's kappa of a binary (one-vs-rest) table.
 
     .. math:: \kappa = \frac{2 (TP \cdot TN - FN \cdot FP)}
@@ -139,7 +147,7 @@ def kappa(counts, *, zero_division=np.nan):
                   zero_division)
 
 
-def kappa_multiclass(confusion, *, zero_division=np.nan):
+def kappa_multiclass(confusion: npt.ArrayLike, *, zero_division: float = np.nan) -> FloatArray:
     r"""Cohen's kappa over a whole K x K confusion matrix.
 
     .. math:: \kappa = \frac{N T - E}{N^2 - E},\quad T = \sum_c C_{cc},\quad
@@ -149,10 +157,10 @@ def kappa_multiclass(confusion, *, zero_division=np.nan):
     denominator (both label maps one and the same constant label) gives
     ``zero_division``.
     """
-    confusion = np.asarray(confusion, dtype=np.float64)
-    n = confusion.sum()
-    agreement = np.trace(confusion)
-    expected = confusion.sum(axis=1) @ confusion.sum(axis=0)
+    table = np.asarray(confusion, dtype=np.float64)
+    n = table.sum()
+    agreement = np.trace(table)
+    expected = table.sum(axis=1) @ table.sum(axis=0)
     return _ratio(n * agreement - expected, n * n - expected, zero_division)
 
 
@@ -160,13 +168,14 @@ def kappa_multiclass(confusion, *, zero_division=np.nan):
 # --- the counts family ---------------------------------------------------------------------
 
 
-def _undefined_to(value, undefined, zero_division):
+def _undefined_to(value: npt.ArrayLike, undefined: npt.ArrayLike,
+                  zero_division: float) -> FloatArray:
     """``value`` with ``zero_division`` where the boolean array ``undefined`` is set."""
     zero_division = check_real(zero_division, "zero_division", allow_nan=True)
-    return np.where(undefined, zero_division, value)
+    return cast(FloatArray, np.where(undefined, zero_division, value))
 
 
-def volume_similarity(counts, *, zero_division=np.nan):
+def volume_similarity(counts: Counts, *, zero_division: float = np.nan) -> FloatArray:
     r"""Volume similarity :math:`1 - |FN - FP| / (2TP + FP + FN)`.
 
     One minus the volume difference relative to the summed volumes
@@ -179,7 +188,7 @@ def volume_similarity(counts, *, zero_division=np.nan):
                          zero_division)
 
 
-def absolute_volume_difference(counts, *, voxel_volume=1.0):
+def absolute_volume_difference(counts: Counts, *, voxel_volume: float = 1.0) -> FloatArray:
     r"""Absolute volume difference :math:`\big||P| - |G|\big| = |FP - FN|`, times ``voxel_volume``.
 
     In voxels by default; pass the physical volume of one voxel (the product of
@@ -190,7 +199,7 @@ def absolute_volume_difference(counts, *, voxel_volume=1.0):
     return np.abs(fp - fn) * voxel_volume
 
 
-def relative_volume_difference(counts, *, zero_division=np.nan):
+def relative_volume_difference(counts: Counts, *, zero_division: float = np.nan) -> FloatArray:
     r"""Signed relative volume difference :math:`(|P| - |G|) / |G| = (FP - FN) / (TP + FN)`.
 
     Positive for over-segmentation, -1 for an empty prediction. An empty ground
@@ -199,10 +208,10 @@ def relative_volume_difference(counts, *, zero_division=np.nan):
     """
     tp, fp, fn, _ = _float(counts)
     value = _ratio(fp - fn, tp + fn, zero_division)
-    return np.where((tp + fn == 0) & (fp > 0), np.inf, value)
+    return cast(FloatArray, np.where((tp + fn == 0) & (fp > 0), np.inf, value))
 
 
-def mcc(counts, *, zero_division=np.nan):
+def mcc(counts: Counts, *, zero_division: float = np.nan) -> FloatArray:
     r"""Matthews correlation coefficient.
 
     .. math:: MCC = \frac{TP \cdot TN - FP \cdot FN}
@@ -220,31 +229,31 @@ def mcc(counts, *, zero_division=np.nan):
     return _undefined_to(np.clip(value, -1.0, 1.0), undefined, zero_division)
 
 
-def false_positive_rate(counts, *, zero_division=np.nan):
+def false_positive_rate(counts: Counts, *, zero_division: float = np.nan) -> FloatArray:
     r"""False positive rate (fall-out) :math:`FP / (FP + TN)`, one minus specificity."""
     _, fp, _, tn = _float(counts)
     return _ratio(fp, fp + tn, zero_division)
 
 
-def false_negative_rate(counts, *, zero_division=np.nan):
+def false_negative_rate(counts: Counts, *, zero_division: float = np.nan) -> FloatArray:
     r"""False negative rate (miss rate) :math:`FN / (TP + FN)`, one minus sensitivity."""
     tp, _, fn, _ = _float(counts)
     return _ratio(fn, tp + fn, zero_division)
 
 
-def npv(counts, *, zero_division=np.nan):
+def npv(counts: Counts, *, zero_division: float = np.nan) -> FloatArray:
     r"""Negative predictive value :math:`TN / (TN + FN)`; 0/0 if the prediction fills the image."""
     _, _, fn, tn = _float(counts)
     return _ratio(tn, tn + fn, zero_division)
 
 
-def false_discovery_rate(counts, *, zero_division=np.nan):
+def false_discovery_rate(counts: Counts, *, zero_division: float = np.nan) -> FloatArray:
     r"""False discovery rate :math:`FP / (TP + FP)`, one minus precision; 0/0 for no prediction."""
     tp, fp, _, _ = _float(counts)
     return _ratio(fp, tp + fp, zero_division)
 
 
-def balanced_accuracy(counts, *, zero_division=np.nan):
+def balanced_accuracy(counts: Counts, *, zero_division: float = np.nan) -> FloatArray:
     r"""Balanced accuracy: the mean recall of the classes present in the ground truth.
 
     :math:`(TPR + TNR) / 2` when the ground truth holds both foreground and
@@ -259,7 +268,7 @@ def balanced_accuracy(counts, *, zero_division=np.nan):
     return _undefined_to(mean, tp + fp + fn + tn == 0, zero_division)
 
 
-def fbeta(counts, *, beta=1.0, zero_division=np.nan):
+def fbeta(counts: Counts, *, beta: float = 1.0, zero_division: float = np.nan) -> FloatArray:
     r"""F-beta score :math:`(1+\beta^2) TP / ((1+\beta^2) TP + \beta^2 FN + FP)`.
 
     ``beta > 1`` weighs recall more, ``beta < 1`` precision; ``beta = 1`` is
@@ -273,7 +282,7 @@ def fbeta(counts, *, beta=1.0, zero_division=np.nan):
     return _ratio((1 + b2) * tp, (1 + b2) * tp + b2 * fn + fp, zero_division)
 
 
-def informedness(counts, *, zero_division=np.nan):
+def informedness(counts: Counts, *, zero_division: float = np.nan) -> FloatArray:
     r"""Informedness (Youden's J) :math:`TPR + TNR - 1`, in [-1, 1].
 
     ``zero_division`` when either rate is 0/0: the ground truth is empty or
@@ -284,7 +293,7 @@ def informedness(counts, *, zero_division=np.nan):
     return _undefined_to(value, (tp + fn == 0) | (tn + fp == 0), zero_division)
 
 
-def markedness(counts, *, zero_division=np.nan):
+def markedness(counts: Counts, *, zero_division: float = np.nan) -> FloatArray:
     r"""Markedness :math:`PPV + NPV - 1`, in [-1, 1].
 
     ``zero_division`` when either predictive value is 0/0: the prediction is
@@ -295,7 +304,7 @@ def markedness(counts, *, zero_division=np.nan):
     return _undefined_to(value, (tp + fp == 0) | (tn + fn == 0), zero_division)
 
 
-def prevalence(counts, *, zero_division=np.nan):
+def prevalence(counts: Counts, *, zero_division: float = np.nan) -> FloatArray:
     r"""Prevalence :math:`(TP + FN) / N`, the foreground share of the ground truth."""
     tp, fp, fn, tn = _float(counts)
     return _ratio(tp + fn, tp + fp + fn + tn, zero_division)
@@ -304,7 +313,8 @@ def prevalence(counts, *, zero_division=np.nan):
 GDS_WEIGHTS = ("square", "simple", "uniform")
 
 
-def generalized_dice(counts, *, weight="square", zero_division=np.nan):
+def generalized_dice(counts: Counts, *, weight: str = "square",
+                     zero_division: float = np.nan) -> FloatArray:
     r"""Generalised Dice score over labels (Sudre et al. 2017), one number for all labels.
 
     .. math:: GDS = \frac{2 \sum_l w_l TP_l}{\sum_l w_l (2 TP_l + FP_l + FN_l)},

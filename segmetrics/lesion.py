@@ -21,11 +21,18 @@ Examples
 >>> float(result.pq)
 0.3333333333333333
 """
+from __future__ import annotations
+
 import dataclasses
+import importlib
 import importlib.util
+from collections.abc import Callable
+from typing import Any, TypedDict, cast
 
 import numpy as np
+import numpy.typing as npt
 
+from segmetrics._types import ArrayInput, FloatArray, Spacing
 from segmetrics._validate import (
     as_array,
     check_choice,
@@ -38,6 +45,9 @@ from segmetrics._validate import (
     values_found,
 )
 
+_Array = npt.NDArray[Any]
+_IntArray = npt.NDArray[np.integer[Any]]
+
 __all__ = ["LesionResult", "lesion_wise", "panoptic_quality", "connected_components"]
 
 CONNECTIVITY = ("face", "full")
@@ -49,11 +59,11 @@ LESION_BACKENDS = ("auto", "numba", "numpy")
 LABELLER = "cc3d" if importlib.util.find_spec("cc3d") is not None else "scipy"
 
 
-def _as_3d(array):
+def _as_3d(array: _Array) -> _Array:
     return array.reshape((1,) * (3 - array.ndim) + array.shape)
 
 
-def _label(mask, connectivity, labeller=None):
+def _label(mask: _Array, connectivity: str, labeller: str | None = None) -> tuple[_Array, int]:
     """Components of a C-contiguous boolean mask viewed as 3-D: ``(labels, n)``.
 
     A 1-D or 2-D mask gets leading axes of length 1; face connectivity (6 in 3-D)
@@ -76,7 +86,7 @@ def _label(mask, connectivity, labeller=None):
     return labels, int(n)
 
 
-def _instances(array):
+def _instances(array: _Array) -> tuple[_Array, int, _Array]:
     """An instance map relabelled ``1..n`` in increasing id order; also the original ids."""
     ids, inverse = np.unique(array, return_inverse=True)
     if ids[0] != 0:
@@ -86,38 +96,71 @@ def _instances(array):
     return _as_3d(inverse.reshape(array.shape).astype(dtype)), ids.size - 1, ids[1:]
 
 
-def _kernel(backend):
+def _kernel(backend: str) -> Callable[..., Any]:
     check_choice(backend, "backend", LESION_BACKENDS)
     if backend in ("auto", "numba") and importlib.util.find_spec("numba") is not None:
-        from segmetrics._kernels._numba import lesion
+        kernel = "segmetrics._kernels._numba.lesion"
     elif backend == "numba":
         raise ImportError("backend 'numba' is unavailable: install it with `pip install numba`")
     else:
-        from segmetrics._kernels._reference import lesion
-    return lesion.component_tables
+        kernel = "segmetrics._kernels._reference.lesion"
+    tables: Callable[..., Any] = importlib.import_module(kernel).component_tables
+    return tables
 
 
-def _checked(pred, gt, instances):
-    pred = as_array(pred, "pred")
-    gt = as_array(gt, "gt")
-    check_same_shape(pred, gt)
-    check_not_empty(gt, "gt")
-    if not 1 <= gt.ndim <= 3:
-        raise ValueError(f"lesion-wise evaluation takes 1-D, 2-D or 3-D arrays; got {gt.ndim}-D")
+def _checked(pred: ArrayInput, gt: ArrayInput, instances: bool) -> tuple[_Array, _Array]:
+    p = as_array(pred, "pred")
+    g = as_array(gt, "gt")
+    check_same_shape(p, g)
+    check_not_empty(g, "gt")
+    if not 1 <= g.ndim <= 3:
+        raise ValueError(f"lesion-wise evaluation takes 1-D, 2-D or 3-D arrays; got {g.ndim}-D")
     hint = "lesion masks hold labels: convert them with .astype(int) or `> 0.5`"
-    check_label_dtype(pred, "pred", hint)
-    check_label_dtype(gt, "gt", hint)
+    check_label_dtype(p, "pred", hint)
+    check_label_dtype(g, "gt", hint)
     if instances:
-        for array, name in ((pred, "pred"), (gt, "gt")):
+        for array, name in ((p, "pred"), (g, "gt")):
             if array.dtype.kind == "i" and array.min() < 0:
                 raise ValueError(f"instance ids must be non-negative: {values_found(array, name)}")
-        return pred, gt
-    bad = {name: array for name, array in (("pred", pred), ("gt", gt))
+        return p, g
+    bad = {name: array for name, array in (("pred", p), ("gt", g))
            if array.dtype != np.bool_ and (array.min() < 0 or array.max() > 1)}
     if bad:
         refuse_non_binary(bad, "lesion-wise metrics",
                           "Pass instances=True for instance label maps, or binarise with `> 0`")
-    return np.ascontiguousarray(pred, dtype=np.bool_), np.ascontiguousarray(gt, dtype=np.bool_)
+    return np.ascontiguousarray(p, dtype=np.bool_), np.ascontiguousarray(g, dtype=np.bool_)
+
+
+class _LesionRowFields(TypedDict):
+    kind: str
+    id: int
+    voxels: int
+    volume: float
+    partners: str
+    iou: float
+    dice: float
+    hd95: float
+
+
+class LesionRow(_LesionRowFields, total=False):
+    """One row of :meth:`LesionResult.rows` (a plain dict); ``size_bin`` with ``size_bins`` only."""
+
+    size_bin: int
+
+
+class SizeBinRow(TypedDict):
+    """One row of :meth:`LesionResult.by_size` (a plain dict)."""
+
+    low: float
+    high: float
+    n_gt: int
+    tp: int
+    fn: int
+    recall: float
+    n_pred: int
+    tp_pred: int
+    fp: int
+    precision: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,113 +175,113 @@ class LesionResult:
     ``pair_gt[k]`` with predicted lesion ``pair_pred[k]``.
     """
 
-    gt_ids: np.ndarray
-    pred_ids: np.ndarray
-    gt_voxels: np.ndarray
-    pred_voxels: np.ndarray
+    gt_ids: _IntArray
+    pred_ids: _IntArray
+    gt_voxels: _IntArray
+    pred_voxels: _IntArray
     voxel_volume: float
-    pair_gt: np.ndarray
-    pair_pred: np.ndarray
-    pair_intersection: np.ndarray
-    pair_iou: np.ndarray
-    gt_dice: np.ndarray
-    gt_hd95: object
+    pair_gt: _IntArray
+    pair_pred: _IntArray
+    pair_intersection: _IntArray
+    pair_iou: FloatArray
+    gt_dice: FloatArray
+    gt_hd95: FloatArray | None
     zero_division: float
 
     @property
-    def gt_volume(self):
-        return self.gt_voxels * self.voxel_volume
+    def gt_volume(self) -> FloatArray:
+        return cast(FloatArray, self.gt_voxels * self.voxel_volume)
 
     @property
-    def pred_volume(self):
-        return self.pred_voxels * self.voxel_volume
+    def pred_volume(self) -> FloatArray:
+        return cast(FloatArray, self.pred_voxels * self.voxel_volume)
 
     @property
-    def n_gt(self):
+    def n_gt(self) -> int:
         return int(self.gt_ids.size)
 
     @property
-    def n_pred(self):
+    def n_pred(self) -> int:
         return int(self.pred_ids.size)
 
     @property
-    def gt_partners(self):
+    def gt_partners(self) -> npt.NDArray[np.intp]:
         """Number of predicted lesions matched to each true lesion."""
         return np.bincount(self.pair_gt, minlength=self.n_gt)
 
     @property
-    def pred_partners(self):
+    def pred_partners(self) -> npt.NDArray[np.intp]:
         """Number of true lesions matched to each predicted lesion."""
         return np.bincount(self.pair_pred, minlength=self.n_pred)
 
     @property
-    def tp(self):
+    def tp(self) -> int:
         """True lesions with at least one matched prediction (detected)."""
         return int(np.count_nonzero(self.gt_partners))
 
     @property
-    def tp_pred(self):
+    def tp_pred(self) -> int:
         """Predicted lesions matched to at least one true lesion (equals ``tp`` one-to-one)."""
         return int(np.count_nonzero(self.pred_partners))
 
     @property
-    def fn(self):
+    def fn(self) -> int:
         return self.n_gt - self.tp
 
     @property
-    def fp(self):
+    def fp(self) -> int:
         return self.n_pred - self.tp_pred
 
     @property
-    def one_to_one(self):
+    def one_to_one(self) -> bool:
         """Whether every lesion has at most one partner."""
         return bool(self.gt_partners.max(initial=0) <= 1 and self.pred_partners.max(initial=0) <= 1)
 
-    def _ratio(self, numerator, denominator):
+    def _ratio(self, numerator: float, denominator: float) -> float:
         return float(numerator / denominator) if denominator else self.zero_division
 
     @property
-    def recall(self):
+    def recall(self) -> float:
         """Lesion-wise sensitivity ``tp / n_gt``."""
         return self._ratio(self.tp, self.n_gt)
 
     @property
-    def precision(self):
+    def precision(self) -> float:
         """Lesion-wise precision ``tp_pred / n_pred``."""
         return self._ratio(self.tp_pred, self.n_pred)
 
     @property
-    def f1(self):
+    def f1(self) -> float:
         """``(tp + tp_pred) / (n_gt + n_pred)``: 2TP / (2TP + FP + FN) when one-to-one."""
         return self._ratio(self.tp + self.tp_pred, self.n_gt + self.n_pred)
 
     @property
-    def lesion_dice(self):
+    def lesion_dice(self) -> float:
         """BraTS-style lesion-wise Dice: ``sum(gt_dice) / (n_gt + fp)``."""
         return self._ratio(self.gt_dice.sum(), self.n_gt + self.fp)
 
     @property
-    def sq(self):
+    def sq(self) -> float:
         """Segmentation quality: mean IoU of the matched pairs (NaN unless one-to-one)."""
         if not self.one_to_one:
             return np.nan
         return self._ratio(self.pair_iou.sum(), self.pair_iou.size)
 
     @property
-    def rq(self):
+    def rq(self) -> float:
         """Recognition quality ``TP / (TP + FP/2 + FN/2)`` (NaN unless one-to-one)."""
         if not self.one_to_one:
             return np.nan
         return self._ratio(self.tp, self.tp + 0.5 * self.fp + 0.5 * self.fn)
 
     @property
-    def pq(self):
+    def pq(self) -> float:
         """Panoptic quality ``sum(IoU) / (TP + FP/2 + FN/2)`` = SQ x RQ (NaN unless one-to-one)."""
         if not self.one_to_one:
             return np.nan
         return self._ratio(self.pair_iou.sum(), self.tp + 0.5 * self.fp + 0.5 * self.fn)
 
-    def rows(self, size_bins=None):
+    def rows(self, size_bins: npt.ArrayLike | None = None) -> list[LesionRow]:
         """One dict per lesion, true lesions first, then predicted ones.
 
         Keys: ``kind`` ("gt" or "pred"), ``id``, ``voxels``, ``volume``,
@@ -253,7 +296,7 @@ class LesionResult:
         best_pred = np.zeros(self.n_pred)
         np.maximum.at(best_gt, self.pair_gt, self.pair_iou)
         np.maximum.at(best_pred, self.pair_pred, self.pair_iou)
-        rows = []
+        rows: list[LesionRow] = []
         for kind, ids, voxels, own, other, other_ids, best in (
                 ("gt", self.gt_ids, self.gt_voxels, self.pair_gt, self.pair_pred, self.pred_ids,
                  best_gt),
@@ -264,18 +307,19 @@ class LesionResult:
             for i in range(ids.size):
                 partners = other_ids[other[order[starts[i]:starts[i + 1]]]]
                 volume = float(voxels[i] * self.voxel_volume)
-                row = {"kind": kind, "id": int(ids[i]), "voxels": int(voxels[i]),
-                       "volume": volume, "partners": ";".join(map(str, partners)),
-                       "iou": float(best[i]),
-                       "dice": float(self.gt_dice[i]) if kind == "gt" else np.nan,
-                       "hd95": float(self.gt_hd95[i]) if kind == "gt" and
-                       self.gt_hd95 is not None else np.nan}
+                row: LesionRow = {
+                    "kind": kind, "id": int(ids[i]), "voxels": int(voxels[i]),
+                    "volume": volume, "partners": ";".join(map(str, partners)),
+                    "iou": float(best[i]),
+                    "dice": float(self.gt_dice[i]) if kind == "gt" else np.nan,
+                    "hd95": float(self.gt_hd95[i]) if kind == "gt" and
+                    self.gt_hd95 is not None else np.nan}
                 if edges is not None:
                     row["size_bin"] = _bin(volume, edges)
                 rows.append(row)
         return rows
 
-    def by_size(self, size_bins):
+    def by_size(self, size_bins: npt.ArrayLike) -> list[SizeBinRow]:
         """Detection counts per size bin: true lesions by their volume, predicted by theirs.
 
         ``size_bins`` are increasing edges; bin ``k`` holds volumes in
@@ -290,7 +334,7 @@ class LesionResult:
         pred_bin = np.digitize(self.pred_volume, edges) - 1
         gt_hit = self.gt_partners > 0
         pred_hit = self.pred_partners > 0
-        table = []
+        table: list[SizeBinRow] = []
         for k in range(edges.size - 1):
             n_gt = int(np.count_nonzero(gt_bin == k))
             tp = int(np.count_nonzero(gt_hit & (gt_bin == k)))
@@ -303,7 +347,7 @@ class LesionResult:
         return table
 
 
-def _check_bins(size_bins):
+def _check_bins(size_bins: npt.ArrayLike | None) -> FloatArray | None:
     if size_bins is None:
         return None
     edges = np.asarray(size_bins, dtype=np.float64)
@@ -313,12 +357,12 @@ def _check_bins(size_bins):
     return edges
 
 
-def _bin(volume, edges):
+def _bin(volume: float, edges: FloatArray) -> int:
     k = int(np.digitize(volume, edges)) - 1
     return k if 0 <= k < edges.size - 1 else -1
 
 
-def _order(first, n):
+def _order(first: _Array, n: int) -> tuple[_Array, _Array]:
     """Rank of each component (ids 1..n) by its first voxel; ``rank[id]``."""
     order = np.argsort(first[1:], kind="stable")
     rank = np.empty(n + 1, np.int64)
@@ -326,7 +370,7 @@ def _order(first, n):
     return order, rank
 
 
-def _one_to_one(gi, pj, score):
+def _one_to_one(gi: _Array, pj: _Array, score: _Array) -> npt.NDArray[np.bool_]:
     """Keep the pairs of a maximum-total-score one-to-one assignment.
 
     The candidate graph splits into connected groups; a group with one edge is
@@ -362,9 +406,10 @@ def _one_to_one(gi, pj, score):
     return keep
 
 
-def lesion_wise(pred, gt, *, connectivity="face", criterion="iou", threshold=0.5,
-                one_to_one=False, spacing=None, hd95=False, instances=False,
-                zero_division=np.nan, backend="auto"):
+def lesion_wise(pred: ArrayInput, gt: ArrayInput, *, connectivity: str = "face",
+                criterion: str = "iou", threshold: float = 0.5, one_to_one: bool = False,
+                spacing: Spacing = None, hd95: bool = False, instances: bool = False,
+                zero_division: float = np.nan, backend: str = "auto") -> LesionResult:
     r"""Lesion-wise (instance) evaluation of two masks.
 
     The connected components of ``pred`` and ``gt`` (or, with ``instances=True``,
@@ -479,8 +524,9 @@ def lesion_wise(pred, gt, *, connectivity="face", criterion="iou", threshold=0.5
                         gt_dice=gt_dice, gt_hd95=gt_hd95, zero_division=zero_division)
 
 
-def _lesion_hd95(gt_labels, pred_labels, shape, gt_order, pred_order, gt_box, pred_box, gi, pj,
-                 n_gt, spacing):
+def _lesion_hd95(gt_labels: _Array, pred_labels: _Array, shape: tuple[int, ...],
+                 gt_order: _Array, pred_order: _Array, gt_box: _Array, pred_box: _Array,
+                 gi: _Array, pj: _Array, n_gt: int, spacing: tuple[float, ...]) -> FloatArray:
     """HD95 of each true lesion to the union of its partners, on their joint bounding box."""
     from segmetrics.distance import hd95
 
@@ -504,8 +550,9 @@ def _lesion_hd95(gt_labels, pred_labels, shape, gt_order, pred_order, gt_box, pr
     return values
 
 
-def panoptic_quality(pred, gt, *, connectivity="face", threshold=0.5, one_to_one=False,
-                     instances=False, zero_division=np.nan, backend="auto"):
+def panoptic_quality(pred: ArrayInput, gt: ArrayInput, *, connectivity: str = "face",
+                     threshold: float = 0.5, one_to_one: bool = False, instances: bool = False,
+                     zero_division: float = np.nan, backend: str = "auto") -> float:
     r"""Panoptic quality of one class (Kirillov et al. 2019).
 
     .. math:: PQ = \frac{\sum_{(P, G) \in TP} IoU(P, G)}{|TP| + |FP|/2 + |FN|/2}
@@ -533,7 +580,8 @@ def panoptic_quality(pred, gt, *, connectivity="face", threshold=0.5, one_to_one
     return result.pq
 
 
-def connected_components(mask, *, connectivity="face"):
+def connected_components(mask: ArrayInput, *,
+                         connectivity: str = "face") -> tuple[npt.NDArray[np.int32], int]:
     """Connected components of a binary mask, numbered 1..n in order of first voxel (C order).
 
     Returns ``(labels, n)``: an int32 array of the mask's shape (0 is background).

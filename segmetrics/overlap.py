@@ -15,7 +15,12 @@ The kind of the inputs is decided once, at each public function's entry
 :mod:`segmetrics._chunked`, device arrays on their device by
 :mod:`segmetrics._gpu.overlap`. The three modules have the same functions.
 """
+from __future__ import annotations
+
 import importlib
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any, Literal, cast, overload
 
 import numpy as np
 
@@ -25,7 +30,8 @@ from segmetrics._arrays import CHUNKED, DEVICE, array_kind
 from segmetrics._backends import check_backend_for
 from segmetrics._host_overlap import MAX_DENSE_CLASSES  # noqa: F401  (public constant)
 from segmetrics._validate import check_labels, check_optional_int, check_real
-from segmetrics.from_counts import Counts  # noqa: F401  (returned by binary_counts)
+from segmetrics._types import F, ArrayInput, FloatArray, IntArray, Labels, Regions
+from segmetrics.from_counts import Counts
 
 __all__ = [
     "binary_counts", "confusion_matrix", "dice", "jaccard", "tversky", "kappa",
@@ -33,25 +39,26 @@ __all__ = [
 ]
 
 
-def _path(kind):
+def _path(kind: str) -> ModuleType:
     """The module that counts arrays of ``kind``: host, chunked or device."""
     if kind == DEVICE:
         return importlib.import_module("segmetrics._gpu.overlap")
     return _chunked if kind == CHUNKED else _host_overlap
 
 
-def _entry(pred, gt, backend):
+def _entry(pred: ArrayInput, gt: ArrayInput, backend: str) -> ModuleType:
     """The counting module for this pair, after checking that ``backend`` can run it."""
     kind = array_kind(pred, gt)
     check_backend_for(backend, kind)
     return _path(kind)
 
 
-def _optional_threshold(threshold):
+def _optional_threshold(threshold: float | None) -> float | None:
     return None if threshold is None else check_real(threshold, "threshold")
 
 
-def binary_counts(pred, gt, *, threshold=None, ignore_index=None, backend="auto"):
+def binary_counts(pred: ArrayInput, gt: ArrayInput, *, threshold: float | None = None,
+                  ignore_index: int | None = None, backend: str = "auto") -> Counts:
     """Count TP, FP, FN and TN of two binary masks in one pass.
 
     Parameters
@@ -82,11 +89,13 @@ def binary_counts(pred, gt, *, threshold=None, ignore_index=None, backend="auto"
     Counts(tp=1, fp=1, fn=1, tn=1)
     """
     path = _entry(pred, gt, backend)
-    return path.binary_counts(pred, gt, _optional_threshold(threshold),
-                              check_optional_int(ignore_index, "ignore_index"), backend)
+    return cast(Counts, path.binary_counts(pred, gt, _optional_threshold(threshold),
+                                           check_optional_int(ignore_index, "ignore_index"),
+                                           backend))
 
 
-def confusion_matrix(pred, gt, *, num_classes=None, ignore_index=None, backend="auto"):
+def confusion_matrix(pred: ArrayInput, gt: ArrayInput, *, num_classes: int | None = None,
+                     ignore_index: int | None = None, backend: str = "auto") -> IntArray:
     """K x K confusion matrix of two integer label maps, in one pass.
 
     Parameters
@@ -119,16 +128,20 @@ def confusion_matrix(pred, gt, *, num_classes=None, ignore_index=None, backend="
            [0, 0, 1]])
     """
     path = _entry(pred, gt, backend)
-    return path.confusion_matrix(pred, gt, check_optional_int(num_classes, "num_classes", minimum=1),
-                                 check_optional_int(ignore_index, "ignore_index"), backend)
+    return cast(IntArray, path.confusion_matrix(
+        pred, gt, check_optional_int(num_classes, "num_classes", minimum=1),
+        check_optional_int(ignore_index, "ignore_index"), backend))
 
 
-def _counts(pred, gt, labels, threshold, ignore_index, backend, path=None, regions=None):
+def _counts(pred: ArrayInput, gt: ArrayInput, labels: Labels | None, threshold: float | None,
+            ignore_index: int | None, backend: str, path: ModuleType | None = None,
+            regions: Regions | None = None) -> Counts:
     """Binary counts (``labels=None``), one-vs-rest counts per label or counts per region,
     from one pass."""
     path = _entry(pred, gt, backend) if path is None else path
     threshold = _optional_threshold(threshold)
     ignore_index = check_optional_int(ignore_index, "ignore_index")
+    counts: Counts
     if regions is not None:
         _regions.exclusive(labels, regions)
         _, label_sets = _regions.check_regions(regions)
@@ -138,15 +151,19 @@ def _counts(pred, gt, labels, threshold, ignore_index, backend, path=None, regio
         confusion = path.confusion_matrix(pred, gt, None, ignore_index, backend)
         return _regions.region_counts(confusion, label_sets)
     if labels is None:
-        return path.binary_counts(pred, gt, threshold, ignore_index, backend)
-    labels = check_labels(labels)
+        counts = path.binary_counts(pred, gt, threshold, ignore_index, backend)
+        return counts
+    checked = check_labels(labels)
     if threshold is not None:
         raise ValueError("threshold binarises a probability map; it cannot be used with labels=")
-    return path.label_counts(pred, gt, labels, ignore_index, backend)
+    counts = path.label_counts(pred, gt, checked, ignore_index, backend)
+    return counts
 
 
-def _metric(formula, pred, gt, labels, threshold, ignore_index, zero_division, backend,
-            regions=None, **params):
+def _metric(formula: Callable[..., FloatArray], pred: ArrayInput, gt: ArrayInput,
+            labels: Labels | None, threshold: float | None, ignore_index: int | None,
+            zero_division: float, backend: str, regions: Regions | None = None,
+            **params: Any) -> float | FloatArray:
     """The one route of every counts-derived metric: dispatch, count once, apply ``formula``."""
     path = _entry(pred, gt, backend)
     check_real(zero_division, "zero_division", allow_nan=True)
@@ -190,11 +207,38 @@ _SHARED_PARAMETERS = """
 """
 
 
-def _documented(summary, example):
-    def attach(function):
+def _documented(summary: str, example: str) -> Callable[[F], F]:
+    """A decorator that sets the docstring from ``summary``, the shared parameters and
+    ``example``, and returns the function itself (its signature stays visible)."""
+    def attach(function: F) -> F:
         function.__doc__ = summary + "\n" + _SHARED_PARAMETERS + "\n    Examples\n    --------\n" + example
         return function
     return attach
+
+
+@overload
+def dice(pred: ArrayInput, gt: ArrayInput, *, labels: None = None, regions: None = None,
+         threshold: float | None = None, ignore_index: int | None = None,
+         zero_division: float = np.nan, backend: str = "auto") -> float: ...
+
+
+@overload
+def dice(pred: ArrayInput, gt: ArrayInput, *, labels: Labels, regions: None = None,
+         threshold: float | None = None, ignore_index: int | None = None,
+         zero_division: float = np.nan, backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def dice(pred: ArrayInput, gt: ArrayInput, *, labels: None = None, regions: Regions,
+         threshold: float | None = None, ignore_index: int | None = None,
+         zero_division: float = np.nan, backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def dice(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
+         regions: Regions | None = None, threshold: float | None = None,
+         ignore_index: int | None = None, zero_division: float = np.nan,
+         backend: str = "auto") -> float | FloatArray: ...
 
 
 @_documented(
@@ -202,10 +246,37 @@ def _documented(summary, example):
     "    >>> import numpy as np\n"
     "    >>> dice(np.array([1, 1, 0, 0]), np.array([1, 0, 1, 0]))\n    0.5\n",
 )
-def dice(pred, gt, *, labels=None, regions=None, threshold=None, ignore_index=None,
-         zero_division=np.nan, backend="auto"):
+def dice(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
+         regions: Regions | None = None, threshold: float | None = None,
+         ignore_index: int | None = None, zero_division: float = np.nan,
+         backend: str = "auto") -> float | FloatArray:
     return _metric(_formulas.dice, pred, gt, labels, threshold, ignore_index, zero_division,
                    backend, regions)
+
+
+@overload
+def jaccard(pred: ArrayInput, gt: ArrayInput, *, labels: None = None, regions: None = None,
+            threshold: float | None = None, ignore_index: int | None = None,
+            zero_division: float = np.nan, backend: str = "auto") -> float: ...
+
+
+@overload
+def jaccard(pred: ArrayInput, gt: ArrayInput, *, labels: Labels, regions: None = None,
+            threshold: float | None = None, ignore_index: int | None = None,
+            zero_division: float = np.nan, backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def jaccard(pred: ArrayInput, gt: ArrayInput, *, labels: None = None, regions: Regions,
+            threshold: float | None = None, ignore_index: int | None = None,
+            zero_division: float = np.nan, backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def jaccard(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
+            regions: Regions | None = None, threshold: float | None = None,
+            ignore_index: int | None = None, zero_division: float = np.nan,
+            backend: str = "auto") -> float | FloatArray: ...
 
 
 @_documented(
@@ -213,10 +284,40 @@ def dice(pred, gt, *, labels=None, regions=None, threshold=None, ignore_index=No
     "    >>> import numpy as np\n"
     "    >>> jaccard(np.array([1, 1, 0, 0]), np.array([1, 0, 1, 0]))\n    0.3333333333333333\n",
 )
-def jaccard(pred, gt, *, labels=None, regions=None, threshold=None, ignore_index=None,
-            zero_division=np.nan, backend="auto"):
+def jaccard(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
+            regions: Regions | None = None, threshold: float | None = None,
+            ignore_index: int | None = None, zero_division: float = np.nan,
+            backend: str = "auto") -> float | FloatArray:
     return _metric(_formulas.jaccard, pred, gt, labels, threshold, ignore_index, zero_division,
                    backend, regions)
+
+
+@overload
+def tversky(pred: ArrayInput, gt: ArrayInput, *, alpha: float = 0.5, beta: float = 0.5,
+            labels: None = None, regions: None = None, threshold: float | None = None,
+            ignore_index: int | None = None, zero_division: float = np.nan,
+            backend: str = "auto") -> float: ...
+
+
+@overload
+def tversky(pred: ArrayInput, gt: ArrayInput, *, alpha: float = 0.5, beta: float = 0.5,
+            labels: Labels, regions: None = None, threshold: float | None = None,
+            ignore_index: int | None = None, zero_division: float = np.nan,
+            backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def tversky(pred: ArrayInput, gt: ArrayInput, *, alpha: float = 0.5, beta: float = 0.5,
+            labels: None = None, regions: Regions, threshold: float | None = None,
+            ignore_index: int | None = None, zero_division: float = np.nan,
+            backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def tversky(pred: ArrayInput, gt: ArrayInput, *, alpha: float = 0.5, beta: float = 0.5,
+            labels: Labels | None = None, regions: Regions | None = None,
+            threshold: float | None = None, ignore_index: int | None = None,
+            zero_division: float = np.nan, backend: str = "auto") -> float | FloatArray: ...
 
 
 @_documented(
@@ -227,14 +328,53 @@ def jaccard(pred, gt, *, labels=None, regions=None, threshold=None, ignore_index
     "    >>> tversky(np.array([1, 1, 0, 0]), np.array([1, 0, 1, 0]), alpha=1.0, beta=0.0)\n"
     "    0.5\n",
 )
-def tversky(pred, gt, *, alpha=0.5, beta=0.5, labels=None, regions=None, threshold=None,
-            ignore_index=None, zero_division=np.nan, backend="auto"):
+def tversky(pred: ArrayInput, gt: ArrayInput, *, alpha: float = 0.5, beta: float = 0.5,
+            labels: Labels | None = None,
+            regions: Regions | None = None, threshold: float | None = None,
+            ignore_index: int | None = None, zero_division: float = np.nan,
+            backend: str = "auto") -> float | FloatArray:
     return _metric(_formulas.tversky, pred, gt, labels, threshold, ignore_index, zero_division,
                    backend, regions, alpha=alpha, beta=beta)
 
 
-def kappa(pred, gt, *, labels=None, regions=None, multiclass=False, threshold=None,
-          ignore_index=None, zero_division=np.nan, backend="auto"):
+@overload
+def kappa(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None, regions: None = None,
+          multiclass: Literal[True], threshold: None = None, ignore_index: int | None = None,
+          zero_division: float = np.nan, backend: str = "auto") -> float: ...
+
+
+@overload
+def kappa(pred: ArrayInput, gt: ArrayInput, *, labels: None = None, regions: None = None,
+          multiclass: Literal[False] = False, threshold: float | None = None,
+          ignore_index: int | None = None, zero_division: float = np.nan,
+          backend: str = "auto") -> float: ...
+
+
+@overload
+def kappa(pred: ArrayInput, gt: ArrayInput, *, labels: Labels, regions: None = None,
+          multiclass: Literal[False] = False, threshold: float | None = None,
+          ignore_index: int | None = None, zero_division: float = np.nan,
+          backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def kappa(pred: ArrayInput, gt: ArrayInput, *, labels: None = None, regions: Regions,
+          multiclass: Literal[False] = False, threshold: float | None = None,
+          ignore_index: int | None = None, zero_division: float = np.nan,
+          backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def kappa(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
+          regions: Regions | None = None, multiclass: bool = False,
+          threshold: float | None = None, ignore_index: int | None = None,
+          zero_division: float = np.nan, backend: str = "auto") -> float | FloatArray: ...
+
+
+def kappa(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
+          regions: Regions | None = None, multiclass: bool = False,
+          threshold: float | None = None, ignore_index: int | None = None,
+          zero_division: float = np.nan, backend: str = "auto") -> float | FloatArray:
     r"""Cohen's kappa: agreement beyond chance.
 
     Binary masks (``labels=None``) and each label one-vs-rest use
@@ -295,15 +435,67 @@ def kappa(pred, gt, *, labels=None, regions=None, multiclass=False, threshold=No
     return float(_formulas.kappa_multiclass(confusion, zero_division=zero_division))
 
 
+@overload
+def sensitivity(pred: ArrayInput, gt: ArrayInput, *, labels: None = None, regions: None = None,
+                threshold: float | None = None, ignore_index: int | None = None,
+                zero_division: float = np.nan, backend: str = "auto") -> float: ...
+
+
+@overload
+def sensitivity(pred: ArrayInput, gt: ArrayInput, *, labels: Labels, regions: None = None,
+                threshold: float | None = None, ignore_index: int | None = None,
+                zero_division: float = np.nan, backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def sensitivity(pred: ArrayInput, gt: ArrayInput, *, labels: None = None, regions: Regions,
+                threshold: float | None = None, ignore_index: int | None = None,
+                zero_division: float = np.nan, backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def sensitivity(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
+                regions: Regions | None = None, threshold: float | None = None,
+                ignore_index: int | None = None, zero_division: float = np.nan,
+                backend: str = "auto") -> float | FloatArray: ...
+
+
 @_documented(
     "Sensitivity (recall, true positive rate) :math:`TP / (TP + FN)`.",
     "    >>> import numpy as np\n"
     "    >>> sensitivity(np.array([1, 1, 0, 0]), np.array([1, 1, 1, 0]))\n    0.6666666666666666\n",
 )
-def sensitivity(pred, gt, *, labels=None, regions=None, threshold=None, ignore_index=None,
-                zero_division=np.nan, backend="auto"):
+def sensitivity(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
+                regions: Regions | None = None, threshold: float | None = None,
+                ignore_index: int | None = None, zero_division: float = np.nan,
+                backend: str = "auto") -> float | FloatArray:
     return _metric(_formulas.sensitivity, pred, gt, labels, threshold, ignore_index,
                    zero_division, backend, regions)
+
+
+@overload
+def specificity(pred: ArrayInput, gt: ArrayInput, *, labels: None = None, regions: None = None,
+                threshold: float | None = None, ignore_index: int | None = None,
+                zero_division: float = np.nan, backend: str = "auto") -> float: ...
+
+
+@overload
+def specificity(pred: ArrayInput, gt: ArrayInput, *, labels: Labels, regions: None = None,
+                threshold: float | None = None, ignore_index: int | None = None,
+                zero_division: float = np.nan, backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def specificity(pred: ArrayInput, gt: ArrayInput, *, labels: None = None, regions: Regions,
+                threshold: float | None = None, ignore_index: int | None = None,
+                zero_division: float = np.nan, backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def specificity(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
+                regions: Regions | None = None, threshold: float | None = None,
+                ignore_index: int | None = None, zero_division: float = np.nan,
+                backend: str = "auto") -> float | FloatArray: ...
 
 
 @_documented(
@@ -311,10 +503,37 @@ def sensitivity(pred, gt, *, labels=None, regions=None, threshold=None, ignore_i
     "    >>> import numpy as np\n"
     "    >>> specificity(np.array([1, 1, 0, 0]), np.array([1, 0, 0, 0]))\n    0.6666666666666666\n",
 )
-def specificity(pred, gt, *, labels=None, regions=None, threshold=None, ignore_index=None,
-                zero_division=np.nan, backend="auto"):
+def specificity(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
+                regions: Regions | None = None, threshold: float | None = None,
+                ignore_index: int | None = None, zero_division: float = np.nan,
+                backend: str = "auto") -> float | FloatArray:
     return _metric(_formulas.specificity, pred, gt, labels, threshold, ignore_index,
                    zero_division, backend, regions)
+
+
+@overload
+def precision(pred: ArrayInput, gt: ArrayInput, *, labels: None = None, regions: None = None,
+              threshold: float | None = None, ignore_index: int | None = None,
+              zero_division: float = np.nan, backend: str = "auto") -> float: ...
+
+
+@overload
+def precision(pred: ArrayInput, gt: ArrayInput, *, labels: Labels, regions: None = None,
+              threshold: float | None = None, ignore_index: int | None = None,
+              zero_division: float = np.nan, backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def precision(pred: ArrayInput, gt: ArrayInput, *, labels: None = None, regions: Regions,
+              threshold: float | None = None, ignore_index: int | None = None,
+              zero_division: float = np.nan, backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def precision(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
+              regions: Regions | None = None, threshold: float | None = None,
+              ignore_index: int | None = None, zero_division: float = np.nan,
+              backend: str = "auto") -> float | FloatArray: ...
 
 
 @_documented(
@@ -322,10 +541,37 @@ def specificity(pred, gt, *, labels=None, regions=None, threshold=None, ignore_i
     "    >>> import numpy as np\n"
     "    >>> precision(np.array([1, 1, 0, 0]), np.array([1, 0, 0, 0]))\n    0.5\n",
 )
-def precision(pred, gt, *, labels=None, regions=None, threshold=None, ignore_index=None,
-              zero_division=np.nan, backend="auto"):
+def precision(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
+              regions: Regions | None = None, threshold: float | None = None,
+              ignore_index: int | None = None, zero_division: float = np.nan,
+              backend: str = "auto") -> float | FloatArray:
     return _metric(_formulas.precision, pred, gt, labels, threshold, ignore_index,
                    zero_division, backend, regions)
+
+
+@overload
+def accuracy(pred: ArrayInput, gt: ArrayInput, *, labels: None = None, regions: None = None,
+             threshold: float | None = None, ignore_index: int | None = None,
+             zero_division: float = np.nan, backend: str = "auto") -> float: ...
+
+
+@overload
+def accuracy(pred: ArrayInput, gt: ArrayInput, *, labels: Labels, regions: None = None,
+             threshold: float | None = None, ignore_index: int | None = None,
+             zero_division: float = np.nan, backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def accuracy(pred: ArrayInput, gt: ArrayInput, *, labels: None = None, regions: Regions,
+             threshold: float | None = None, ignore_index: int | None = None,
+             zero_division: float = np.nan, backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def accuracy(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
+             regions: Regions | None = None, threshold: float | None = None,
+             ignore_index: int | None = None, zero_division: float = np.nan,
+             backend: str = "auto") -> float | FloatArray: ...
 
 
 @_documented(
@@ -333,7 +579,9 @@ def precision(pred, gt, *, labels=None, regions=None, threshold=None, ignore_ind
     "    >>> import numpy as np\n"
     "    >>> accuracy(np.array([1, 1, 0, 0]), np.array([1, 0, 0, 0]))\n    0.75\n",
 )
-def accuracy(pred, gt, *, labels=None, regions=None, threshold=None, ignore_index=None,
-             zero_division=np.nan, backend="auto"):
+def accuracy(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
+             regions: Regions | None = None, threshold: float | None = None,
+             ignore_index: int | None = None, zero_division: float = np.nan,
+             backend: str = "auto") -> float | FloatArray:
     return _metric(_formulas.accuracy, pred, gt, labels, threshold, ignore_index,
                    zero_division, backend, regions)

@@ -7,9 +7,15 @@ arrays, every backend) and derives its value with
 the formula of the same name in :mod:`segmetrics.from_counts`; the 0/0 rules
 are on the conventions page.
 """
+from __future__ import annotations
+
+from typing import cast, overload
+
 import numpy as np
 
 from segmetrics import from_counts as _formulas
+from segmetrics._types import ArrayInput, CountsMetric, FloatArray, Labels, Regions
+from segmetrics.from_counts import Counts
 from segmetrics.overlap import _documented, _metric
 
 __all__ = [
@@ -23,19 +29,26 @@ _PAIR = ("    >>> import numpy as np\n"
          "    >>> pred, gt = np.array([1, 1, 1, 0, 0, 0]), np.array([1, 1, 0, 1, 0, 0])\n")
 
 
-def _rate(name, summary, value):
-    """A public metric ``name`` over ``from_counts.<name>``, with its docstring example."""
+def _rate(name: str, summary: str, value: str) -> CountsMetric:
+    """A public metric ``name`` over ``from_counts.<name>``, with its docstring example.
+
+    Its type is :class:`segmetrics._types.CountsMetric`: a float for binary masks, a
+    float64 array with ``labels`` or ``regions``.
+    """
     formula = getattr(_formulas, name)
 
     @_documented(summary, _PAIR + f"    >>> {name}(pred, gt)\n    {value}\n")
-    def metric(pred, gt, *, labels=None, regions=None, threshold=None, ignore_index=None,
-               zero_division=np.nan, backend="auto"):
+    def metric(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
+               regions: Regions | None = None, threshold: float | None = None,
+               ignore_index: int | None = None, zero_division: float = np.nan,
+               backend: str = "auto") -> float | FloatArray:
         return _metric(formula, pred, gt, labels, threshold, ignore_index, zero_division, backend,
                        regions)
 
     metric.__name__ = metric.__qualname__ = name
     metric.__module__ = __name__
-    return metric
+    # the implementation's overloads are those of the protocol (checked by the type checks)
+    return cast(CountsMetric, metric)
 
 
 volume_similarity = _rate(
@@ -76,18 +89,75 @@ markedness = _rate(
 prevalence = _rate("prevalence", "Prevalence :math:`(TP + FN) / N`.", "0.5")
 
 
+@overload
+def fbeta(pred: ArrayInput, gt: ArrayInput, *, beta: float = 1.0, labels: None = None,
+          regions: None = None, threshold: float | None = None, ignore_index: int | None = None,
+          zero_division: float = np.nan, backend: str = "auto") -> float: ...
+
+
+@overload
+def fbeta(pred: ArrayInput, gt: ArrayInput, *, beta: float = 1.0, labels: Labels,
+          regions: None = None, threshold: float | None = None, ignore_index: int | None = None,
+          zero_division: float = np.nan, backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def fbeta(pred: ArrayInput, gt: ArrayInput, *, beta: float = 1.0, labels: None = None,
+          regions: Regions, threshold: float | None = None, ignore_index: int | None = None,
+          zero_division: float = np.nan, backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def fbeta(pred: ArrayInput, gt: ArrayInput, *, beta: float = 1.0, labels: Labels | None = None,
+          regions: Regions | None = None, threshold: float | None = None,
+          ignore_index: int | None = None, zero_division: float = np.nan,
+          backend: str = "auto") -> float | FloatArray: ...
+
+
 @_documented(
     "F-beta score :math:`(1+\\beta^2) TP / ((1+\\beta^2) TP + \\beta^2 FN + FP)`.\n\n"
     "    ``beta`` > 0; ``beta=1`` is Dice, larger values weigh recall more.",
     _PAIR + "    >>> fbeta(pred, gt, beta=2.0)\n    0.6666666666666666\n")
-def fbeta(pred, gt, *, beta=1.0, labels=None, regions=None, threshold=None, ignore_index=None,
-          zero_division=np.nan, backend="auto"):
+def fbeta(pred: ArrayInput, gt: ArrayInput, *, beta: float = 1.0, labels: Labels | None = None,
+          regions: Regions | None = None, threshold: float | None = None,
+          ignore_index: int | None = None, zero_division: float = np.nan,
+          backend: str = "auto") -> float | FloatArray:
     return _metric(_formulas.fbeta, pred, gt, labels, threshold, ignore_index, zero_division,
                    backend, regions, beta=beta)
 
 
-def absolute_volume_difference(pred, gt, *, voxel_volume=1.0, labels=None, regions=None,
-                               threshold=None, ignore_index=None, backend="auto"):
+@overload
+def absolute_volume_difference(pred: ArrayInput, gt: ArrayInput, *, voxel_volume: float = 1.0,
+                               labels: None = None, regions: None = None,
+                               threshold: float | None = None, ignore_index: int | None = None,
+                               backend: str = "auto") -> float: ...
+
+
+@overload
+def absolute_volume_difference(pred: ArrayInput, gt: ArrayInput, *, voxel_volume: float = 1.0,
+                               labels: Labels, regions: None = None,
+                               threshold: float | None = None, ignore_index: int | None = None,
+                               backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def absolute_volume_difference(pred: ArrayInput, gt: ArrayInput, *, voxel_volume: float = 1.0,
+                               labels: None = None, regions: Regions,
+                               threshold: float | None = None, ignore_index: int | None = None,
+                               backend: str = "auto") -> FloatArray: ...
+
+
+@overload
+def absolute_volume_difference(pred: ArrayInput, gt: ArrayInput, *, voxel_volume: float = 1.0,
+                               labels: Labels | None = None, regions: Regions | None = None,
+                               threshold: float | None = None, ignore_index: int | None = None,
+                               backend: str = "auto") -> float | FloatArray: ...
+
+
+def absolute_volume_difference(pred: ArrayInput, gt: ArrayInput, *, voxel_volume: float = 1.0,
+                               labels: Labels | None = None, regions: Regions | None = None,
+                               threshold: float | None = None, ignore_index: int | None = None,
+                               backend: str = "auto") -> float | FloatArray:
     r"""Absolute volume difference :math:`\big||P| - |G|\big| = |FP - FN|` times ``voxel_volume``.
 
     Never undefined (two empty masks give 0). ``voxel_volume`` is the physical
@@ -105,17 +175,21 @@ def absolute_volume_difference(pred, gt, *, voxel_volume=1.0, labels=None, regio
                    ignore_index, np.nan, backend, regions, voxel_volume=voxel_volume)
 
 
-def _absolute_volume_difference_formula(counts, *, zero_division, voxel_volume):
+def _absolute_volume_difference_formula(counts: Counts, *, zero_division: float,
+                                        voxel_volume: float) -> FloatArray:
     del zero_division  # never 0/0
     return _formulas.absolute_volume_difference(counts, voxel_volume=voxel_volume)
 
 
-def _generalized_dice_formula(counts, *, zero_division, weight):
+def _generalized_dice_formula(counts: Counts, *, zero_division: float,
+                              weight: str) -> FloatArray:
     return _formulas.generalized_dice(counts, weight=weight, zero_division=zero_division)
 
 
-def generalized_dice(pred, gt, *, labels=None, regions=None, weight="square", threshold=None,
-                     ignore_index=None, zero_division=np.nan, backend="auto"):
+def generalized_dice(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
+                     regions: Regions | None = None, weight: str = "square",
+                     threshold: float | None = None, ignore_index: int | None = None,
+                     zero_division: float = np.nan, backend: str = "auto") -> float:
     r"""Generalised Dice score (Sudre et al. 2017): one weighted Dice over all ``labels``.
 
     .. math:: GDS = \frac{2 \sum_l w_l TP_l}{\sum_l w_l (2 TP_l + FP_l + FN_l)},

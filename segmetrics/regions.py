@@ -7,23 +7,28 @@ the table over its labels' rows and columns), whatever kind of array was
 counted (host, Dask or device: all return the same table). The distance
 metrics score the union mask of each region (:func:`region_masks`).
 """
-from collections.abc import Mapping
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from segmetrics._types import Labels, Regions
 from segmetrics._validate import check_labels
 from segmetrics.from_counts import Counts
 
 __all__ = ["BRATS", "check_regions", "parse_regions", "region_counts"]
 
 #: The BraTS / nnU-Net regions of the labels 1 (necrotic core), 2 (oedema), 3 (enhancing).
-BRATS = {"WT": (1, 2, 3), "TC": (1, 3), "ET": (3,)}
+BRATS: dict[str, tuple[int, ...]] = {"WT": (1, 2, 3), "TC": (1, 3), "ET": (3,)}
 
 #: Region presets of ``--regions``.
-PRESETS = {"brats": BRATS}
+PRESETS: dict[str, dict[str, tuple[int, ...]]] = {"brats": BRATS}
 
 
-def check_regions(regions):
+def check_regions(regions: object) -> tuple[tuple[str, ...], tuple[tuple[int, ...], ...]]:
     """``{name: labels}`` checked: str names, non-empty label sets; returns (names, label tuples).
 
     Raises
@@ -36,27 +41,28 @@ def check_regions(regions):
                         f"{{'WT': [1, 2, 3], 'TC': [1, 3], 'ET': [3]}}; got {regions!r}")
     if not regions:
         raise ValueError("regions must hold at least one region; got an empty mapping")
-    names, sets = [], []
+    names: list[str] = []
+    sets: list[tuple[int, ...]] = []
     for name, labels in regions.items():
         if not isinstance(name, str) or not name:
             raise TypeError(f"each region name must be a non-empty str; got {name!r}")
         try:
-            labels = check_labels(labels)
+            checked = check_labels(labels)
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"region {name!r}: {exc}") from None
         names.append(name)
-        sets.append(tuple(dict.fromkeys(labels)))
+        sets.append(tuple(dict.fromkeys(checked)))
     return tuple(names), tuple(sets)
 
 
-def exclusive(labels, regions):
+def exclusive(labels: Labels | None, regions: Regions | None) -> None:
     """Refuse ``labels`` and ``regions`` together (a metric scores one or the other)."""
     if labels is not None and regions is not None:
         raise ValueError("pass labels= or regions=, not both (a region of one label is "
                          "{'name': [label]})")
 
 
-def region_counts(confusion, label_sets):
+def region_counts(confusion: npt.ArrayLike, label_sets: Sequence[Sequence[int]]) -> Counts:
     """:class:`Counts` of each region from one confusion matrix.
 
     Parameters
@@ -81,26 +87,26 @@ def region_counts(confusion, label_sets):
     >>> region_counts(confusion_matrix(pred, gt), [(1, 2, 3), (3,)])
     Counts(tp=array([3, 1]), fp=array([0, 1]), fn=array([1, 1]), tn=array([1, 2]))
     """
-    confusion = np.asarray(confusion, dtype=np.int64)
-    k = confusion.shape[0]
-    rows, columns, total = confusion.sum(axis=1), confusion.sum(axis=0), confusion.sum()
+    table = np.asarray(confusion, dtype=np.int64)
+    k = table.shape[0]
+    rows, columns, total = table.sum(axis=1), table.sum(axis=0), table.sum()
     tp, fp, fn = (np.zeros(len(label_sets), dtype=np.int64) for _ in range(3))
     for r, labels in enumerate(label_sets):
         inside = np.array([label for label in labels if label < k], dtype=np.intp)
-        tp[r] = confusion[np.ix_(inside, inside)].sum()
+        tp[r] = table[np.ix_(inside, inside)].sum()
         fn[r] = rows[inside].sum() - tp[r]
         fp[r] = columns[inside].sum() - tp[r]
     return Counts(tp, fp, fn, total - tp - fp - fn)
 
 
-def region_masks(pred, gt, labels, device):
+def region_masks(pred: Any, gt: Any, labels: Sequence[int], device: bool) -> tuple[Any, Any]:
     """The two union masks (bool) of one region; on the arrays' device when ``device``."""
     if device:
         from segmetrics._gpu._tensors import torch_module
 
         torch = torch_module()
 
-        def member(array):
+        def member(array: Any) -> Any:
             low, high = ((0, 1) if array.dtype == torch.bool
                          else (torch.iinfo(array.dtype).min, torch.iinfo(array.dtype).max))
             held = [label for label in labels if low <= label <= high]
@@ -110,7 +116,7 @@ def region_masks(pred, gt, labels, device):
     return np.isin(pred, labels), np.isin(gt, labels)
 
 
-def parse_regions(text):
+def parse_regions(text: str) -> dict[str, tuple[int, ...]]:
     """``--regions`` text -> ``{name: labels}``: a preset name or ``'WT=1,2,3;TC=1,3;ET=3'``.
 
     Examples
@@ -123,7 +129,7 @@ def parse_regions(text):
     text = text.strip()
     if text.lower() in PRESETS:
         return dict(PRESETS[text.lower()])
-    regions = {}
+    regions: dict[str, tuple[int, ...]] = {}
     for part in text.split(";"):
         if not part.strip():
             continue

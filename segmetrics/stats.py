@@ -6,23 +6,27 @@ with replacement ``n_resamples`` times from a generator seeded with ``seed``
 interval is the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` percentiles of
 those means (NumPy's linear interpolation). Same seed, same inputs: same interval.
 """
+from __future__ import annotations
+
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from segmetrics._validate import check_confidence, check_int
 
 __all__ = ["bootstrap_mean_ci", "PairedComparison", "paired_comparison"]
 
 
-def _finite_scores(values, name):
-    values = np.asarray(values, dtype=np.float64).reshape(-1)
-    if not np.all(np.isfinite(values)):
+def _finite_scores(values: npt.ArrayLike, name: str) -> npt.NDArray[np.float64]:
+    scores = np.asarray(values, dtype=np.float64).reshape(-1)
+    if not np.all(np.isfinite(scores)):
         raise ValueError(f"{name} must be finite; replace or drop NaN and inf scores first")
-    return values
+    return scores
 
 
-def bootstrap_mean_ci(values, *, confidence=0.95, n_resamples=10_000, seed=0):
+def bootstrap_mean_ci(values: npt.ArrayLike, *, confidence: float = 0.95,
+                      n_resamples: int = 10_000, seed: int = 0) -> tuple[float, float]:
     """Percentile-bootstrap confidence interval of the mean.
 
     Parameters
@@ -45,17 +49,17 @@ def bootstrap_mean_ci(values, *, confidence=0.95, n_resamples=10_000, seed=0):
     >>> bool(low < 0.84 < high)
     True
     """
-    values = _finite_scores(values, "values")
+    scores = _finite_scores(values, "values")
     confidence = check_confidence(confidence)
     n_resamples = check_int(n_resamples, "n_resamples", minimum=1)
-    if values.size < 2:
+    if scores.size < 2:
         return float("nan"), float("nan")
     rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
     means = np.empty(n_resamples)
-    batch = max(1, 2_000_000 // values.size)
+    batch = max(1, 2_000_000 // scores.size)
     for start in range(0, n_resamples, batch):
         stop = min(start + batch, n_resamples)
-        means[start:stop] = values[rng.integers(0, values.size, (stop - start, values.size))].mean(axis=1)
+        means[start:stop] = scores[rng.integers(0, scores.size, (stop - start, scores.size))].mean(axis=1)
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(means, [tail, 100 - tail])
     return float(low), float(high)
@@ -74,8 +78,9 @@ class PairedComparison(NamedTuple):
     ties: int
 
 
-def paired_comparison(a, b, *, higher_is_better=True, confidence=0.95, n_resamples=10_000,
-                      seed=0):
+def paired_comparison(a: npt.ArrayLike, b: npt.ArrayLike, *, higher_is_better: bool = True,
+                      confidence: float = 0.95, n_resamples: int = 10_000,
+                      seed: int = 0) -> PairedComparison:
     """Paired per-case comparison of two models' finite scores.
 
     The mean difference ``mean(a - b)`` with its percentile-bootstrap interval
@@ -89,11 +94,12 @@ def paired_comparison(a, b, *, higher_is_better=True, confidence=0.95, n_resampl
     >>> result.a_wins, result.b_wins, result.ties
     (2, 0, 1)
     """
-    a = _finite_scores(a, "a")
-    b = _finite_scores(b, "b")
-    if a.shape != b.shape:
-        raise ValueError(f"a and b must score the same cases; got {a.size} and {b.size} scores")
-    difference = a - b
+    scores_a = _finite_scores(a, "a")
+    scores_b = _finite_scores(b, "b")
+    if scores_a.shape != scores_b.shape:
+        raise ValueError(f"a and b must score the same cases; got {scores_a.size} and "
+                         f"{scores_b.size} scores")
+    difference = scores_a - scores_b
     better = difference if higher_is_better else -difference
     a_wins, b_wins = int(np.count_nonzero(better > 0)), int(np.count_nonzero(better < 0))
     if difference.size == 0:
@@ -105,6 +111,6 @@ def paired_comparison(a, b, *, higher_is_better=True, confidence=0.95, n_resampl
     else:
         from scipy.stats import wilcoxon
 
-        p_value = float(wilcoxon(a, b).pvalue)
+        p_value = float(wilcoxon(scores_a, scores_b).pvalue)
     return PairedComparison(int(difference.size), float(difference.mean()), low, high, p_value,
                             a_wins, b_wins, int(difference.size) - a_wins - b_wins)

@@ -3,8 +3,15 @@
 Skeletons come from :func:`skimage.morphology.skeletonize` (Zhang's thinning in
 2-D, Lee's in 3-D, as in the authors' code), imported when called.
 """
-import numpy as np
+from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from segmetrics._types import ArrayInput
 from segmetrics._validate import (
     as_array,
     check_label_dtype,
@@ -17,42 +24,46 @@ from segmetrics._validate import (
 __all__ = ["cldice", "cldice_rates"]
 
 
-def _skeleton(mask):
+def _skeleton(mask: npt.NDArray[np.bool_]) -> npt.NDArray[Any]:
     try:
         from skimage.morphology import skeletonize
     except ImportError as exc:
         raise ImportError("clDice needs scikit-image for the skeletons: "
                           "`pip install scikit-image` (or segmetrics[cldice])") from exc
-    return skeletonize(mask)
+    # scikit-image's functions are not annotated
+    thin = cast(Callable[[npt.NDArray[np.bool_]], npt.NDArray[Any]], skeletonize)
+    return thin(mask)
 
 
-def _masks(pred, gt):
-    pred = as_array(pred, "pred")
-    gt = as_array(gt, "gt")
-    check_same_shape(pred, gt)
-    check_not_empty(gt, "gt")
-    if gt.ndim not in (2, 3):
-        raise ValueError(f"clDice takes 2-D or 3-D masks; got {gt.ndim}-D arrays of shape "
-                         f"{gt.shape}")
-    check_label_dtype(pred, "pred", "binarise a probability map with `pred > 0.5`")
-    check_label_dtype(gt, "gt")
-    bad = {name: a for name, a in (("pred", pred), ("gt", gt))
+def _masks(pred: ArrayInput,
+           gt: ArrayInput) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    p = as_array(pred, "pred")
+    g = as_array(gt, "gt")
+    check_same_shape(p, g)
+    check_not_empty(g, "gt")
+    if g.ndim not in (2, 3):
+        raise ValueError(f"clDice takes 2-D or 3-D masks; got {g.ndim}-D arrays of shape "
+                         f"{g.shape}")
+    check_label_dtype(p, "pred", "binarise a probability map with `pred > 0.5`")
+    check_label_dtype(g, "gt")
+    bad = {name: a for name, a in (("pred", p), ("gt", g))
            if a.dtype != np.bool_ and (a.min() < 0 or a.max() > 1)}
     if bad:
         refuse_non_binary(bad, "clDice", "Binarise a 0/255 mask with `mask > 0`")
-    return pred.astype(bool, copy=False), gt.astype(bool, copy=False)
+    return p.astype(bool, copy=False), g.astype(bool, copy=False)
 
 
-def _rates(pred, gt):
+def _rates(pred: ArrayInput, gt: ArrayInput) -> tuple[int, int, int, int]:
     """``(|S_P ∩ G|, |S_P|, |S_G ∩ P|, |S_G|)`` as Python ints."""
-    pred, gt = _masks(pred, gt)
-    skeleton_pred = _skeleton(pred)
-    skeleton_gt = _skeleton(gt)
-    return (int(np.count_nonzero(skeleton_pred & gt)), int(np.count_nonzero(skeleton_pred)),
-            int(np.count_nonzero(skeleton_gt & pred)), int(np.count_nonzero(skeleton_gt)))
+    p, g = _masks(pred, gt)
+    skeleton_pred = _skeleton(p)
+    skeleton_gt = _skeleton(g)
+    return (int(np.count_nonzero(skeleton_pred & g)), int(np.count_nonzero(skeleton_pred)),
+            int(np.count_nonzero(skeleton_gt & p)), int(np.count_nonzero(skeleton_gt)))
 
 
-def cldice_rates(pred, gt, *, zero_division=np.nan):
+def cldice_rates(pred: ArrayInput, gt: ArrayInput, *,
+                 zero_division: float = np.nan) -> tuple[float, float]:
     r"""Topology precision and sensitivity of clDice.
 
     .. math:: T_{prec} = \frac{|S_P \cap G|}{|S_P|}, \qquad
@@ -80,7 +91,7 @@ def cldice_rates(pred, gt, *, zero_division=np.nan):
             hit_gt / n_gt if n_gt else zero_division)
 
 
-def cldice(pred, gt, *, zero_division=np.nan):
+def cldice(pred: ArrayInput, gt: ArrayInput, *, zero_division: float = np.nan) -> float:
     r"""Centreline Dice (clDice), the harmonic mean of topology precision and sensitivity.
 
     .. math:: clDice = \frac{2\, T_{prec} T_{sens}}{T_{prec} + T_{sens}}
