@@ -7,14 +7,77 @@ CuPy, JAX and ``array_api_strict`` arrays without copies to the host. The
 arithmetic uses only operations that the frameworks differentiate, so a
 backward pass evaluated on tracked tensors is itself differentiable.
 """
+from __future__ import annotations
+
 import functools
 import inspect
-from typing import Any, NamedTuple
+from collections.abc import Sequence
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Literal,
+    NamedTuple,
+    ParamSpec,
+    Protocol,
+    TypeAlias,
+    TypeVar,
+    overload,
+)
 
 from segmetrics._validate import check_choice, check_int, check_real
 
+if TYPE_CHECKING:
+    from typing import Concatenate
+
+    import numpy as np
+    import numpy.typing as npt
+
 ACTIVATIONS = (None, "sigmoid", "softmax")
 REDUCTIONS = ("mean", "sum", "none")
+
+# ---------------------------------------------------------------- types
+# The losses take arrays of any Array API namespace (NumPy, PyTorch, CuPy, JAX,
+# array_api_strict) and compute with that namespace's own operations: the static type
+# of an array is what the caller gave, and the arithmetic in between is checked by the
+# namespace at run time (so it is typed ``Any`` inside the losses).
+
+
+class Array(Protocol):
+    """What a loss reads of an array of any Array API namespace: its shape (the
+    arithmetic goes through the array's own namespace)."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    @property
+    def ndim(self) -> int: ...
+
+
+# "Returns the same kind of array it received": a loss of a torch.Tensor is a Tensor, of a
+# JAX array a JAX array. NumPy is the exception (see NumpyLoss).
+ArrayT = TypeVar("ArrayT", bound=Array)
+P = ParamSpec("P")   # the keyword parameters of a loss
+
+if TYPE_CHECKING:
+    # NumPy reduces to a scalar (np.float64, np.float32), not to a 0-d ndarray; 'none'
+    # gives an ndarray
+    NumpyLoss: TypeAlias = "np.floating[Any] | npt.NDArray[np.floating[Any]]"
+
+Namespace: TypeAlias = Any   # an Array API namespace (array_api_compat's, or the array's own)
+AnyArray: TypeAlias = Any    # an array of the namespace in use, inside a loss's arithmetic
+ClassWeight: TypeAlias = Sequence[float] | Array   # one number per channel
+
+Activation = Literal["sigmoid", "softmax"]
+Reduction = Literal["mean", "sum", "none"]
+
+
+class LossSpec(Protocol):
+    """The validated, hashable parameters of a loss and its forward and backward maths."""
+
+    def forward(self, x: Any, g: Any, m: Any, aux: Any) -> Any: ...
+
+    def backward(self, x: Any, g: Any, m: Any, aux: Any, grad_out: Any) -> Any: ...
 
 
 class Residuals(NamedTuple):
@@ -31,7 +94,40 @@ class Residuals(NamedTuple):
     target: Any
     mask: Any
     aux: Any
-    spec: Any
+    spec: LossSpec
+
+
+class Loss(Protocol[P]):
+    """A loss of :mod:`segmetrics.losses`: ``loss(input, target, **params)``, with
+    ``prepare``, ``forward`` and ``backward`` (see :func:`loss_function`). ``P`` holds
+    the keyword parameters of the documented function."""
+
+    __name__: str
+    __doc__: str | None
+
+    @overload
+    def __call__(self, input: npt.NDArray[Any], target: Array, /,
+                 *args: P.args, **kwargs: P.kwargs) -> NumpyLoss: ...
+
+    @overload
+    def __call__(self, input: ArrayT, target: Array, /,
+                 *args: P.args, **kwargs: P.kwargs) -> ArrayT: ...
+
+    def prepare(self, input: Array, target: Array, /, *args: P.args, **kwargs: P.kwargs
+                ) -> tuple[Any, Any, Any, LossSpec]:
+        """``(target, mask, aux, spec)``: the prepared target, mask (or None), constant
+        auxiliary array (or None) and spec."""
+
+    @overload
+    def forward(self, input: npt.NDArray[Any], target: Array, /,
+                *args: P.args, **kwargs: P.kwargs) -> tuple[NumpyLoss, Residuals]: ...
+
+    @overload
+    def forward(self, input: ArrayT, target: Array, /,
+                *args: P.args, **kwargs: P.kwargs) -> tuple[ArrayT, Residuals]: ...
+
+    def backward(self, residuals: Residuals, grad_out: Any) -> Any:
+        """dL/d(input) times ``grad_out``: an array of the kind and shape of ``input``."""
 
 
 _NAMESPACES = {}  # array types -> namespace: array_namespace looks at types only
@@ -467,7 +563,8 @@ def as_constant(xp, values, like):
     return xp.asarray(values, dtype=like.dtype, device=device_of(like))
 
 
-def loss_function(build):
+def loss_function(build: Callable[..., tuple[Any, Any, Any, LossSpec]]
+                  ) -> Callable[[Callable[Concatenate[Any, Any, P], object]], Loss[P]]:
     """Give a documented loss function its ``prepare``/``forward``/``backward`` API.
 
     ``build(input, target, **params)`` validates everything and returns
@@ -503,7 +600,7 @@ def loss_function(build):
     return decorate
 
 
-def backward(residuals, grad_out):
+def backward(residuals: Residuals, grad_out: Any) -> Any:
     """dL/d(input) from the residuals of a forward pass and the upstream gradient."""
     r = residuals
     return r.spec.backward(r.input, r.target, r.mask, r.aux, grad_out)
