@@ -122,9 +122,10 @@ def _signature_once(function_class: type[torch.autograd.Function]) -> None:
 
 _signature_once(SegLossFunction)
 _signature_once(_CachedSegLossFunction)
+_FUNCTIONS: tuple[type[torch.autograd.Function], ...] = (SegLossFunction, _CachedSegLossFunction)
 _C_APPLY: dict[type[torch.autograd.Function], Any] = {
-    cls: super(torch.autograd.Function, cls).apply
-    for cls in (SegLossFunction, _CachedSegLossFunction)}
+    # the C++ apply (torch's stubs do not declare it on Function's base)
+    cls: getattr(super(torch.autograd.Function, cls), "apply") for cls in _FUNCTIONS}
 
 
 def apply_loss(loss: Loss[...], input: torch.Tensor, target: torch.Tensor, *,
@@ -173,10 +174,11 @@ def _apply(loss: Loss[...], input: torch.Tensor, target: torch.Tensor, fused: Fu
     if _fused.applies(spec, input, fused):
         return cast(torch.Tensor, _fused.apply(spec, input, _layout_like(g, input),
                                                _layout_like(m, input), compile_mode))
-    if getattr(spec, "activation", None) is not None:
+    activation = getattr(spec, "activation", None)
+    if activation is not None:
         xp = _common.namespace(input)
         input = _common.activate(xp, _common.astype(xp, input, _common.compute_dtype(
-            xp, input.dtype)), spec.activation)
+            xp, input.dtype)), activation)
         spec = _without_activation(spec)
     g, m = _layout_like(g, input), _layout_like(m, input)
     if hasattr(spec, "forward_cached") and torch.is_grad_enabled() and input.requires_grad:
@@ -189,7 +191,7 @@ def _call(function_class: type[torch.autograd.Function], *args: Any) -> Any:
     transforms this goes straight to the C++ ``apply``: ``Function.apply`` would
     first bind the arguments to ``forward``'s signature in Python, on every call."""
     if _fused.is_compiling() or torch._C._are_functorch_transforms_active():
-        return function_class.apply(*args)
+        return cast(Any, function_class).apply(*args)   # untyped in torch
     return _C_APPLY[function_class](*args)
 
 

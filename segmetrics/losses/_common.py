@@ -134,7 +134,7 @@ _NAMESPACES = {}  # array types -> namespace: array_namespace looks at types onl
 # (torch.Tensor, its namespace) once a tensor has come in: tensors are then recognised by
 # isinstance alone, which torch.compile traces without a graph break (array_api_compat's
 # own checks go through functools.lru_cache, which it warns about and does not trace)
-_TORCH = None
+_TORCH: tuple[type, Any] | None = None
 
 
 def namespace(*arrays):
