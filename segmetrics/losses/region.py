@@ -351,7 +351,8 @@ def _build(kind: str, input: AnyArray, target: AnyArray, *, mask: AnyArray | Non
     return g, m, None, spec
 
 
-_SPECS: dict[tuple[Any, ...], RegionSpec] = {}   # options_key of the options -> RegionSpec: validated once per configuration
+# options_key of the options -> RegionSpec: validated once per configuration
+_SPECS: dict[tuple[Any, ...], RegionSpec] = {}
 
 
 def _build_simple(kind: str) -> Callable[..., _Prepared]:
