@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, cast
 
 import array_api_compat.torch
 import torch
@@ -44,8 +44,9 @@ __all__ = [
     "CrossEntropyLoss", "HausdorffDTLoss", "SegLossFunction", "apply_loss",
 ]
 
-Fused = Literal["auto"] | bool   # None (the default) reads SEGMETRICS_FUSED_LOSSES
-CompileMode = Literal["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"]
+Fused: TypeAlias = Literal["auto"] | bool   # None (the default) reads SEGMETRICS_FUSED_LOSSES
+CompileMode: TypeAlias = Literal["default", "reduce-overhead", "max-autotune",
+                                 "max-autotune-no-cudagraphs"]
 
 
 class SegLossFunction(torch.autograd.Function):
@@ -248,6 +249,11 @@ class _LossModule(torch.nn.Module):
         if mask is not None:
             params = {**params, "mask": mask}
         return _apply(type(self)._loss, input, target, self.fused, self.compile_mode, params)
+
+    if TYPE_CHECKING:
+        # torch types Module.__call__ as returning Any; calling a loss module runs forward
+        def __call__(self, input: torch.Tensor, target: torch.Tensor,
+                     mask: torch.Tensor | None = None) -> torch.Tensor: ...
 
     def extra_repr(self) -> str:
         shown = dict(self.params)
