@@ -100,7 +100,10 @@ class Residuals(NamedTuple):
 class Loss(Protocol[P]):
     """A loss of :mod:`segmetrics.losses`: ``loss(input, target, **params)``, with
     ``prepare``, ``forward`` and ``backward`` (see :func:`loss_function`). ``P`` holds
-    the keyword parameters of the documented function."""
+    the keyword parameters of the documented function; ``input`` and ``target`` are
+    passed by position. The loss is an array of ``input``'s kind (a Tensor for a
+    Tensor, a JAX array for a JAX array), except that NumPy gives a NumPy scalar for
+    'mean' and 'sum' (:data:`NumpyLoss`)."""
 
     __name__: str
     __doc__: str | None
@@ -573,7 +576,9 @@ def loss_function(build: Callable[..., tuple[Any, Any, Any, LossSpec]]
     ``forward(input, target, mask, aux)`` gives the loss and
     ``backward(input, target, mask, aux, grad_out)`` gives dL/d(input).
     The decorated function's own body is never run: its signature and
-    docstring are the public contract.
+    docstring are the public contract. Type checkers see a :class:`Loss` with the
+    function's keyword parameters (a misspelt keyword or a wrong option is an error);
+    the function's return annotation is not used, :class:`Loss` says what comes back.
     """
     def decorate(function):
         signature = inspect.signature(function)
