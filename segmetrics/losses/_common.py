@@ -68,6 +68,10 @@ Namespace: TypeAlias = Any   # an Array API namespace (array_api_compat's, or th
 AnyArray: TypeAlias = Any    # an array of the namespace in use, inside a loss's arithmetic
 ClassWeight: TypeAlias = Sequence[float] | Array   # one number per channel
 
+# The return annotation of the documented loss functions, for readers: an array of the
+# input's kind (see Loss, which is what type checkers see of a loss)
+LossValue: TypeAlias = Any
+
 Activation = Literal["sigmoid", "softmax"]
 Reduction = Literal["mean", "sum", "none"]
 

@@ -25,6 +25,7 @@ from segmetrics.losses._common import (
     Activation,
     AnyArray,
     Array,
+    LossValue,
     Namespace,
     Reduction,
     astype,
@@ -167,7 +168,7 @@ def _build(input: AnyArray, target: AnyArray, **params: Any
 def hausdorff_dt_loss(input: Array, target: Array, *, alpha: float = 2.0,
                       spacing: Sequence[float] | None = None, mask: Array | None = None,
                       ignore_index: int | None = None, activation: Activation | None = None,
-                      reduction: Reduction = "mean") -> Any:
+                      reduction: Reduction = "mean") -> LossValue:
     r"""Hausdorff distance-transform loss (Karimi and Salcudean 2019).
 
     .. math:: L = \frac{1}{N} \sum_i (p_i - g_i)^2 (d_{P,i}^\alpha + d_{G,i}^\alpha)

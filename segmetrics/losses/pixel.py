@@ -20,6 +20,7 @@ from segmetrics.losses._common import (
     AnyArray,
     Array,
     ClassWeight,
+    LossValue,
     Namespace,
     Reduction,
     activate,
@@ -463,7 +464,7 @@ def weighted_cross_entropy_loss(input: Array, target: Array, *,
                                 mask: Array | None = None, ignore_index: int | None = None,
                                 include_background: bool = True,
                                 weight: ClassWeight | None = None,
-                                reduction: Reduction = "mean") -> Any:
+                                reduction: Reduction = "mean") -> LossValue:
     r"""Binary cross-entropy from logits, per channel, with a positive-class weight.
 
     .. math:: L = -\frac{1}{N} \sum_i [w\, g_i \log p_i + (1 - g_i) \log(1 - p_i)],
@@ -499,7 +500,8 @@ def weighted_cross_entropy_loss(input: Array, target: Array, *,
 @_doc
 def cross_entropy_loss(input: Array, target: Array, *, mask: Array | None = None,
                        ignore_index: int | None = None, include_background: bool = True,
-                       weight: ClassWeight | None = None, reduction: Reduction = "mean") -> Any:
+                       weight: ClassWeight | None = None,
+                       reduction: Reduction = "mean") -> LossValue:
     r"""Softmax cross-entropy over the channels, from logits.
 
     .. math:: L = -\frac{1}{N} \sum_i \sum_c w_c\, g_{ci} \log \mathrm{softmax}(x_i)_c
@@ -532,7 +534,8 @@ def cross_entropy_loss(input: Array, target: Array, *, mask: Array | None = None
 def focal_loss(input: Array, target: Array, *, alpha: float | None = None, gamma: float = 2.0,
                activation: Activation = "sigmoid", mask: Array | None = None,
                ignore_index: int | None = None, include_background: bool = True,
-               weight: ClassWeight | None = None, reduction: Reduction = "mean") -> Any:
+               weight: ClassWeight | None = None,
+               reduction: Reduction = "mean") -> LossValue:
     r"""Focal loss (Lin et al. 2017) from logits: per channel (sigmoid, the default) or
     over the channels (softmax).
 

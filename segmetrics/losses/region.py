@@ -26,6 +26,7 @@ from segmetrics.losses._common import (
     AnyArray,
     Array,
     ClassWeight,
+    LossValue,
     Namespace,
     Reduction,
     activate,
@@ -467,7 +468,7 @@ def dice_loss(input: Array, target: Array, *, mask: Array | None = None,
               ignore_index: int | None = None, activation: Activation | None = None,
               smooth_nr: float = 1e-5, smooth_dr: float = 1e-5, batch: bool = False,
               include_background: bool = True, weight: ClassWeight | None = None,
-              reduction: Reduction = "mean") -> Any:
+              reduction: Reduction = "mean") -> LossValue:
     r"""Soft Dice loss :math:`1 - (2I + s_n)/(P + G + s_d)`.
 
     Gradient: :math:`\partial L/\partial p_i = [(2I + s_n) - 2 g_i (P + G + s_d)]/(P + G + s_d)^2`.
@@ -507,7 +508,7 @@ def jaccard_loss(input: Array, target: Array, *, mask: Array | None = None,
                  ignore_index: int | None = None, activation: Activation | None = None,
                  smooth_nr: float = 1e-5, smooth_dr: float = 1e-5, batch: bool = False,
                  include_background: bool = True, weight: ClassWeight | None = None,
-                 reduction: Reduction = "mean") -> Any:
+                 reduction: Reduction = "mean") -> LossValue:
     r"""Soft Jaccard (IoU) loss :math:`1 - (I + s_n)/U`, :math:`U = P + G - I + s_d`.
 
     Gradient: :math:`\partial L/\partial p_i = [(I + s_n)(1 - g_i) - g_i U]/U^2`.
@@ -538,7 +539,7 @@ def tversky_loss(input: Array, target: Array, *, alpha: float = 0.5, beta: float
                  ignore_index: int | None = None, activation: Activation | None = None,
                  smooth_nr: float = 1e-5, smooth_dr: float = 1e-5, batch: bool = False,
                  include_background: bool = True, weight: ClassWeight | None = None,
-                 reduction: Reduction = "mean") -> Any:
+                 reduction: Reduction = "mean") -> LossValue:
     r"""Tversky loss :math:`1 - (I + s_n)/(I + \alpha FP + \beta FN + s_d)`.
 
     :math:`\alpha` weighs false positives and :math:`\beta` false negatives;
@@ -574,7 +575,7 @@ def focal_tversky_loss(input: Array, target: Array, *, alpha: float = 0.5, beta:
                        ignore_index: int | None = None, activation: Activation | None = None,
                        smooth_nr: float = 1e-5, smooth_dr: float = 1e-5, batch: bool = False,
                        include_background: bool = True, weight: ClassWeight | None = None,
-                       reduction: Reduction = "mean") -> Any:
+                       reduction: Reduction = "mean") -> LossValue:
     r"""Focal Tversky loss :math:`(1 - T)^\gamma`, :math:`T` the Tversky index.
 
     Abraham and Khan (2019) write the exponent as :math:`1/\gamma` with
@@ -614,7 +615,7 @@ def generalized_dice_loss(input: Array, target: Array, *,
                           ignore_index: int | None = None, activation: Activation | None = None,
                           smooth_nr: float = 1e-5, smooth_dr: float = 1e-5, batch: bool = False,
                           include_background: bool = True,
-                          reduction: Reduction = "mean") -> Any:
+                          reduction: Reduction = "mean") -> LossValue:
     r"""Generalised Dice loss (Sudre et al. 2017), summed over classes before dividing.
 
     .. math:: L = 1 - \frac{2 \sum_c w_c I_c + s_n}{\sum_c w_c (P_c + G_c) + s_d},
@@ -655,7 +656,7 @@ def kappa_loss(input: Array, target: Array, *, multiclass: bool = False,
                ignore_index: int | None = None, activation: Activation | None = None,
                smooth_nr: float = 1e-5, smooth_dr: float = 1e-5, batch: bool = False,
                include_background: bool = True, weight: ClassWeight | None = None,
-               reduction: Reduction = "mean") -> Any:
+               reduction: Reduction = "mean") -> LossValue:
     r"""One minus Cohen's kappa of the soft confusion table.
 
     Binary, per channel (one-vs-rest), averaged like Dice:
@@ -699,7 +700,7 @@ def mcc_loss(input: Array, target: Array, *, mask: Array | None = None,
              ignore_index: int | None = None, activation: Activation | None = None,
              smooth_nr: float = 1e-5, smooth_dr: float = 1e-5, batch: bool = False,
              include_background: bool = True, weight: ClassWeight | None = None,
-             reduction: Reduction = "mean") -> Any:
+             reduction: Reduction = "mean") -> LossValue:
     r"""One minus the Matthews correlation coefficient of the soft table, per channel.
 
     :math:`MCC = (TP\,TN - FP\,FN)/\sqrt{(TP+FP)(TP+FN)(TN+FP)(TN+FN)}
@@ -732,7 +733,7 @@ def kappa_loss_zhang2019(input: Array, target: Array, *, mask: Array | None = No
                          ignore_index: int | None = None, activation: Activation | None = None,
                          smooth_nr: float = 0.0, smooth_dr: float = 0.0, batch: bool = False,
                          include_background: bool = True, weight: ClassWeight | None = None,
-                         reduction: Reduction = "mean") -> Any:
+                         reduction: Reduction = "mean") -> LossValue:
     r"""The kappa loss of the 2019 report's equation 26, for reproducing it.
 
     .. math:: K = 1 - \frac{2I - PG/N + s_n}{P + G - 2I/N + s_d}
