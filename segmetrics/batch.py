@@ -27,9 +27,15 @@ is passed to the public functions (:func:`segmetrics.binary_counts`,
 they run wherever those accept device arrays. ``docs/conventions.md`` compares
 the layouts with MONAI's and torchmetrics'.
 """
+from __future__ import annotations
+
 import math
+from collections.abc import Callable, Iterable, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from segmetrics import _arrays, _executor, _layout
 from segmetrics import distance as _distance
@@ -51,6 +57,23 @@ from segmetrics._validate import (
 )
 from segmetrics.from_counts import Counts
 
+if TYPE_CHECKING:
+    from segmetrics.distance import SurfaceDistances
+
+_T = TypeVar("_T")
+_F = TypeVar("_F", bound=Callable[..., Any])
+Labels = Sequence[int] | npt.NDArray[np.integer[Any]]   # labels, or channel indices
+Spacing = float | Sequence[float] | npt.NDArray[np.floating[Any]]   # shared, or (B, ndim)
+Floats = npt.NDArray[np.float64]
+_Ints = npt.NDArray[np.int64]
+Backend = Literal["auto", "cython", "numba", "numpy", "triton", "torch"]
+Connectivity = Literal["face", "full"]
+Surface = Literal["voxel", "surfel"]
+HDMode = Literal["max", "pooled"]
+_Piece = tuple[int, int, int]                     # (sample, first voxel, stop voxel)
+# per sample, [(pred map, gt map, labels or None)]: what the single-case functions score
+_Pairs = list[tuple[Any, Any, "Labels | None"]]
+
 __all__ = [
     "accuracy", "assd", "counts", "dice", "hausdorff", "hd95", "jaccard", "kappa", "precision",
     "sensitivity", "specificity", "surface_dice", "surface_distances", "tversky",
@@ -65,7 +88,20 @@ _MAX_DENSE_CLASSES = 8192
 class _Batch:
     """Checked inputs: the layout, the kernel dtypes and the labels to report."""
 
-    def __init__(self, pred, gt, labels, threshold, one_hot, ignore_index):
+    threshold: float | None
+    channels: bool
+    binary: bool
+    gt_one_hot: bool
+    spatial: tuple[int, ...]
+    labels: _Ints | None        # None only for binary index masks
+    pred: npt.NDArray[Any]
+    gt: npt.NDArray[Any]
+    size: int
+    has_ignore: bool
+    ignore: int
+
+    def __init__(self, pred: npt.NDArray[Any], gt: npt.NDArray[Any], labels: Labels | None,
+                 threshold: float | None, one_hot: bool, ignore_index: int | None) -> None:
         if threshold is not None:
             threshold = check_real(threshold, "threshold")
         self.threshold = threshold
@@ -93,7 +129,8 @@ class _Batch:
         self.has_ignore = ignore_index is not None and fits_dtype(ignore_index, gt.dtype)
         self.ignore = ignore_index if self.has_ignore else 0
 
-    def _index(self, pred, gt, labels, threshold):
+    def _index(self, pred: npt.NDArray[Any], gt: npt.NDArray[Any], labels: Labels | None,
+               threshold: float | None) -> None:
         if threshold is not None:
             raise TypeError(f"threshold needs floating scores (B, C, *spatial); pred has dtype "
                             f"{pred.dtype}")
@@ -105,7 +142,8 @@ class _Batch:
         self.binary = labels is None
         self.labels = None if labels is None else _checked_labels(labels, None)
 
-    def _channel(self, pred, gt, labels, threshold):
+    def _channel(self, pred: npt.NDArray[Any], gt: npt.NDArray[Any], labels: Labels | None,
+                 threshold: float | None) -> None:
         if pred.ndim < 3:
             raise ValueError("pred with a channel axis must be (B, C, *spatial) with at least one "
                              f"spatial axis; got shape {pred.shape}")
@@ -126,11 +164,17 @@ class _Batch:
                        else _checked_labels(labels, n_channels))
 
     @property
-    def batch_size(self):
-        return self.pred.shape[0]
+    def batch_size(self) -> int:
+        size: int = self.pred.shape[0]
+        return size
+
+    @property
+    def chosen(self) -> _Ints:
+        """The labels, for a batch that has them (every one but binary index masks)."""
+        return cast("_Ints", self.labels)
 
 
-def _checked_labels(labels, n_channels):
+def _checked_labels(labels: Labels, n_channels: int | None) -> _Ints:
     if isinstance(labels, (str, bytes)) or np.ndim(labels) != 1 or len(labels) == 0:
         raise TypeError(f"labels must be a non-empty 1-D sequence of integers; got {labels!r}")
     checked = np.array([check_int(label, "each label", minimum=0) for label in labels],
@@ -141,14 +185,20 @@ def _checked_labels(labels, n_channels):
     return checked
 
 
-def _host(value, name):
+def _host(value: npt.ArrayLike, name: str) -> npt.NDArray[Any]:
     """A NumPy view of a host array or CPU tensor (a tensor's autograd history is dropped)."""
     if type(value).__module__.split(".")[0] == "torch" and hasattr(value, "detach"):
-        value = value.detach()
-    return as_array(value, name)
+        value = cast(Any, value).detach()
+    return cast("npt.NDArray[Any]", as_array(value, name))
 
 
-def _pieces(batch, threads):
+def _threads() -> int:
+    """The kernels' thread count (looked up on ``_layout`` when called: tests replace it)."""
+    count: int = getattr(_layout, "_thread_count")()
+    return count
+
+
+def _pieces(batch: _Batch, threads: int) -> list[_Piece]:
     """``(sample, start, stop)`` voxel ranges: whole samples, or parts of them when the
     batch has fewer samples than threads."""
     n = batch.size
@@ -160,7 +210,8 @@ def _pieces(batch, threads):
             for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
-def _sample(array, b, dtype, rows):
+def _sample(array: npt.NDArray[Any], b: int, dtype: np.dtype[Any], rows: int | None
+            ) -> npt.NDArray[Any]:
     """Sample ``b`` as a C-contiguous ``(rows, -1)`` (or 1-D when rows is None) array of
     ``dtype``: a view when the batch already is one, else a copy of that sample."""
     if array.dtype == np.bool_ and dtype == np.uint8:
@@ -169,20 +220,21 @@ def _sample(array, b, dtype, rows):
     return sample.reshape(-1) if rows is None else sample.reshape(rows, -1)
 
 
-def _run(batch, module, task):
+def _run(batch: _Batch, module: ModuleType, task: Callable[[int, int, int], _T]
+         ) -> list[list[_T]]:
     """``task(b, start, stop)`` over the pieces of every sample, on the kernels' threads."""
     threads = 1
     if backend_name(module) != "numpy" and batch.pred.size >= _layout.PARALLEL_MIN_ELEMENTS:
-        threads = _layout._thread_count()
+        threads = _threads()
     pieces = _pieces(batch, threads)
-    results = _executor.map_threads(lambda piece: task(*piece), pieces, threads)
-    per_sample = [[] for _ in range(batch.batch_size)]
+    results: list[_T] = _executor.map_threads(lambda piece: task(*piece), pieces, threads)
+    per_sample: list[list[_T]] = [[] for _ in range(batch.batch_size)]
     for (b, _, _), result in zip(pieces, results):
         per_sample[b].append(result)
     return per_sample
 
 
-def _index_counts(batch, module):
+def _index_counts(batch: _Batch, module: ModuleType) -> Counts:
     pred, gt = batch.pred, batch.gt
     dtype = _layout.kernel_label_dtype(pred.dtype, gt.dtype)
     has_ignore, ignore = batch.has_ignore, batch.ignore
@@ -197,9 +249,11 @@ def _index_counts(batch, module):
             return Counts(n_both, n_pred - n_both, n_gt - n_both,
                           batch.size - n_pred - n_gt + n_both)
     if batch.binary:
-        def task(b, lo, hi):
-            return module.binary_counts(_sample(pred, b, dtype, None)[lo:hi],
-                                        _sample(gt, b, dtype, None)[lo:hi], has_ignore, ignore)
+        def task(b: int, lo: int, hi: int) -> tuple[int, int, int, int, int]:
+            found: tuple[int, int, int, int, int] = module.binary_counts(
+                _sample(pred, b, dtype, None)[lo:hi], _sample(gt, b, dtype, None)[lo:hi],
+                has_ignore, ignore)
+            return found
 
         parts = _run(batch, module, task)
         n_pred, n_gt, n_both, n_valid = (np.array([sum(r[i] for r in p) for p in parts],
@@ -212,25 +266,26 @@ def _index_counts(batch, module):
             refuse_non_binary({"pred": pred, "gt": gt}, "binary metrics",
                               "Pass labels=[...] to score label maps per label")
         return Counts(n_both, n_pred - n_both, n_gt - n_both, n_valid - n_pred - n_gt + n_both)
-    k = max(_label_bound(pred, gt, dtype, has_ignore, ignore), int(batch.labels.max()) + 1)
+    k = max(_label_bound(pred, gt, dtype, has_ignore, ignore), int(batch.chosen.max()) + 1)
     if k > _MAX_DENSE_CLASSES:
         return _sparse_index_counts(batch, module, dtype)
 
-    def task(b, lo, hi):
+    def table_task(b: int, lo: int, hi: int) -> tuple[_Ints, int]:
         table = np.zeros((k, k), dtype=np.int64)
         bad = module.confusion_matrix(_sample(pred, b, dtype, None)[lo:hi],
                                       _sample(gt, b, dtype, None)[lo:hi], table, has_ignore, ignore)
         return table, bad
 
-    parts = _run(batch, module, task)
-    if any(bad for part in parts for _, bad in part):
+    tables = _run(batch, module, table_task)
+    if any(bad for part in tables for _, bad in part):
         raise ValueError(f"labels must be non-negative: {values_found(pred, 'pred')}; "
                          f"{values_found(gt, 'gt')}")
-    return _stack([_formulas.per_label_counts(sum(t for t, _ in part), batch.labels)
-                   for part in parts])
+    return _stack([_per_label_counts(cast("_Ints", sum(t for t, _ in part)), batch.chosen)
+                   for part in tables])
 
 
-def _label_bound(pred, gt, dtype, has_ignore, ignore):
+def _label_bound(pred: npt.NDArray[Any], gt: npt.NDArray[Any], dtype: np.dtype[Any],
+                 has_ignore: bool, ignore: int) -> int:
     """An upper bound on the labels of the batch, so a dense table holds them all."""
     if dtype.itemsize == 1:
         return 256 if dtype.kind == "u" else 128
@@ -238,19 +293,19 @@ def _label_bound(pred, gt, dtype, has_ignore, ignore):
     return int(max(pred.max(), gt_max, 0)) + 1
 
 
-def _sparse_index_counts(batch, module, dtype):
+def _sparse_index_counts(batch: _Batch, module: ModuleType, dtype: np.dtype[Any]) -> Counts:
     """Per-sample counts of a few labels of maps whose labels are too large for a dense table:
     each voxel is coded by its label's position in ``labels`` (0 for the others)."""
     pred, gt = batch.pred, batch.gt
-    keys = np.unique(np.array([v for v in batch.labels if fits_dtype(v, dtype)], dtype=dtype))
+    keys = np.unique(np.array([v for v in batch.chosen if fits_dtype(v, dtype)], dtype=dtype))
     ignore_code = len(keys) + 1
 
-    def code(values):
+    def code(values: npt.NDArray[Any]) -> _Ints:
         index = np.searchsorted(keys, values)
         found = keys[np.minimum(index, len(keys) - 1)] == values
         return np.where(found, index + 1, 0).astype(np.int64)
 
-    def task(b, lo, hi):
+    def task(b: int, lo: int, hi: int) -> _Ints | None:
         p = _sample(pred, b, dtype, None)[lo:hi]
         g = _sample(gt, b, dtype, None)[lo:hi]
         if (p < 0).any() or ((g < 0) & ~((g == batch.ignore) & batch.has_ignore)).any():
@@ -267,15 +322,23 @@ def _sparse_index_counts(batch, module, dtype):
         raise ValueError(f"labels must be non-negative: {values_found(pred, 'pred')}; "
                          f"{values_found(gt, 'gt')}")
     codes = [int(np.searchsorted(keys, v)) + 1 if fits_dtype(v, dtype) else ignore_code
-             for v in batch.labels]
-    return _stack([_formulas.per_label_counts(sum(part), codes) for part in parts])
+             for v in batch.chosen]
+    return _stack([_per_label_counts(cast("_Ints", sum(cast("list[_Ints]", part))), codes)
+                   for part in parts])
 
 
-def _stack(counts):
-    return Counts(*(np.stack([c[i] for c in counts]).astype(np.int64) for i in range(4)))
+def _per_label_counts(confusion: _Ints, labels: Iterable[int]) -> Counts:
+    """:func:`segmetrics.from_counts.per_label_counts`, typed for this module."""
+    per_label: Callable[[_Ints, Iterable[int]], Counts] = _formulas.per_label_counts
+    return per_label(confusion, labels)
 
 
-def _channel_counts(batch, module):
+def _stack(counts: Sequence[Counts]) -> Counts:
+    return Counts(*(np.stack([cast("npt.ArrayLike", c[i]) for c in counts]).astype(np.int64)
+                    for i in range(4)))
+
+
+def _channel_counts(batch: _Batch, module: ModuleType) -> Counts:
     """Per-channel counts ``(B, C, 4)`` of a channel batch, one fused pass per sample."""
     pred, gt = batch.pred, batch.gt
     n_channels = pred.shape[1]
@@ -295,7 +358,7 @@ def _channel_counts(batch, module):
             return _finish_channels(batch, out, np.full(batch.batch_size, batch.size), bits,
                                     n_nan, 0)
 
-    def task(b, lo, hi):
+    def task(b: int, lo: int, hi: int) -> tuple[_Ints, int, int, int, int]:
         p = _sample(pred, b, pred_dtype, n_channels)
         g = _sample(gt, b, gt_dtype, gt_rows)
         out = np.zeros((n_channels, 3), dtype=np.int64)
@@ -339,7 +402,8 @@ def _channel_counts(batch, module):
         sum(r[3] for part in parts for r in part), sum(r[4] for part in parts for r in part))
 
 
-def _finish_channels(batch, out, n_valid, bits, n_nan, n_bad):
+def _finish_channels(batch: _Batch, out: _Ints, n_valid: npt.ArrayLike, bits: int, n_nan: int,
+                     n_bad: int) -> Counts:
     """Checks, and :class:`Counts` from ``out (B, C, 3)`` of ``(n_pred, n_gt, n_both)`` and
     the valid voxels of each sample."""
     pred, gt, n_channels = batch.pred, batch.gt, batch.pred.shape[1]
@@ -353,14 +417,15 @@ def _finish_channels(batch, out, n_valid, bits, n_nan, n_bad):
         arrays = {"gt": gt} if pred.dtype.kind == "f" else {"pred": pred, "gt": gt}
         refuse_non_binary(arrays, "one-hot channels",
                           "Pass a label map gt (B, *spatial), or binarise each channel")
-    out = out[:, batch.labels]
-    n_valid = np.asarray(n_valid, dtype=np.int64)
+    out = out[:, batch.chosen]
+    valid = np.asarray(n_valid, dtype=np.int64)
     n_pred, n_gt, n_both = out[..., 0], out[..., 1], out[..., 2]
     return Counts(n_both, n_pred - n_both, n_gt - n_both,
-                  n_valid[:, None] - n_pred - n_gt + n_both)
+                  valid[:, None] - n_pred - n_gt + n_both)
 
 
-def _rows_view(array, dtype, rows):
+def _rows_view(array: npt.NDArray[Any], dtype: np.dtype[Any], rows: int
+               ) -> npt.NDArray[Any] | None:
     """``array`` as a ``(rows, -1)`` C-contiguous view of ``dtype``, or None if that needs
     a copy."""
     if array.dtype == np.bool_ and dtype == np.uint8:
@@ -370,13 +435,15 @@ def _rows_view(array, dtype, rows):
     return array.reshape(rows, -1)
 
 
-def _row_counts(batch, module, pred_dtype, gt_dtype, per_sample, threshold):
+def _row_counts(batch: _Batch, module: ModuleType, pred_dtype: np.dtype[Any],
+                gt_dtype: np.dtype[Any], per_sample: int, threshold: float | None
+                ) -> tuple[_Ints, int, int] | None:
     """``(out (B, R, 3), bits, n_nan)`` from the ``*_rows`` kernels over the whole batch as
     ``B * R`` rows (R channels, or 1 for binary masks), split into row ranges across the
     threads; None when the batch is not C-contiguous in the kernel dtypes, or has too few
     rows to keep the threads busy (then samples are split into pieces instead)."""
     n_rows = batch.batch_size * per_sample
-    threads = _layout._thread_count() if backend_name(module) != "numpy" else 1
+    threads = _threads() if backend_name(module) != "numpy" else 1
     p = _rows_view(batch.pred, pred_dtype, n_rows)
     g = _rows_view(batch.gt, gt_dtype, n_rows)
     if p is None or g is None or (n_rows < threads and batch.size >= 2 * _PIECE_MIN_VOXELS):
@@ -387,20 +454,23 @@ def _row_counts(batch, module, pred_dtype, gt_dtype, per_sample, threshold):
         chunks = min(threads, n_rows)
     bounds = [n_rows * k // chunks for k in range(chunks + 1)]
 
-    def task(bound):
+    def task(bound: tuple[int, int]) -> tuple[int, int]:
         lo, hi = bound
         if threshold is None:
             return module.binary_rows(p[lo:hi], g[lo:hi], out[lo:hi]), 0
-        return module.threshold_rows(p[lo:hi], g[lo:hi], threshold, out[lo:hi])
+        found: tuple[int, int] = module.threshold_rows(p[lo:hi], g[lo:hi], threshold, out[lo:hi])
+        return found
 
-    found = _executor.map_threads(task, list(zip(bounds[:-1], bounds[1:])), threads)
+    found: list[tuple[int, int]] = _executor.map_threads(
+        task, list(zip(bounds[:-1], bounds[1:])), threads)
     bits = 0
     for chunk_bits, _ in found:
         bits |= chunk_bits
     return out.reshape(batch.batch_size, per_sample, 3), bits, sum(n for _, n in found)
 
 
-def _label_mask(g, c, n_channels, has_ignore, ignore):
+def _label_mask(g: npt.NDArray[Any], c: int, n_channels: int, has_ignore: bool, ignore: int
+                ) -> tuple[npt.NDArray[np.uint8], int]:
     """``g == c`` as uint8, with 2 at ignored voxels; and the count of labels outside
     ``[0, C)``."""
     valid = g != ignore if has_ignore else True
@@ -411,8 +481,9 @@ def _label_mask(g, c, n_channels, has_ignore, ignore):
     return mask, n_bad
 
 
-def counts(pred, gt, *, labels=None, threshold=None, one_hot=False, ignore_index=None,
-           backend="auto"):
+def counts(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = None,
+           threshold: float | None = None, one_hot: bool = False,
+           ignore_index: int | None = None, backend: Backend = "auto") -> Counts:
     """Confusion counts of every sample and label of a batch, from one pass.
 
     Parameters
@@ -462,12 +533,13 @@ def counts(pred, gt, *, labels=None, threshold=None, one_hot=False, ignore_index
     return _index_counts(batch, module)
 
 
-def _is_float(array):
-    floating = getattr(array.dtype, "is_floating_point", None)  # torch dtypes
+def _is_float(array: Any) -> bool:
+    floating: bool | None = getattr(array.dtype, "is_floating_point", None)  # torch dtypes
     return floating if floating is not None else np.dtype(array.dtype).kind == "f"
 
 
-def _device_masks(pred, gt, labels, threshold, one_hot):
+def _device_masks(pred: Any, gt: Any, labels: Labels | None, threshold: float | None,
+                  one_hot: bool) -> list[_Pairs]:
     """Per sample: ``[(pred_map, gt_map, labels_or_None)]`` pairs for the public functions,
     made with the arrays' own operations so they stay on their device."""
     pred_float = _is_float(pred)
@@ -478,13 +550,13 @@ def _device_masks(pred, gt, labels, threshold, one_hot):
     n_channels = pred.shape[1]
     chosen = list(range(n_channels)) if labels is None else [int(v) for v in labels]
     gt_one_hot = gt.ndim == pred.ndim
-    samples = []
+    samples: list[_Pairs] = []
     for b in range(pred.shape[0]):
         if pred_float and threshold is None and not gt_one_hot:
             samples.append([(pred[b].argmax(0), gt[b], chosen)])
             continue
         top = pred[b].argmax(0) if pred_float and threshold is None else None
-        pairs = []
+        pairs: _Pairs = []
         for c in chosen:
             p = pred[b, c] >= threshold if threshold is not None else (
                 top == c if top is not None else pred[b, c])
@@ -493,19 +565,22 @@ def _device_masks(pred, gt, labels, threshold, one_hot):
     return samples
 
 
-def _device_counts(pred, gt, labels, threshold, one_hot, ignore_index, backend):
-    from segmetrics.overlap import binary_counts, confusion_matrix
+def _device_counts(pred: Any, gt: Any, labels: Labels | None, threshold: float | None,
+                   one_hot: bool, ignore_index: int | None, backend: Backend) -> Counts:
+    from segmetrics import overlap
 
-    per_sample = []
+    binary_counts: Callable[..., Counts] = overlap.binary_counts
+    confusion_matrix: Callable[..., _Ints] = overlap.confusion_matrix
+    per_sample: list[Counts] = []
     for pairs in _device_masks(pred, gt, labels, threshold, one_hot):
-        rows = []
+        rows: list[Counts] = []
         for p, g, chosen in pairs:
             if chosen is None:
                 rows.append(binary_counts(p, g, ignore_index=ignore_index, backend=backend))
                 continue
             k = int(max(chosen)) + 1
             confusion = confusion_matrix(p, g, ignore_index=ignore_index, backend=backend)
-            rows.append(_formulas.per_label_counts(padded(confusion, k), chosen))
+            rows.append(_per_label_counts(padded(confusion, k), chosen))
         if len(rows) == 1:
             per_sample.append(Counts(*(np.asarray(c, dtype=np.int64) for c in rows[0])))
         else:
@@ -514,8 +589,10 @@ def _device_counts(pred, gt, labels, threshold, one_hot, ignore_index, backend):
     return _stack(per_sample)
 
 
-def _metric(formula, pred, gt, labels, threshold, one_hot, ignore_index, zero_division, backend,
-            **params):
+def _metric(formula: Callable[..., npt.ArrayLike], pred: npt.ArrayLike, gt: npt.ArrayLike,
+            labels: Labels | None, threshold: float | None, one_hot: bool,
+            ignore_index: int | None, zero_division: float, backend: Backend, **params: float
+            ) -> Floats:
     check_real(zero_division, "zero_division", allow_nan=True)
     found = counts(pred, gt, labels=labels, threshold=threshold, one_hot=one_hot,
                    ignore_index=ignore_index, backend=backend)
@@ -540,8 +617,8 @@ _SHARED = """
 """
 
 
-def _documented(name, formula):
-    def attach(function):
+def _documented(name: str, formula: str) -> Callable[[_F], _F]:
+    def attach(function: _F) -> _F:
         function.__doc__ = (
             f"{formula} of every sample and label of a batch.\n{_SHARED}\n"
             "    Examples\n    --------\n"
@@ -554,64 +631,80 @@ def _documented(name, formula):
 
 
 @_documented("dice", "Dice coefficient :math:`2TP / (2TP + FP + FN)`")
-def dice(pred, gt, *, labels=None, threshold=None, one_hot=False, ignore_index=None,
-         zero_division=np.nan, backend="auto"):
+def dice(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = None,
+         threshold: float | None = None, one_hot: bool = False,
+         ignore_index: int | None = None, zero_division: float = np.nan,
+         backend: Backend = "auto") -> Floats:
     return _metric(_formulas.dice, pred, gt, labels, threshold, one_hot, ignore_index,
                    zero_division, backend)
 
 
 @_documented("jaccard", "Jaccard index :math:`TP / (TP + FP + FN)`")
-def jaccard(pred, gt, *, labels=None, threshold=None, one_hot=False, ignore_index=None,
-            zero_division=np.nan, backend="auto"):
+def jaccard(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = None,
+            threshold: float | None = None, one_hot: bool = False,
+            ignore_index: int | None = None, zero_division: float = np.nan,
+            backend: Backend = "auto") -> Floats:
     return _metric(_formulas.jaccard, pred, gt, labels, threshold, one_hot, ignore_index,
                    zero_division, backend)
 
 
 @_documented("tversky", "Tversky index :math:`TP / (TP + \\alpha FP + \\beta FN)`")
-def tversky(pred, gt, *, alpha=0.5, beta=0.5, labels=None, threshold=None, one_hot=False,
-            ignore_index=None, zero_division=np.nan, backend="auto"):
+def tversky(pred: npt.ArrayLike, gt: npt.ArrayLike, *, alpha: float = 0.5, beta: float = 0.5,
+            labels: Labels | None = None, threshold: float | None = None, one_hot: bool = False,
+            ignore_index: int | None = None, zero_division: float = np.nan,
+            backend: Backend = "auto") -> Floats:
     return _metric(_formulas.tversky, pred, gt, labels, threshold, one_hot, ignore_index,
                    zero_division, backend, alpha=alpha, beta=beta)
 
 
 @_documented("kappa", "Cohen's kappa (binary, one-vs-rest)")
-def kappa(pred, gt, *, labels=None, threshold=None, one_hot=False, ignore_index=None,
-          zero_division=np.nan, backend="auto"):
+def kappa(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = None,
+          threshold: float | None = None, one_hot: bool = False,
+          ignore_index: int | None = None, zero_division: float = np.nan,
+          backend: Backend = "auto") -> Floats:
     return _metric(_formulas.kappa, pred, gt, labels, threshold, one_hot, ignore_index,
                    zero_division, backend)
 
 
 @_documented("sensitivity", "Sensitivity :math:`TP / (TP + FN)`")
-def sensitivity(pred, gt, *, labels=None, threshold=None, one_hot=False, ignore_index=None,
-                zero_division=np.nan, backend="auto"):
+def sensitivity(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = None,
+                threshold: float | None = None, one_hot: bool = False,
+                ignore_index: int | None = None, zero_division: float = np.nan,
+                backend: Backend = "auto") -> Floats:
     return _metric(_formulas.sensitivity, pred, gt, labels, threshold, one_hot, ignore_index,
                    zero_division, backend)
 
 
 @_documented("specificity", "Specificity :math:`TN / (TN + FP)`")
-def specificity(pred, gt, *, labels=None, threshold=None, one_hot=False, ignore_index=None,
-                zero_division=np.nan, backend="auto"):
+def specificity(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = None,
+                threshold: float | None = None, one_hot: bool = False,
+                ignore_index: int | None = None, zero_division: float = np.nan,
+                backend: Backend = "auto") -> Floats:
     return _metric(_formulas.specificity, pred, gt, labels, threshold, one_hot, ignore_index,
                    zero_division, backend)
 
 
 @_documented("precision", "Precision :math:`TP / (TP + FP)`")
-def precision(pred, gt, *, labels=None, threshold=None, one_hot=False, ignore_index=None,
-              zero_division=np.nan, backend="auto"):
+def precision(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = None,
+              threshold: float | None = None, one_hot: bool = False,
+              ignore_index: int | None = None, zero_division: float = np.nan,
+              backend: Backend = "auto") -> Floats:
     return _metric(_formulas.precision, pred, gt, labels, threshold, one_hot, ignore_index,
                    zero_division, backend)
 
 
 @_documented("accuracy", "Accuracy :math:`(TP + TN) / N`")
-def accuracy(pred, gt, *, labels=None, threshold=None, one_hot=False, ignore_index=None,
-             zero_division=np.nan, backend="auto"):
+def accuracy(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = None,
+             threshold: float | None = None, one_hot: bool = False,
+             ignore_index: int | None = None, zero_division: float = np.nan,
+             backend: Backend = "auto") -> Floats:
     return _metric(_formulas.accuracy, pred, gt, labels, threshold, one_hot, ignore_index,
                    zero_division, backend)
 
 
 # ---------------------------------------------------------------- distances
 
-def _spacings(spacing, batch_size, ndim):
+def _spacings(spacing: Spacing | None, batch_size: int, ndim: int) -> list[tuple[float, ...]]:
     """One spacing tuple per sample: shared (None, a number, ndim numbers) or (B, ndim)."""
     if spacing is not None and np.ndim(spacing) == 2:
         rows = np.asarray(spacing, dtype=np.float64)
@@ -622,16 +715,18 @@ def _spacings(spacing, batch_size, ndim):
     return [check_spacing(spacing, ndim)] * batch_size
 
 
-def _distance_pairs(pred, gt, labels, threshold, one_hot):
+def _distance_pairs(pred: npt.NDArray[Any], gt: npt.NDArray[Any], labels: Labels | None,
+                    threshold: float | None, one_hot: bool
+                    ) -> tuple[_Batch, Callable[[int], _Pairs]]:
     """Per sample ``[(pred_map, gt_map, labels_or_None)]`` of host arrays; channel masks are
     made one sample at a time, so the extra memory is that of one sample."""
     batch = _Batch(pred, gt, labels, threshold, one_hot, None)
     if not batch.channels:
-        labels = None if batch.binary else [int(v) for v in batch.labels]
-        return batch, lambda b: [(pred[b], gt[b], labels)]
-    chosen = [int(v) for v in batch.labels]
+        listed = None if batch.binary else [int(v) for v in batch.chosen]
+        return batch, lambda b: [(pred[b], gt[b], listed)]
+    chosen = [int(v) for v in batch.chosen]
 
-    def pairs(b):
+    def pairs(b: int) -> _Pairs:
         if pred.dtype.kind == "f" and threshold is None:
             top = _argmax(pred[b])
             if not batch.gt_one_hot:
@@ -643,14 +738,18 @@ def _distance_pairs(pred, gt, labels, threshold, one_hot):
     return batch, pairs
 
 
-def _argmax(scores):
+def _argmax(scores: npt.NDArray[Any]) -> npt.NDArray[Any]:
     if np.isnan(scores).any():
         raise ValueError("pred holds NaN values; NaN scores cannot be reduced by argmax")
-    return np.argmax(scores, axis=0).astype(np.min_scalar_type(scores.shape[0]))
+    top: npt.NDArray[Any] = np.argmax(scores, axis=0).astype(np.min_scalar_type(scores.shape[0]))
+    return top
 
 
-def surface_distances(pred, gt, *, spacing=None, labels=None, threshold=None, one_hot=False,
-                      connectivity="face", backend="auto", surface="voxel"):
+def surface_distances(pred: npt.ArrayLike, gt: npt.ArrayLike, *, spacing: Spacing | None = None,
+                      labels: Labels | None = None, threshold: float | None = None,
+                      one_hot: bool = False, connectivity: Connectivity = "face",
+                      backend: Backend = "auto", surface: Surface = "voxel"
+                      ) -> list[list[SurfaceDistances]]:
     """Surface distances of every sample and label of a batch.
 
     Parameters
@@ -674,35 +773,44 @@ def surface_distances(pred, gt, *, spacing=None, labels=None, threshold=None, on
     if kind == _arrays.CHUNKED:
         raise TypeError("segmetrics.batch takes in-memory batches; score Dask arrays case by "
                         "case with segmetrics.surface_distances")
+    pairs: Callable[[int], _Pairs]
     if kind == _arrays.DEVICE:
-        samples = _device_masks(pred, gt, labels, threshold, one_hot)
-        spatial_ndim = pred.ndim - (2 if _is_float(pred) or one_hot else 1)
-        spacings = _spacings(spacing, pred.shape[0], spatial_ndim)
+        device = cast(Any, pred)
+        samples = _device_masks(device, gt, labels, threshold, one_hot)
+        spatial_ndim = device.ndim - (2 if _is_float(device) or one_hot else 1)
+        spacings = _spacings(spacing, device.shape[0], spatial_ndim)
 
-        def pairs(b):
+        def device_pairs(b: int) -> _Pairs:
             return samples[b]
-        batch_size = pred.shape[0]
+        pairs = device_pairs
+        batch_size: int = device.shape[0]
     else:
         batch, pairs = _distance_pairs(_host(pred, "pred"), _host(gt, "gt"), labels, threshold,
                                        one_hot)
         batch_size = batch.batch_size
         spacings = _spacings(spacing, batch_size, len(batch.spatial))
 
-    def sample(b):
-        found = []
+    single: Callable[..., SurfaceDistances | list[SurfaceDistances]] = _distance.surface_distances
+
+    def sample(b: int) -> list[SurfaceDistances]:
+        found: list[SurfaceDistances] = []
         for p, g, chosen in pairs(b):
-            result = _distance.surface_distances(p, g, spacing=spacings[b], labels=chosen,
+            result = single(p, g, spacing=spacings[b], labels=chosen,
                                                  connectivity=connectivity, backend=backend,
                                                  surface=surface)
             found.extend(result if isinstance(result, list) else [result])
         return found
 
-    threads = _layout._thread_count()
-    return _executor.map_threads(sample, range(batch_size), threads)
+    threads = _threads()
+    return cast("list[list[SurfaceDistances]]",
+                _executor.map_threads(sample, range(batch_size), threads))
 
 
-def _distance_metric(metric, pred, gt, spacing, labels, threshold, one_hot, connectivity, backend,
-                     surface):
+def _distance_metric(metric: Callable[[Any], float], pred: npt.ArrayLike,
+                     gt: npt.ArrayLike, spacing: Spacing | None, labels: Labels | None,
+                     threshold: float | None, one_hot: bool, connectivity: Connectivity,
+                     backend: Backend, surface: Surface) -> Floats:
+    """``metric`` (of a SurfaceDistances) of every sample and label."""
     found = surface_distances(pred, gt, spacing=spacing, labels=labels, threshold=threshold,
                               one_hot=one_hot, connectivity=connectivity, backend=backend,
                               surface=surface)
@@ -726,29 +834,38 @@ _DISTANCE_SHARED = """
 """
 
 
-def hausdorff(pred, gt, *, spacing=None, percentile=None, hd_mode="max", labels=None,
-              threshold=None, one_hot=False, connectivity="face", backend="auto",
-              surface="voxel"):
+def hausdorff(pred: npt.ArrayLike, gt: npt.ArrayLike, *, spacing: Spacing | None = None,
+              percentile: float | None = None, hd_mode: HDMode = "max",
+              labels: Labels | None = None, threshold: float | None = None, one_hot: bool = False,
+              connectivity: Connectivity = "face", backend: Backend = "auto",
+              surface: Surface = "voxel") -> Floats:
     check_choice(hd_mode, "hd_mode", _distance.HD_MODES)
     return _distance_metric(lambda d: d.hausdorff(percentile, hd_mode=hd_mode), pred, gt,
                             spacing, labels, threshold, one_hot, connectivity, backend, surface)
 
 
-def hd95(pred, gt, *, spacing=None, hd_mode="max", labels=None, threshold=None, one_hot=False,
-         connectivity="face", backend="auto", surface="voxel"):
+def hd95(pred: npt.ArrayLike, gt: npt.ArrayLike, *, spacing: Spacing | None = None,
+         hd_mode: HDMode = "max", labels: Labels | None = None, threshold: float | None = None,
+         one_hot: bool = False, connectivity: Connectivity = "face", backend: Backend = "auto",
+         surface: Surface = "voxel") -> Floats:
     check_choice(hd_mode, "hd_mode", _distance.HD_MODES)
     return _distance_metric(lambda d: d.hd95(hd_mode=hd_mode), pred, gt, spacing, labels,
                             threshold, one_hot, connectivity, backend, surface)
 
 
-def assd(pred, gt, *, spacing=None, labels=None, threshold=None, one_hot=False,
-         connectivity="face", backend="auto", surface="voxel"):
+def assd(pred: npt.ArrayLike, gt: npt.ArrayLike, *, spacing: Spacing | None = None,
+         labels: Labels | None = None, threshold: float | None = None, one_hot: bool = False,
+         connectivity: Connectivity = "face", backend: Backend = "auto",
+         surface: Surface = "voxel") -> Floats:
     return _distance_metric(lambda d: d.assd(), pred, gt, spacing, labels, threshold, one_hot,
                             connectivity, backend, surface)
 
 
-def surface_dice(pred, gt, *, tolerance, spacing=None, labels=None, threshold=None,
-                 one_hot=False, connectivity="face", backend="auto", surface="voxel"):
+def surface_dice(pred: npt.ArrayLike, gt: npt.ArrayLike, *, tolerance: float,
+                 spacing: Spacing | None = None, labels: Labels | None = None,
+                 threshold: float | None = None, one_hot: bool = False,
+                 connectivity: Connectivity = "face", backend: Backend = "auto",
+                 surface: Surface = "voxel") -> Floats:
     tolerance = check_real(tolerance, "tolerance", minimum=0.0)
     return _distance_metric(lambda d: d.surface_dice(tolerance), pred, gt, spacing, labels,
                             threshold, one_hot, connectivity, backend, surface)

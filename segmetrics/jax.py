@@ -21,13 +21,29 @@ Example:
 >>> grad.shape
 (2, 3, 4, 4)
 """
+from __future__ import annotations
+
 import functools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Callable, Concatenate, cast
 
 import jax
 
 from segmetrics import losses as _losses
 from segmetrics.losses import hausdorff as _hausdorff
-from segmetrics.losses._common import activate, compute_dtype
+from segmetrics.losses._common import (
+    Activation,
+    AnyArray,
+    Loss,
+    LossSpec,
+    P,
+    Reduction,
+    activate,
+    compute_dtype,
+)
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = [
     "dice_loss", "jaccard_loss", "tversky_loss", "focal_tversky_loss", "generalized_dice_loss",
@@ -37,16 +53,19 @@ __all__ = [
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(4,))
-def apply_spec(input, target, mask, aux, spec):
+def apply_spec(input: jax.Array, target: jax.Array, mask: jax.Array | None,
+               aux: jax.Array | None, spec: LossSpec) -> jax.Array:
     """The neutral forward of ``spec``, differentiated by its neutral backward."""
-    return spec.forward(input, target, mask, aux)
+    return cast(jax.Array, spec.forward(input, target, mask, aux))
 
 
-def _forward(input, target, mask, aux, spec):
+def _forward(input: jax.Array, target: jax.Array, mask: jax.Array | None,
+             aux: jax.Array | None, spec: LossSpec) -> tuple[jax.Array, tuple[AnyArray, ...]]:
     return spec.forward(input, target, mask, aux), (input, target, mask, aux)
 
 
-def _backward(spec, residuals, grad_out):
+def _backward(spec: LossSpec, residuals: tuple[AnyArray, ...], grad_out: jax.Array
+              ) -> tuple[jax.Array, None, None, None]:
     input, target, mask, aux = residuals
     return spec.backward(input, target, mask, aux, grad_out), None, None, None
 
@@ -54,15 +73,16 @@ def _backward(spec, residuals, grad_out):
 apply_spec.defvjp(_forward, _backward)
 
 
-def _adapt(loss):
+def _adapt(loss: Loss[P]) -> Callable[Concatenate[jax.Array, jax.Array, P], jax.Array]:
+    """``loss`` through :func:`apply_spec`, typed with ``loss``'s keyword parameters."""
     @functools.wraps(loss)
-    def adapted(input, target, **params):
-        g, m, aux, spec = loss.prepare(input, target, **params)
+    def adapted(input: jax.Array, target: jax.Array, **params: Any) -> jax.Array:
+        g, m, aux, spec = cast("Loss[...]", loss).prepare(input, target, **params)
         return apply_spec(input, g, m, aux, spec)
     adapted.__doc__ = (f"JAX version of :func:`segmetrics.losses.{loss.__name__}`, "
                        "usable under ``jit`` and ``grad``.")
     del adapted.__wrapped__
-    return adapted
+    return cast("Callable[Concatenate[jax.Array, jax.Array, P], jax.Array]", adapted)
 
 
 dice_loss = _adapt(_losses.dice_loss)
@@ -78,8 +98,10 @@ weighted_cross_entropy_loss = _adapt(_losses.weighted_cross_entropy_loss)
 cross_entropy_loss = _adapt(_losses.cross_entropy_loss)
 
 
-def hausdorff_dt_loss(input, target, *, alpha=2.0, spacing=None, mask=None, ignore_index=None,
-                      activation=None, reduction="mean"):
+def hausdorff_dt_loss(input: jax.Array, target: jax.Array, *, alpha: float = 2.0,
+                      spacing: Sequence[float] | None = None, mask: jax.Array | None = None,
+                      ignore_index: int | None = None, activation: Activation | None = None,
+                      reduction: Reduction = "mean") -> jax.Array:
     """JAX version of :func:`segmetrics.losses.hausdorff_dt_loss`, for ``jit`` and ``grad``.
 
     The distance maps are computed on the host by ``jax.pure_callback`` and
@@ -91,10 +113,11 @@ def hausdorff_dt_loss(input, target, *, alpha=2.0, spacing=None, mask=None, igno
     ct = compute_dtype(xp, input.dtype)
     p = jax.lax.stop_gradient(activate(xp, xp.astype(input, ct), activation))
 
-    def host_field(p_host, g_host):
+    def host_field(p_host: npt.NDArray[Any], g_host: npt.NDArray[Any]) -> npt.NDArray[Any]:
         return spec.field(p_host, g_host).astype(p_host.dtype)
 
-    aux = jax.pure_callback(host_field, jax.ShapeDtypeStruct(p.shape, p.dtype), p,
-                            jax.lax.stop_gradient(g))
+    # jax does not annotate ShapeDtypeStruct's constructor
+    shape = jax.ShapeDtypeStruct(p.shape, p.dtype)  # type: ignore[no-untyped-call]
+    aux = jax.pure_callback(host_field, shape, p, jax.lax.stop_gradient(g))
     return apply_spec(input, g, m, aux, spec)
 

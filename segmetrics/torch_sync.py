@@ -7,14 +7,22 @@ per-case values (counts, distances, image diagonals: a few numbers per case and
 label) are gathered with ``all_gather_object`` in rank order. PyTorch is
 imported when :func:`sync` is called.
 """
+from __future__ import annotations
+
 import copy
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from torch.distributed import ProcessGroup
+
+    from segmetrics.accumulate import Accumulator
 
 __all__ = ["sync"]
 
 
-def sync(accumulator, *, group=None):
+def sync(accumulator: Accumulator, *, group: ProcessGroup | None = None) -> Accumulator:
     """A new accumulator with the cases of every process of ``group``.
 
     Parameters
@@ -43,7 +51,7 @@ def sync(accumulator, *, group=None):
     if not (dist.is_available() and dist.is_initialized()):
         return merged
     world = dist.get_world_size(group)
-    states = [None] * world
+    states: list[Any] = [None] * world      # each rank's _portable state, once gathered
     dist.all_gather_object(states, _portable(accumulator), group=group)
     for rank, (settings, n_labels) in enumerate((s["settings"], s["n_labels"]) for s in states):
         if settings != states[0]["settings"]:
@@ -52,7 +60,8 @@ def sync(accumulator, *, group=None):
         if n_labels not in (None, states[0]["n_labels"]) and states[0]["n_labels"] is not None:
             raise ValueError(f"rank {rank} holds {n_labels} labels, rank 0 {states[0]['n_labels']}")
     n_labels = next((s["n_labels"] for s in states if s["n_labels"] is not None), None)
-    merged.reset()
+    reset: Callable[[], None] = merged.reset     # (accumulate.py is not annotated)
+    reset()
     if n_labels is None:  # no process holds a case
         return merged
     device = torch.device("cpu")
@@ -74,11 +83,12 @@ def sync(accumulator, *, group=None):
     return merged
 
 
-def _portable(accumulator):
+def _portable(accumulator: Accumulator) -> dict[str, Any]:
     """The accumulator's per-case state as plain picklable objects."""
     total = accumulator._total
+    settings: Callable[[], object] = accumulator._settings    # (accumulate.py is not annotated)
     return {
-        "settings": repr(accumulator._settings()),
+        "settings": repr(settings()),
         "n_labels": None if total is None else total.shape[0],
         "binary": accumulator._binary,
         "case_counts": accumulator._case_counts,

@@ -1,4 +1,6 @@
 """The PyTorch adapter: gradcheck, gradgradcheck, torch.func, modules, dtypes, devices."""
+import inspect
+
 import numpy as np
 import pytest
 from loss_cases import ALL, PIXEL, inputs_for, logits, random_mask, targets
@@ -213,6 +215,43 @@ def test_docstring_examples_run():
     import doctest
     result = doctest.testmod(smt)
     assert result.attempted > 0 and result.failed == 0
+
+
+MODULE_LOSSES = [
+    (smt.DiceLoss, L.dice_loss), (smt.JaccardLoss, L.jaccard_loss),
+    (smt.TverskyLoss, L.tversky_loss), (smt.FocalTverskyLoss, L.focal_tversky_loss),
+    (smt.GeneralizedDiceLoss, L.generalized_dice_loss), (smt.KappaLoss, L.kappa_loss),
+    (smt.MCCLoss, L.mcc_loss), (smt.KappaLossZhang2019, L.kappa_loss_zhang2019),
+    (smt.FocalLoss, L.focal_loss), (smt.WeightedCrossEntropyLoss, L.weighted_cross_entropy_loss),
+    (smt.CrossEntropyLoss, L.cross_entropy_loss), (smt.HausdorffDTLoss, L.hausdorff_dt_loss),
+]
+
+
+def _described(parameters):
+    return [(p.name, p.kind, p.default, p.annotation) for p in parameters]
+
+
+@pytest.mark.parametrize("module_class, function", MODULE_LOSSES,
+                         ids=[cls.__name__ for cls, _ in MODULE_LOSSES])
+def test_module_constructor_is_the_neutral_signature(module_class, function):
+    """Each module's constructor takes its neutral function's keyword parameters (without
+    input, target and mask) with the same kinds, defaults and annotations, in the same
+    order, plus fused and compile_mode where the loss has a fused path; ``params`` holds
+    them in that order, and the docstring lists each one."""
+    neutral = [p for p in inspect.signature(function).parameters.values()
+               if p.name not in ("input", "target", "mask")]
+    ours = list(inspect.signature(module_class.__init__).parameters.values())
+    assert ours[0].name == "self"
+    extra = [] if module_class is smt.HausdorffDTLoss else [
+        ("fused", inspect.Parameter.KEYWORD_ONLY, None, "Fused | None"),
+        ("compile_mode", inspect.Parameter.KEYWORD_ONLY, None, "CompileMode | None")]
+    assert _described(ours[1:]) == _described(neutral) + extra
+    module = module_class()
+    assert list(module.params) == [p.name for p in neutral]
+    assert all(module.params[p.name] == p.default for p in neutral)
+    section = module_class.__doc__.split("Parameters\n    ----------\n")[1].split("Examples")[0]
+    for p in ours[1:]:
+        assert p.name in section, (module_class.__name__, p.name)
 
 
 def test_no_grad_evaluation_gives_the_same_value():

@@ -7,14 +7,81 @@ CuPy, JAX and ``array_api_strict`` arrays without copies to the host. The
 arithmetic uses only operations that the frameworks differentiate, so a
 backward pass evaluated on tracked tensors is itself differentiable.
 """
+from __future__ import annotations
+
 import functools
 import inspect
-from typing import Any, NamedTuple
+from collections.abc import Sequence
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Literal,
+    NamedTuple,
+    ParamSpec,
+    Protocol,
+    TypeAlias,
+    TypeVar,
+    overload,
+)
 
 from segmetrics._validate import check_choice, check_int, check_real
 
+if TYPE_CHECKING:
+    from typing import Concatenate
+
+    import numpy as np
+    import numpy.typing as npt
+
 ACTIVATIONS = (None, "sigmoid", "softmax")
 REDUCTIONS = ("mean", "sum", "none")
+
+# ---------------------------------------------------------------- types
+# The losses take arrays of any Array API namespace (NumPy, PyTorch, CuPy, JAX,
+# array_api_strict) and compute with that namespace's own operations: the static type
+# of an array is what the caller gave, and the arithmetic in between is checked by the
+# namespace at run time (so it is typed ``Any`` inside the losses).
+
+
+class Array(Protocol):
+    """What a loss reads of an array of any Array API namespace: its shape (the
+    arithmetic goes through the array's own namespace)."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    @property
+    def ndim(self) -> int: ...
+
+
+# "Returns the same kind of array it received": a loss of a torch.Tensor is a Tensor, of a
+# JAX array a JAX array. NumPy is the exception (see NumpyLoss).
+ArrayT = TypeVar("ArrayT", bound=Array)
+P = ParamSpec("P")   # the keyword parameters of a loss
+
+if TYPE_CHECKING:
+    # NumPy reduces to a scalar (np.float64, np.float32), not to a 0-d ndarray; 'none'
+    # gives an ndarray
+    NumpyLoss: TypeAlias = "np.floating[Any] | npt.NDArray[np.floating[Any]]"
+
+Namespace: TypeAlias = Any   # an Array API namespace (array_api_compat's, or the array's own)
+AnyArray: TypeAlias = Any    # an array of the namespace in use, inside a loss's arithmetic
+ClassWeight: TypeAlias = Sequence[float] | Array   # one number per channel
+
+# The return annotation of the documented loss functions, for readers: an array of the
+# input's kind (see Loss, which is what type checkers see of a loss)
+LossValue: TypeAlias = Any
+
+Activation = Literal["sigmoid", "softmax"]
+Reduction = Literal["mean", "sum", "none"]
+
+
+class LossSpec(Protocol):
+    """The validated, hashable parameters of a loss and its forward and backward maths."""
+
+    def forward(self, x: Any, g: Any, m: Any, aux: Any) -> Any: ...
+
+    def backward(self, x: Any, g: Any, m: Any, aux: Any, grad_out: Any) -> Any: ...
 
 
 class Residuals(NamedTuple):
@@ -31,14 +98,50 @@ class Residuals(NamedTuple):
     target: Any
     mask: Any
     aux: Any
-    spec: Any
+    spec: LossSpec
+
+
+class Loss(Protocol[P]):
+    """A loss of :mod:`segmetrics.losses`: ``loss(input, target, **params)``, with
+    ``prepare``, ``forward`` and ``backward`` (see :func:`loss_function`). ``P`` holds
+    the keyword parameters of the documented function; ``input`` and ``target`` are
+    passed by position. The loss is an array of ``input``'s kind (a Tensor for a
+    Tensor, a JAX array for a JAX array), except that NumPy gives a NumPy scalar for
+    'mean' and 'sum' (:data:`NumpyLoss`)."""
+
+    __name__: str
+    __doc__: str | None
+
+    @overload
+    def __call__(self, input: npt.NDArray[Any], target: Array, /,
+                 *args: P.args, **kwargs: P.kwargs) -> NumpyLoss: ...
+
+    @overload
+    def __call__(self, input: ArrayT, target: Array, /,
+                 *args: P.args, **kwargs: P.kwargs) -> ArrayT: ...
+
+    def prepare(self, input: Array, target: Array, /, *args: P.args, **kwargs: P.kwargs
+                ) -> tuple[Any, Any, Any, LossSpec]:
+        """``(target, mask, aux, spec)``: the prepared target, mask (or None), constant
+        auxiliary array (or None) and spec."""
+
+    @overload
+    def forward(self, input: npt.NDArray[Any], target: Array, /,
+                *args: P.args, **kwargs: P.kwargs) -> tuple[NumpyLoss, Residuals]: ...
+
+    @overload
+    def forward(self, input: ArrayT, target: Array, /,
+                *args: P.args, **kwargs: P.kwargs) -> tuple[ArrayT, Residuals]: ...
+
+    def backward(self, residuals: Residuals, grad_out: Any) -> Any:
+        """dL/d(input) times ``grad_out``: an array of the kind and shape of ``input``."""
 
 
 _NAMESPACES = {}  # array types -> namespace: array_namespace looks at types only
 # (torch.Tensor, its namespace) once a tensor has come in: tensors are then recognised by
 # isinstance alone, which torch.compile traces without a graph break (array_api_compat's
 # own checks go through functools.lru_cache, which it warns about and does not trace)
-_TORCH = None
+_TORCH: tuple[type, Any] | None = None
 
 
 def namespace(*arrays):
@@ -467,7 +570,8 @@ def as_constant(xp, values, like):
     return xp.asarray(values, dtype=like.dtype, device=device_of(like))
 
 
-def loss_function(build):
+def loss_function(build: Callable[..., tuple[Any, Any, Any, LossSpec]]
+                  ) -> Callable[[Callable[Concatenate[Any, Any, P], object]], Loss[P]]:
     """Give a documented loss function its ``prepare``/``forward``/``backward`` API.
 
     ``build(input, target, **params)`` validates everything and returns
@@ -476,7 +580,9 @@ def loss_function(build):
     ``forward(input, target, mask, aux)`` gives the loss and
     ``backward(input, target, mask, aux, grad_out)`` gives dL/d(input).
     The decorated function's own body is never run: its signature and
-    docstring are the public contract.
+    docstring are the public contract. Type checkers see a :class:`Loss` with the
+    function's keyword parameters (a misspelt keyword or a wrong option is an error);
+    the function's return annotation is not used, :class:`Loss` says what comes back.
     """
     def decorate(function):
         signature = inspect.signature(function)
@@ -503,7 +609,7 @@ def loss_function(build):
     return decorate
 
 
-def backward(residuals, grad_out):
+def backward(residuals: Residuals, grad_out: Any) -> Any:
     """dL/d(input) from the residuals of a forward pass and the upstream gradient."""
     r = residuals
     return r.spec.backward(r.input, r.target, r.mask, r.aux, grad_out)

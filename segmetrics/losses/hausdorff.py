@@ -10,13 +10,24 @@ and held constant, so
 :math:`\partial L/\partial p_i = 2 m_i (p_i - g_i)(d_{P,i}^\alpha + d_{G,i}^\alpha)/N`.
 A mask that is empty or fills its whole sample has a zero distance map.
 """
+from __future__ import annotations
+
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
+import numpy.typing as npt
 
 from segmetrics._validate import check_real
 from segmetrics.losses._common import (
+    Activation,
+    AnyArray,
+    Array,
+    LossValue,
+    Namespace,
+    Reduction,
     astype,
     activate,
     activation_backward,
@@ -33,7 +44,7 @@ from segmetrics.losses._common import (
 __all__ = ["hausdorff_dt_loss", "distance_field"]
 
 
-def _to_host(array):
+def _to_host(array: AnyArray) -> npt.NDArray[Any]:
     """A NumPy copy of ``array`` (detached from any autograd graph)."""
     if hasattr(array, "detach"):
         array = array.detach()
@@ -45,16 +56,18 @@ def _to_host(array):
         return np.from_dlpack(array)
 
 
-def _boundary_distance(mask, spacing):
+def _boundary_distance(mask: npt.NDArray[np.bool_], spacing: Sequence[float] | None
+                       ) -> npt.NDArray[np.float64]:
     """Distance of each element to the nearest element of the other class."""
     from segmetrics.distance import euclidean_distance_transform
+    transform: Callable[..., npt.NDArray[np.float64]] = euclidean_distance_transform
     if not mask.any() or mask.all():
         return np.zeros(mask.shape)
-    return (euclidean_distance_transform(mask, spacing=spacing)
-            + euclidean_distance_transform(~mask, spacing=spacing))
+    return transform(mask, spacing=spacing) + transform(~mask, spacing=spacing)
 
 
-def distance_field(p, g, *, alpha=2.0, spacing=None):
+def distance_field(p: npt.ArrayLike, g: npt.ArrayLike, *, alpha: float = 2.0,
+                   spacing: Sequence[float] | None = None) -> npt.NDArray[np.float64]:
     r"""The constant weight :math:`d_P^\alpha + d_G^\alpha` of the loss, on the host.
 
     Parameters
@@ -85,12 +98,13 @@ def distance_field(p, g, *, alpha=2.0, spacing=None):
 class HausdorffSpec:
     """Validated, hashable parameters of the distance-transform loss and its maths."""
 
-    activation: object
+    activation: Activation | None
     alpha: float
-    spacing: object
-    reduction: str = "mean"
+    spacing: tuple[float, ...] | None
+    reduction: Reduction = "mean"
 
-    def _state(self, x, g, m, aux):
+    def _state(self, x: AnyArray, g: AnyArray, m: AnyArray | None, aux: AnyArray
+               ) -> tuple[Namespace, AnyArray, AnyArray, AnyArray | float]:
         xp = namespace(x, g, m, aux)
         xc = astype(xp, x, compute_dtype(xp, x.dtype))
         p = activate(xp, xc, self.activation)
@@ -98,7 +112,7 @@ class HausdorffSpec:
         count = float(math.prod(x.shape)) if m is None else xp.sum(m + xp.zeros_like(xc))
         return xp, p, weight, count
 
-    def forward(self, x, g, m, aux):
+    def forward(self, x: AnyArray, g: AnyArray, m: AnyArray | None, aux: AnyArray) -> AnyArray:
         xp, p, weight, count = self._state(x, g, m, aux)
         diff = p - g
         if self.reduction == "none":
@@ -106,7 +120,8 @@ class HausdorffSpec:
         total = xp.sum(diff * diff * weight)
         return total / count if self.reduction == "mean" else total
 
-    def backward(self, x, g, m, aux, grad_out):
+    def backward(self, x: AnyArray, g: AnyArray, m: AnyArray | None, aux: AnyArray,
+                 grad_out: Any) -> AnyArray:
         xp, p, weight, count = self._state(x, g, m, aux)
         if self.reduction == "mean":
             grad_out = grad_out / count
@@ -115,13 +130,15 @@ class HausdorffSpec:
         grad_p = 2.0 * (p - g) * weight * grad_out
         return astype(xp, activation_backward(xp, p, grad_p, self.activation), x.dtype)
 
-    def field(self, p, g):
+    def field(self, p: npt.ArrayLike, g: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """:func:`distance_field` of host arrays, for this spec's ``alpha`` and ``spacing``."""
         return distance_field(p, g, alpha=self.alpha, spacing=self.spacing)
 
 
-def build_spec(input, target, *, alpha, spacing, mask, ignore_index, activation,
-               reduction="mean"):
+def build_spec(input: AnyArray, target: AnyArray, *, alpha: float,
+               spacing: Sequence[float] | None, mask: AnyArray | None, ignore_index: int | None,
+               activation: Activation | None, reduction: Reduction = "mean"
+               ) -> tuple[Namespace, AnyArray, AnyArray | None, HausdorffSpec]:
     """Prepared target, mask and the spec, without the distance field."""
     xp = namespace(input, target, mask)
     g, m = prepare(xp, input, target, mask, ignore_index)
@@ -137,7 +154,8 @@ def build_spec(input, target, *, alpha, spacing, mask, ignore_index, activation,
     return xp, g, m, HausdorffSpec(activation, alpha, spacing, check_reduction(reduction))
 
 
-def _build(input, target, **params):
+def _build(input: AnyArray, target: AnyArray, **params: Any
+           ) -> tuple[AnyArray, AnyArray | None, AnyArray, HausdorffSpec]:
     xp, g, m, spec = build_spec(input, target, **params)
     ct = compute_dtype(xp, input.dtype)
     p = activate(xp, astype(xp, input, ct), spec.activation)
@@ -147,8 +165,10 @@ def _build(input, target, **params):
 
 
 @loss_function(_build)
-def hausdorff_dt_loss(input, target, *, alpha=2.0, spacing=None, mask=None, ignore_index=None,
-                      activation=None, reduction="mean"):
+def hausdorff_dt_loss(input: Array, target: Array, *, alpha: float = 2.0,
+                      spacing: Sequence[float] | None = None, mask: Array | None = None,
+                      ignore_index: int | None = None, activation: Activation | None = None,
+                      reduction: Reduction = "mean") -> LossValue:
     r"""Hausdorff distance-transform loss (Karimi and Salcudean 2019).
 
     .. math:: L = \frac{1}{N} \sum_i (p_i - g_i)^2 (d_{P,i}^\alpha + d_{G,i}^\alpha)

@@ -7,11 +7,22 @@ so values and gradients stay finite for logits of :math:`\pm 100` in float32
 and, for the focal loss, for :math:`\gamma < 1`. The losses are means over the
 valid elements (:math:`N` counts them).
 """
+from __future__ import annotations
+
 import math
 from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from typing import Any, Callable, Literal, TypeVar, cast
 
 from segmetrics._validate import check_real
 from segmetrics.losses._common import (
+    Activation,
+    AnyArray,
+    Array,
+    ClassWeight,
+    LossValue,
+    Namespace,
+    Reduction,
     activate,
     as_constant,
     astype,
@@ -32,14 +43,19 @@ from segmetrics.losses._common import (
     without_background,
 )
 
+_F = TypeVar("_F", bound=Callable[..., object])
+_Prepared = tuple[AnyArray, AnyArray | None, None, "PixelSpec"]   # target, mask, aux, spec
+_WithGradient = tuple[AnyArray, AnyArray | None]   # a loss, and its gradient when asked
+
 __all__ = ["weighted_cross_entropy_loss", "cross_entropy_loss", "focal_loss"]
 
 
-def _channel_vector(xp, values, like):
+def _channel_vector(xp: Namespace, values: Sequence[float], like: AnyArray) -> AnyArray:
     return xp.reshape(as_constant(xp, values, like), (1, len(values)) + (1,) * (like.ndim - 2))
 
 
-def _sigmoid_and_logs(xp, x):
+def _sigmoid_and_logs(xp: Namespace, x: AnyArray
+                      ) -> tuple[AnyArray, AnyArray, AnyArray, AnyArray]:
     """``p = sigmoid(x)``, ``q = sigmoid(-x)``, ``-log p`` and ``-log q``, each to full
     relative precision for any finite ``x``, from two sigmoid passes and one ``log1p``.
 
@@ -54,18 +70,18 @@ def _sigmoid_and_logs(xp, x):
     return p, q, neg_log_p, neg_log_q
 
 
-def _sigmoid_and_positive_part(xp, v):
+def _sigmoid_and_positive_part(xp: Namespace, v: AnyArray) -> tuple[AnyArray, AnyArray]:
     return activate(xp, v, "sigmoid"), xp.clip(v, min=0.0)
 
 
-def _log_sigmoid_of_abs(xp, p, q):
+def _log_sigmoid_of_abs(xp: Namespace, p: AnyArray, q: AnyArray) -> AnyArray:
     """log sigmoid(|x|) = log(1 - sigmoid(-|x|)), from ``p`` and ``q``."""
     small = xp.minimum(p, q)
     small *= scalars(xp, small, -1.0)[0]
     return xp.log1p(small)
 
 
-def _power(xp, base, neg_log_base, gamma):
+def _power(xp: Namespace, base: AnyArray, neg_log_base: AnyArray, gamma: float) -> AnyArray:
     """``base ** gamma``: by multiplication for an integer ``gamma``, else as
     ``exp(-gamma * neg_log_base)``."""
     if float(gamma).is_integer():
@@ -73,7 +89,7 @@ def _power(xp, base, neg_log_base, gamma):
     return xp.exp(neg_log_base * -gamma)
 
 
-def _times(array, *factors):
+def _times(array: AnyArray, *factors: AnyArray | float | None) -> AnyArray:
     """``array`` times those ``factors`` that are neither ``None`` nor the float 1."""
     for factor in factors:
         if factor is not None and not (isinstance(factor, float) and factor == 1.0):
@@ -81,7 +97,7 @@ def _times(array, *factors):
     return array
 
 
-def _log_one_minus_softmax(xp, log_p):
+def _log_one_minus_softmax(xp: Namespace, log_p: AnyArray) -> tuple[AnyArray, AnyArray]:
     r"""``(log(1 - p), dominant)`` from ``log_p = log_softmax(x)`` over axis 1, to full
     relative precision and with finite derivatives of every order for finite logits.
 
@@ -98,7 +114,8 @@ def _log_one_minus_softmax(xp, log_p):
     return xp.where(dominant, lse, rest), dominant
 
 
-def _neg_log_p_over_q(xp, log_p, q, dominant):
+def _neg_log_p_over_q(xp: Namespace, log_p: AnyArray, q: AnyArray, dominant: AnyArray
+                      ) -> AnyArray:
     r""":math:`r = -\log p / (1 - p)`, which tends to 1 as :math:`p \to 1`: from
     ``log1p(-q)`` for the dominant channel (where ``q`` may underflow to 0, giving 1),
     from ``log_p`` elsewhere (where :math:`q > 0.39`)."""
@@ -129,14 +146,15 @@ class PixelSpec:
     fusable = True      # the torch adapter may run it through torch.compile (not a field)
 
     kind: str
-    weights: tuple
-    pos_weight: object = None      # float, or None: (N - G)/G per channel from the target
-    alpha: object = None
+    weights: tuple[float, ...]
+    pos_weight: float | None = None   # None: (N - G)/G per channel from the target
+    alpha: float | None = None
     gamma: float = 0.0
     reduction: str = "mean"
     drop_background: bool = False    # include_background=False: 'none' leaves channel 0 out
 
-    def _state(self, xp, x, g, m):
+    def _state(self, xp: Namespace, x: AnyArray, g: AnyArray, m: AnyArray | None
+               ) -> tuple[AnyArray, AnyArray | None, AnyArray | float]:
         xc = astype(xp, x, compute_dtype(xp, x.dtype))
         pixels = float(size(x.shape[2:]) * x.shape[0])
         uniform = all(w == 1.0 for w in self.weights)
@@ -154,7 +172,8 @@ class PixelSpec:
             count = xp.sum(m * _channel_vector(xp, keep, xc))
         return xc, valid, count
 
-    def _positive_weight(self, xp, g, m, like):
+    def _positive_weight(self, xp: Namespace, g: AnyArray, m: AnyArray | None, like: AnyArray
+                         ) -> AnyArray | float:
         if self.pos_weight is not None:
             return self.pos_weight
         axes = (0,) + tuple(range(2, g.ndim))
@@ -165,7 +184,8 @@ class PixelSpec:
         ratio = (total - positives) / xp.where(positives > 0, positives, xp.ones_like(positives))
         return xp.where(positives > 0, ratio, xp.ones_like(ratio))
 
-    def _term_weights(self, xp, g, m, like):
+    def _term_weights(self, xp: Namespace, g: AnyArray, m: AnyArray | None, like: AnyArray
+                      ) -> tuple[AnyArray | float, float]:
         """``(w_+, w_-)``: floats, or per-channel arrays for ``pos_weight='auto'``."""
         if self.kind == "bce":
             return self._positive_weight(xp, g, m, like), 1.0
@@ -173,7 +193,8 @@ class PixelSpec:
             return 1.0, 1.0
         return self.alpha, 1.0 - self.alpha
 
-    def _binary_terms(self, xp, xc, g, m, gradient):
+    def _binary_terms(self, xp: Namespace, xc: AnyArray, g: AnyArray, m: AnyArray | None,
+                      gradient: bool) -> _WithGradient:
         """Per-element ``L`` and (when asked) ``dL/dx`` as plain expressions, so that
         both can be differentiated again; the powers are ``exp(gamma * log)``."""
         log_p, log_q = log_sigmoid(xp, xc), log_sigmoid(xp, -xc)
@@ -190,7 +211,9 @@ class PixelSpec:
         d_neg = p - gamma * (q * log_q) if gamma else p
         return loss, g_neg * focus_neg * d_neg - g_pos * focus_pos * d_pos
 
-    def _binary_fused(self, xp, xc, g, m, valid, per_element=False):
+    def _binary_fused(self, xp: Namespace, xc: AnyArray, g: AnyArray, m: AnyArray | None,
+                      valid: AnyArray | None, per_element: bool = False
+                      ) -> tuple[AnyArray, AnyArray]:
         """The summed loss (the per-element loss with ``per_element``) and its gradient,
         first order only: the same formulas as :meth:`_binary_terms`, with one ``log1p``
         and in-place updates of fresh temporaries instead of a new array per operation."""
@@ -209,7 +232,8 @@ class PixelSpec:
             return without_background(loss_neg, self.drop_background, 1), grad_neg
         return xp.sum(loss_neg), grad_neg
 
-    def _focused_terms(self, xp, xc):
+    def _focused_terms(self, xp: Namespace, xc: AnyArray
+                       ) -> tuple[AnyArray, AnyArray, AnyArray, AnyArray]:
         """Fresh arrays ``(L_-, L_+, D_-, D_+)``: the unweighted per-element losses of a
         negative and a positive target, and the derivatives of ``L_-`` and ``-L_+``."""
         p, q, loss_pos, loss_neg = _sigmoid_and_logs(xp, xc)    # -log p, -log q so far
@@ -232,7 +256,8 @@ class PixelSpec:
         grad_neg += focus_neg
         return loss_neg, loss_pos, grad_neg, grad_pos
 
-    def _cross_entropy(self, xp, xc, g, valid, gradient, per_element=False):
+    def _cross_entropy(self, xp: Namespace, xc: AnyArray, g: AnyArray, valid: AnyArray | None,
+                       gradient: bool, per_element: bool = False) -> _WithGradient:
         """The summed loss (the per-pixel loss with ``per_element``) and (when asked)
         its gradient ``s sum_c(w g) - w g``."""
         log_soft = log_softmax(xp, xc)
@@ -245,7 +270,8 @@ class PixelSpec:
             return loss, None
         return loss, xp.exp(log_soft) * xp.sum(weighted, axis=1, keepdims=True) - weighted
 
-    def _softmax_focal(self, xp, xc, g, valid, gradient, per_element=False):
+    def _softmax_focal(self, xp: Namespace, xc: AnyArray, g: AnyArray, valid: AnyArray | None,
+                       gradient: bool, per_element: bool = False) -> _WithGradient:
         """As :meth:`_cross_entropy` for the softmax focal loss (which it is at gamma = 0):
         the summed loss ``-sum_c u_c q_c^gamma log p_c`` (per pixel with ``per_element``)
         and (when asked) its gradient ``D - p sum_c D_c``, where ``u = valid * g`` and
@@ -268,7 +294,8 @@ class PixelSpec:
         d = -focused * (1.0 + gamma * (p * _neg_log_p_over_q(xp, log_p, q, dominant)))
         return loss, d - p * xp.sum(d, axis=1, keepdims=True)
 
-    def _upstream(self, xp, grad_out, count, like):
+    def _upstream(self, xp: Namespace, grad_out: Any, count: AnyArray | float | None,
+                  like: AnyArray) -> AnyArray:
         """What multiplies the summed loss's gradient ``like``: ``grad_out`` over the
         count for 'mean', ``grad_out`` for 'sum', and for 'none' ``grad_out`` (of the
         unreduced loss's shape) broadcast against ``like``."""
@@ -284,7 +311,7 @@ class PixelSpec:
         kept = upstream(xp, grad_out, (shape[0], shape[1] - drop) + shape[2:], like)
         return with_background(xp, kept, drop, 1)
 
-    def forward(self, x, g, m, aux):
+    def forward(self, x: AnyArray, g: AnyArray, m: AnyArray | None, aux: None) -> AnyArray:
         xp = namespace(x, g, m)
         xc, valid, count = self._state(xp, x, g, m)
         none = self.reduction == "none"
@@ -298,7 +325,8 @@ class PixelSpec:
             total = without_background(loss, self.drop_background, 1) if none else xp.sum(loss)
         return total / count if self.reduction == "mean" else total
 
-    def backward(self, x, g, m, aux, grad_out):
+    def backward(self, x: AnyArray, g: AnyArray, m: AnyArray | None, aux: None,
+                 grad_out: Any) -> AnyArray:
         xp = namespace(x, g, m)
         xc, valid, count = self._state(xp, x, g, m)
         if self.kind == "cross_entropy":
@@ -310,7 +338,8 @@ class PixelSpec:
             grad = grad if valid is None else grad * valid
         return astype(xp, grad * self._upstream(xp, grad_out, count, grad), x.dtype)
 
-    def forward_cached(self, x, g, m, aux):
+    def forward_cached(self, x: AnyArray, g: AnyArray, m: AnyArray | None, aux: None
+                       ) -> tuple[AnyArray, tuple[AnyArray, AnyArray]]:
         """The loss, and its summed gradient with ``1/N`` for :meth:`backward_cached`
         (a first-order-only backward), from one pass."""
         xp = namespace(x, g, m)
@@ -330,7 +359,8 @@ class PixelSpec:
             return total / count, (grad, one / count)
         return total, (grad, as_constant(xp, 1.0, xc))
 
-    def backward_cached(self, x, g, m, aux, cache, grad_out):
+    def backward_cached(self, x: AnyArray, g: AnyArray, m: AnyArray | None, aux: None,
+                        cache: tuple[AnyArray, AnyArray], grad_out: Any) -> AnyArray:
         """dL/dx from the cached summed gradient; not differentiable again."""
         xp = namespace(x, g, m)
         grad, inverse_count = cache
@@ -339,8 +369,9 @@ class PixelSpec:
         return astype(xp, grad * (grad_out * inverse_count), x.dtype)
 
 
-def _build(kind, input, target, *, mask, ignore_index, include_background, weight, reduction,
-           **extra):
+def _build(kind: str, input: AnyArray, target: AnyArray, *, mask: AnyArray | None,
+           ignore_index: int | None, include_background: bool, weight: ClassWeight | None,
+           reduction: Reduction, **extra: Any) -> _Prepared:
     xp = namespace(input, target, mask)
     g, m = prepare(xp, input, target, mask, ignore_index)
     channels = input.shape[1]
@@ -350,17 +381,18 @@ def _build(kind, input, target, *, mask, ignore_index, include_background, weigh
                                  drop_background=drop)
 
 
-def _build_wce(input, target, *, pos_weight, **params):
+def _build_wce(input: AnyArray, target: AnyArray, *, pos_weight: Literal["auto"] | float,
+               **params: Any) -> _Prepared:
+    fixed: float | None = None      # None: from the target
     if isinstance(pos_weight, str):
         if pos_weight != "auto":
             raise ValueError(f"pos_weight must be 'auto' or a number; got {pos_weight!r}")
-        pos_weight = None
     else:
-        pos_weight = check_real(pos_weight, "pos_weight", minimum=0.0)
-    return _build("bce", input, target, pos_weight=pos_weight, **params)
+        fixed = check_real(pos_weight, "pos_weight", minimum=0.0)
+    return _build("bce", input, target, pos_weight=fixed, **params)
 
 
-def _build_ce(input, target, **params):
+def _build_ce(input: AnyArray, target: AnyArray, **params: Any) -> _Prepared:
     if input.shape[1] < 2:
         raise ValueError(
             "cross_entropy_loss applies a softmax over the channels, which is constant for a "
@@ -368,7 +400,8 @@ def _build_ce(input, target, **params):
     return _build("cross_entropy", input, target, **params)
 
 
-def _build_focal(input, target, *, alpha, gamma, activation, **params):
+def _build_focal(input: AnyArray, target: AnyArray, *, alpha: float | None, gamma: float,
+                 activation: Activation, **params: Any) -> _Prepared:
     activation = check_activation(activation, input.shape[1], ("sigmoid", "softmax"))
     if alpha is not None:
         alpha = check_real(alpha, "alpha", minimum=0.0)
@@ -417,8 +450,8 @@ _RETURNS_SOFTMAX = """array
         per-pixel losses (summed over the channels), shape ``(B, *spatial)``."""
 
 
-def _doc(function):
-    function.__doc__ = (function.__doc__.replace("{parameters}", _PARAMETERS)
+def _doc(function: _F) -> _F:
+    function.__doc__ = (cast(str, function.__doc__).replace("{parameters}", _PARAMETERS)
                         .replace("{returns_binary}", _RETURNS_BINARY)
                         .replace("{returns_softmax}", _RETURNS_SOFTMAX))
     return function
@@ -426,8 +459,12 @@ def _doc(function):
 
 @loss_function(_build_wce)
 @_doc
-def weighted_cross_entropy_loss(input, target, *, pos_weight="auto", mask=None, ignore_index=None,
-                                include_background=True, weight=None, reduction="mean"):
+def weighted_cross_entropy_loss(input: Array, target: Array, *,
+                                pos_weight: Literal["auto"] | float = "auto",
+                                mask: Array | None = None, ignore_index: int | None = None,
+                                include_background: bool = True,
+                                weight: ClassWeight | None = None,
+                                reduction: Reduction = "mean") -> LossValue:
     r"""Binary cross-entropy from logits, per channel, with a positive-class weight.
 
     .. math:: L = -\frac{1}{N} \sum_i [w\, g_i \log p_i + (1 - g_i) \log(1 - p_i)],
@@ -461,8 +498,10 @@ def weighted_cross_entropy_loss(input, target, *, pos_weight="auto", mask=None, 
 
 @loss_function(_build_ce)
 @_doc
-def cross_entropy_loss(input, target, *, mask=None, ignore_index=None, include_background=True,
-                       weight=None, reduction="mean"):
+def cross_entropy_loss(input: Array, target: Array, *, mask: Array | None = None,
+                       ignore_index: int | None = None, include_background: bool = True,
+                       weight: ClassWeight | None = None,
+                       reduction: Reduction = "mean") -> LossValue:
     r"""Softmax cross-entropy over the channels, from logits.
 
     .. math:: L = -\frac{1}{N} \sum_i \sum_c w_c\, g_{ci} \log \mathrm{softmax}(x_i)_c
@@ -492,8 +531,11 @@ def cross_entropy_loss(input, target, *, mask=None, ignore_index=None, include_b
 
 @loss_function(_build_focal)
 @_doc
-def focal_loss(input, target, *, alpha=None, gamma=2.0, activation="sigmoid", mask=None,
-               ignore_index=None, include_background=True, weight=None, reduction="mean"):
+def focal_loss(input: Array, target: Array, *, alpha: float | None = None, gamma: float = 2.0,
+               activation: Activation = "sigmoid", mask: Array | None = None,
+               ignore_index: int | None = None, include_background: bool = True,
+               weight: ClassWeight | None = None,
+               reduction: Reduction = "mean") -> LossValue:
     r"""Focal loss (Lin et al. 2017) from logits: per channel (sigmoid, the default) or
     over the channels (softmax).
 

@@ -15,10 +15,20 @@ forward value and the backward pass. The backward pass recomputes the sums
 from the inputs, so frameworks that differentiate it (PyTorch double
 backward, JAX) get correct second derivatives.
 """
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import Any, Callable, Literal, TypeVar, cast
 
 from segmetrics._validate import check_real
 from segmetrics.losses._common import (
+    Activation,
+    AnyArray,
+    Array,
+    ClassWeight,
+    LossValue,
+    Namespace,
+    Reduction,
     activate,
     activation_backward,
     as_constant,
@@ -45,13 +55,18 @@ from segmetrics.losses._common import (
     without_background,
 )
 
+_Terms = tuple[AnyArray, AnyArray, AnyArray]   # per cell: L, dL/dI, dL/dP
+_F = TypeVar("_F", bound=Callable[..., object])
+_Prepared = tuple[AnyArray, AnyArray | None, None, "RegionSpec"]   # target, mask, aux, spec
+
 __all__ = [
     "dice_loss", "jaccard_loss", "tversky_loss", "focal_tversky_loss", "generalized_dice_loss",
     "kappa_loss", "mcc_loss", "kappa_loss_zhang2019",
 ]
 
 
-def _terms_dice(xp, I, P, G, N, s):
+def _terms_dice(xp: Namespace, I: AnyArray, P: AnyArray, G: AnyArray, N: AnyArray,
+                s: RegionSpec) -> _Terms:
     one, two, neg_two, smooth_nr, smooth_dr = scalars(xp, I, 1.0, 2.0, -2.0, s.smooth_nr,
                                                       s.smooth_dr)
     den = P + G + smooth_dr
@@ -59,14 +74,15 @@ def _terms_dice(xp, I, P, G, N, s):
     return one - ratio, neg_two / den, ratio / den
 
 
-def _terms_jaccard(xp, I, P, G, N, s):
+def _terms_jaccard(xp: Namespace, I: AnyArray, P: AnyArray, G: AnyArray, N: AnyArray,
+                   s: RegionSpec) -> _Terms:
     one, smooth_nr, smooth_dr = scalars(xp, I, 1.0, s.smooth_nr, s.smooth_dr)
     num = I + smooth_nr
     union = P + G - I + smooth_dr
     return one - num / union, -(union + num) / (union * union), num / (union * union)
 
 
-def _tversky(xp, I, P, G, s):
+def _tversky(xp: Namespace, I: AnyArray, P: AnyArray, G: AnyArray, s: RegionSpec) -> _Terms:
     c = 1.0 - s.alpha - s.beta
     one, neg_one, alpha, beta, k, smooth_nr, smooth_dr = scalars(
         xp, I, 1.0, -1.0, s.alpha, s.beta, c, s.smooth_nr, s.smooth_dr)
@@ -78,11 +94,13 @@ def _tversky(xp, I, P, G, s):
     return one - ratio, d_i, alpha * ratio / den
 
 
-def _terms_tversky(xp, I, P, G, N, s):
+def _terms_tversky(xp: Namespace, I: AnyArray, P: AnyArray, G: AnyArray, N: AnyArray,
+                   s: RegionSpec) -> _Terms:
     return _tversky(xp, I, P, G, s)
 
 
-def _terms_focal_tversky(xp, I, P, G, N, s):
+def _terms_focal_tversky(xp: Namespace, I: AnyArray, P: AnyArray, G: AnyArray, N: AnyArray,
+                         s: RegionSpec) -> _Terms:
     base, d_i, d_p = _tversky(xp, I, P, G, s)
     positive = base > 0
     gamma = s.gamma
@@ -91,12 +109,13 @@ def _terms_focal_tversky(xp, I, P, G, N, s):
     return loss, factor * d_i, factor * d_p
 
 
-def _count(xp, N, like):
+def _count(xp: Namespace, N: AnyArray | float, like: AnyArray) -> AnyArray:
     """``N`` (a float when nothing is masked) as a cached scalar, or the array it is."""
     return scalars(xp, like, N)[0] if isinstance(N, float) else N
 
 
-def _terms_kappa(xp, I, P, G, N, s):
+def _terms_kappa(xp: Namespace, I: AnyArray, P: AnyArray, G: AnyArray, N: AnyArray,
+                 s: RegionSpec) -> _Terms:
     one, two, neg_two, smooth_nr, smooth_dr = scalars(xp, I, 1.0, 2.0, -2.0, s.smooth_nr,
                                                       s.smooth_dr)
     N = _count(xp, N, I)
@@ -105,7 +124,8 @@ def _terms_kappa(xp, I, P, G, N, s):
     return one - a / b, neg_two / b, (two * G / N * b + a * (one - two * G / N)) / (b * b)
 
 
-def _terms_zhang2019(xp, I, P, G, N, s):
+def _terms_zhang2019(xp: Namespace, I: AnyArray, P: AnyArray, G: AnyArray, N: AnyArray,
+                     s: RegionSpec) -> _Terms:
     one, two, smooth_nr, smooth_dr = scalars(xp, I, 1.0, 2.0, s.smooth_nr, s.smooth_dr)
     N = _count(xp, N, I)
     num = two * I - P * G / N + smooth_nr
@@ -114,7 +134,8 @@ def _terms_zhang2019(xp, I, P, G, N, s):
             (G / N * den + num) / (den * den))
 
 
-def _terms_mcc(xp, I, P, G, N, s):
+def _terms_mcc(xp: Namespace, I: AnyArray, P: AnyArray, G: AnyArray, N: AnyArray,
+               s: RegionSpec) -> _Terms:
     one, neg_one, two, zero, smooth_nr, smooth_dr = scalars(xp, I, 1.0, -1.0, 2.0, 0.0,
                                                             s.smooth_nr, s.smooth_dr)
     N = _count(xp, N, I)
@@ -128,7 +149,8 @@ def _terms_mcc(xp, I, P, G, N, s):
     return one - num / den, neg_one / den, -(-G / N * den - num * d_den) / (den * den)
 
 
-def _terms_kappa_multiclass(xp, I, P, G, N, s):
+def _terms_kappa_multiclass(xp: Namespace, I: AnyArray, P: AnyArray, G: AnyArray,
+                            N: AnyArray, s: RegionSpec) -> _Terms:
     if not isinstance(N, float):
         N = N[..., :1]
     total = xp.sum(I, axis=-1, keepdims=True)
@@ -139,7 +161,8 @@ def _terms_kappa_multiclass(xp, I, P, G, N, s):
     return 1.0 - num / den, d_i, G * (den - num) / (den * den)
 
 
-def _terms_generalized_dice(xp, I, P, G, N, s):
+def _terms_generalized_dice(xp: Namespace, I: AnyArray, P: AnyArray, G: AnyArray,
+                            N: AnyArray, s: RegionSpec) -> _Terms:
     keep = as_constant(xp, s.weights, G)
     present = G > 0
     power = {"square": 2.0, "simple": 1.0, "uniform": 0.0}[s.weight_type]
@@ -154,7 +177,8 @@ def _terms_generalized_dice(xp, I, P, G, N, s):
     return 1.0 - num / den, -2.0 * w / den, w * num / (den * den)
 
 
-_TERMS = {
+_TERMS: dict[str, Callable[[Namespace, AnyArray, AnyArray, AnyArray, AnyArray, RegionSpec],
+                           _Terms]] = {
     "dice": _terms_dice, "jaccard": _terms_jaccard, "tversky": _terms_tversky,
     "focal_tversky": _terms_focal_tversky, "kappa": _terms_kappa, "mcc": _terms_mcc,
     "zhang2019": _terms_zhang2019, "kappa_multiclass": _terms_kappa_multiclass,
@@ -170,11 +194,11 @@ class RegionSpec:
     fusable = True      # the torch adapter may run it through torch.compile (not a field)
 
     kind: str
-    activation: object
+    activation: Activation | None
     smooth_nr: float
     smooth_dr: float
     batch: bool
-    weights: tuple
+    weights: tuple[float, ...]
     alpha: float = 0.5
     beta: float = 0.5
     gamma: float = 1.0
@@ -183,7 +207,8 @@ class RegionSpec:
     reduction: str = "mean"
     drop_background: bool = False    # include_background=False: 'none' leaves channel 0 out
 
-    def _state(self, xp, x, g, m):
+    def _state(self, xp: Namespace, x: AnyArray, g: AnyArray, m: AnyArray | None
+               ) -> tuple[AnyArray, AnyArray, AnyArray, AnyArray, AnyArray | float]:
         """Probabilities, the loss of every cell, its derivatives with respect to ``I``
         and ``P``, and what each cell counts in the total."""
         p = activate(xp, astype(xp, x, compute_dtype(xp, x.dtype)), self.activation)
@@ -191,7 +216,7 @@ class RegionSpec:
         cells, d_i, d_p = _TERMS[self.kind](xp, *_sums(xp, p, g, m, axes), self)
         return p, cells, d_i, d_p, self._cell_weight(xp, cells, x.shape[0])
 
-    def _cell_weight(self, xp, cells, batch_size):
+    def _cell_weight(self, xp: Namespace, cells: AnyArray, batch_size: int) -> AnyArray | float:
         """What each cell's loss counts in the total: a float, or one value per channel."""
         per_sample = 1.0 if self.batch else 1.0 / batch_size
         if self.kind in _GROUPED:
@@ -201,7 +226,7 @@ class RegionSpec:
         total = sum(self.weights)
         return as_constant(xp, [w / total * per_sample for w in self.weights], cells)
 
-    def _sum_weight(self, xp, like):
+    def _sum_weight(self, xp: Namespace, like: AnyArray) -> AnyArray | float:
         """What each cell counts in 'sum' and 'none': the class weights scaled to
         average 1 over the output channels (a float when they are all 1)."""
         if self.kind in _GROUPED:
@@ -212,7 +237,7 @@ class RegionSpec:
         scale = len(kept) / sum(self.weights)
         return as_constant(xp, [w * scale for w in self.weights], like)
 
-    def _reduce(self, xp, cells, weight):
+    def _reduce(self, xp: Namespace, cells: AnyArray, weight: AnyArray | float) -> AnyArray:
         """The loss from the per-cell losses: 0-d for 'mean' and 'sum', per cell for 'none'."""
         if self.reduction == "mean":
             return xp.sum(cells * _operand(xp, weight, cells))
@@ -224,7 +249,7 @@ class RegionSpec:
             return weighted[..., 0]          # (B, 1) -> (B,), (1,) -> ()
         return without_background(weighted, self.drop_background, -1)
 
-    def _scale(self, xp, like, batch_size, grad_out):
+    def _scale(self, xp: Namespace, like: AnyArray, batch_size: int, grad_out: Any) -> AnyArray:
         """The factor of each cell's derivatives in dL/dx: its weight in the reduced loss
         times the upstream gradient (an array of the cells' shape for 'none')."""
         if self.reduction == "mean":
@@ -243,25 +268,28 @@ class RegionSpec:
             return grad_out
         return factor * grad_out
 
-    def forward(self, x, g, m, aux):
+    def forward(self, x: AnyArray, g: AnyArray, m: AnyArray | None, aux: None) -> AnyArray:
         xp = namespace(x, g, m)
         _, cells, _, _, weight = self._state(xp, x, g, m)
         return self._reduce(xp, cells, weight)
 
-    def backward(self, x, g, m, aux, grad_out):
+    def backward(self, x: AnyArray, g: AnyArray, m: AnyArray | None, aux: None,
+                 grad_out: Any) -> AnyArray:
         xp = namespace(x, g, m)
         p, _, d_i, d_p, _ = self._state(xp, x, g, m)
         return self._gradient(xp, x, p, g, m, d_i, d_p,
                               self._scale(xp, d_i, x.shape[0], grad_out))
 
-    def forward_cached(self, x, g, m, aux):
+    def forward_cached(self, x: AnyArray, g: AnyArray, m: AnyArray | None, aux: None
+                       ) -> tuple[AnyArray, tuple[AnyArray, AnyArray]]:
         """The loss and the per-cell partial derivatives (small arrays) for
         :meth:`backward_cached`, a first-order-only backward pass."""
         xp = namespace(x, g, m)
         _, cells, d_i, d_p, weight = self._state(xp, x, g, m)
         return self._reduce(xp, cells, weight), (d_i, d_p)
 
-    def backward_cached(self, x, g, m, aux, cache, grad_out):
+    def backward_cached(self, x: AnyArray, g: AnyArray, m: AnyArray | None, aux: None,
+                        cache: tuple[AnyArray, AnyArray], grad_out: Any) -> AnyArray:
         """dL/dx from cached per-cell derivatives. Its result is right, but
         differentiating it again is not (the cache is a constant): use
         :meth:`backward` when second derivatives are needed."""
@@ -273,7 +301,8 @@ class RegionSpec:
         scale = self._scale(xp, d_i, x.shape[0], grad_out)
         return self._gradient(xp, x, p, g, m, d_i, d_p, scale)
 
-    def _gradient(self, xp, x, p, g, m, d_i, d_p, scale):
+    def _gradient(self, xp: Namespace, x: AnyArray, p: AnyArray | None, g: AnyArray,
+                  m: AnyArray | None, d_i: AnyArray, d_p: AnyArray, scale: AnyArray) -> AnyArray:
         """dL/dx from the per-cell derivatives times ``scale``: ``g * dL/dI + dL/dP``
         per element, through the activation."""
         grad_p = expand_cells(xp, d_i * scale, x.ndim, self.batch) * g
@@ -283,12 +312,13 @@ class RegionSpec:
         return astype(xp, activation_backward(xp, p, grad_p, self.activation), x.dtype)
 
 
-def _operand(xp, weight, like):
+def _operand(xp: Namespace, weight: AnyArray | float, like: AnyArray) -> AnyArray:
     """A float ``weight`` as a cached scalar (see :func:`scalars`); an array as it is."""
     return scalars(xp, like, weight)[0] if isinstance(weight, float) else weight
 
 
-def _sums(xp, p, g, m, axes):
+def _sums(xp: Namespace, p: AnyArray, g: AnyArray, m: AnyArray | None, axes: tuple[int, ...]
+          ) -> tuple[AnyArray, AnyArray, AnyArray, AnyArray | float]:
     """``(I, P, G, N)`` per reduction cell."""
     pm = p if m is None else p * m
     gm = g if m is None else g * m
@@ -296,8 +326,11 @@ def _sums(xp, p, g, m, axes):
             valid_count(xp, m, p, axes))
 
 
-def _build(kind, input, target, *, mask, ignore_index, activation, smooth_nr, smooth_dr, batch,
-           include_background=True, weight=None, reduction="mean", **extra):
+def _build(kind: str, input: AnyArray, target: AnyArray, *, mask: AnyArray | None,
+           ignore_index: int | None, activation: Activation | None, smooth_nr: float,
+           smooth_dr: float, batch: bool, include_background: bool = True,
+           weight: ClassWeight | None = None, reduction: Reduction = "mean", **extra: Any
+           ) -> _Prepared:
     xp = namespace(input, target, mask)
     g, m = prepare(xp, input, target, mask, ignore_index)
     channels = input.shape[1]
@@ -319,22 +352,25 @@ def _build(kind, input, target, *, mask, ignore_index, activation, smooth_nr, sm
     return g, m, None, spec
 
 
-_SPECS = {}   # options_key of the options -> RegionSpec: validated once per configuration
+# options_key of the options -> RegionSpec: validated once per configuration
+_SPECS: dict[tuple[Any, ...], RegionSpec] = {}
 
 
-def _build_simple(kind):
-    def build(input, target, **params):
+def _build_simple(kind: str) -> Callable[..., _Prepared]:
+    def build(input: AnyArray, target: AnyArray, **params: Any) -> _Prepared:
         return _build(kind, input, target, **params)
     return build
 
 
-def _build_tversky(input, target, *, alpha, beta, **params):
+def _build_tversky(input: AnyArray, target: AnyArray, *, alpha: float, beta: float,
+                   **params: Any) -> _Prepared:
     alpha = check_real(alpha, "alpha", minimum=0.0)
     beta = check_real(beta, "beta", minimum=0.0)
     return _build("tversky", input, target, alpha=alpha, beta=beta, **params)
 
 
-def _build_focal_tversky(input, target, *, alpha, beta, gamma, **params):
+def _build_focal_tversky(input: AnyArray, target: AnyArray, *, alpha: float, beta: float,
+                         gamma: float, **params: Any) -> _Prepared:
     alpha = check_real(alpha, "alpha", minimum=0.0)
     beta = check_real(beta, "beta", minimum=0.0)
     gamma = check_real(gamma, "gamma", minimum=0.0)
@@ -343,7 +379,8 @@ def _build_focal_tversky(input, target, *, alpha, beta, gamma, **params):
     return _build("focal_tversky", input, target, alpha=alpha, beta=beta, gamma=gamma, **params)
 
 
-def _build_kappa(input, target, *, multiclass, **params):
+def _build_kappa(input: AnyArray, target: AnyArray, *, multiclass: bool, **params: Any
+                 ) -> _Prepared:
     check_bool(multiclass, "multiclass")
     if not multiclass:
         return _build("kappa", input, target, **params)
@@ -357,7 +394,8 @@ def _build_kappa(input, target, *, multiclass, **params):
     return _build("kappa_multiclass", input, target, **params)
 
 
-def _build_generalized_dice(input, target, *, weight_type, absent, **params):
+def _build_generalized_dice(input: AnyArray, target: AnyArray, *, weight_type: str, absent: str,
+                            **params: Any) -> _Prepared:
     if weight_type not in ("square", "simple", "uniform"):
         raise ValueError(
             f"weight_type must be 'square', 'simple' or 'uniform'; got {weight_type!r}")
@@ -416,8 +454,8 @@ _RETURNS_GROUPED = """array
         sample, shape ``(B,)`` (0-d with ``batch=True``)."""
 
 
-def _doc(function):
-    function.__doc__ = (function.__doc__.replace("{common}", _COMMON_PARAMETERS)
+def _doc(function: _F) -> _F:
+    function.__doc__ = (cast(str, function.__doc__).replace("{common}", _COMMON_PARAMETERS)
                         .replace("{channel}", _CHANNEL_PARAMETERS)
                         .replace("{returns}", _RETURNS)
                         .replace("{returns_grouped}", _RETURNS_GROUPED))
@@ -426,9 +464,11 @@ def _doc(function):
 
 @loss_function(_build_simple("dice"))
 @_doc
-def dice_loss(input, target, *, mask=None, ignore_index=None, activation=None, smooth_nr=1e-5,
-              smooth_dr=1e-5, batch=False, include_background=True, weight=None,
-              reduction="mean"):
+def dice_loss(input: Array, target: Array, *, mask: Array | None = None,
+              ignore_index: int | None = None, activation: Activation | None = None,
+              smooth_nr: float = 1e-5, smooth_dr: float = 1e-5, batch: bool = False,
+              include_background: bool = True, weight: ClassWeight | None = None,
+              reduction: Reduction = "mean") -> LossValue:
     r"""Soft Dice loss :math:`1 - (2I + s_n)/(P + G + s_d)`.
 
     Gradient: :math:`\partial L/\partial p_i = [(2I + s_n) - 2 g_i (P + G + s_d)]/(P + G + s_d)^2`.
@@ -464,9 +504,11 @@ def dice_loss(input, target, *, mask=None, ignore_index=None, activation=None, s
 
 @loss_function(_build_simple("jaccard"))
 @_doc
-def jaccard_loss(input, target, *, mask=None, ignore_index=None, activation=None, smooth_nr=1e-5,
-                 smooth_dr=1e-5, batch=False, include_background=True, weight=None,
-                 reduction="mean"):
+def jaccard_loss(input: Array, target: Array, *, mask: Array | None = None,
+                 ignore_index: int | None = None, activation: Activation | None = None,
+                 smooth_nr: float = 1e-5, smooth_dr: float = 1e-5, batch: bool = False,
+                 include_background: bool = True, weight: ClassWeight | None = None,
+                 reduction: Reduction = "mean") -> LossValue:
     r"""Soft Jaccard (IoU) loss :math:`1 - (I + s_n)/U`, :math:`U = P + G - I + s_d`.
 
     Gradient: :math:`\partial L/\partial p_i = [(I + s_n)(1 - g_i) - g_i U]/U^2`.
@@ -492,9 +534,12 @@ def jaccard_loss(input, target, *, mask=None, ignore_index=None, activation=None
 
 @loss_function(_build_tversky)
 @_doc
-def tversky_loss(input, target, *, alpha=0.5, beta=0.5, mask=None, ignore_index=None,
-                 activation=None, smooth_nr=1e-5, smooth_dr=1e-5, batch=False,
-                 include_background=True, weight=None, reduction="mean"):
+def tversky_loss(input: Array, target: Array, *, alpha: float = 0.5, beta: float = 0.5,
+                 mask: Array | None = None,
+                 ignore_index: int | None = None, activation: Activation | None = None,
+                 smooth_nr: float = 1e-5, smooth_dr: float = 1e-5, batch: bool = False,
+                 include_background: bool = True, weight: ClassWeight | None = None,
+                 reduction: Reduction = "mean") -> LossValue:
     r"""Tversky loss :math:`1 - (I + s_n)/(I + \alpha FP + \beta FN + s_d)`.
 
     :math:`\alpha` weighs false positives and :math:`\beta` false negatives;
@@ -525,9 +570,12 @@ def tversky_loss(input, target, *, alpha=0.5, beta=0.5, mask=None, ignore_index=
 
 @loss_function(_build_focal_tversky)
 @_doc
-def focal_tversky_loss(input, target, *, alpha=0.5, beta=0.5, gamma=0.75, mask=None,
-                       ignore_index=None, activation=None, smooth_nr=1e-5, smooth_dr=1e-5,
-                       batch=False, include_background=True, weight=None, reduction="mean"):
+def focal_tversky_loss(input: Array, target: Array, *, alpha: float = 0.5, beta: float = 0.5,
+                       gamma: float = 0.75, mask: Array | None = None,
+                       ignore_index: int | None = None, activation: Activation | None = None,
+                       smooth_nr: float = 1e-5, smooth_dr: float = 1e-5, batch: bool = False,
+                       include_background: bool = True, weight: ClassWeight | None = None,
+                       reduction: Reduction = "mean") -> LossValue:
     r"""Focal Tversky loss :math:`(1 - T)^\gamma`, :math:`T` the Tversky index.
 
     Abraham and Khan (2019) write the exponent as :math:`1/\gamma` with
@@ -561,10 +609,13 @@ def focal_tversky_loss(input, target, *, alpha=0.5, beta=0.5, gamma=0.75, mask=N
 
 @loss_function(_build_generalized_dice)
 @_doc
-def generalized_dice_loss(input, target, *, weight_type="square", absent="max", mask=None,
-                          ignore_index=None, activation=None, smooth_nr=1e-5, smooth_dr=1e-5,
-                          batch=False, include_background=True,
-                          reduction="mean"):
+def generalized_dice_loss(input: Array, target: Array, *,
+                          weight_type: Literal["square", "simple", "uniform"] = "square",
+                          absent: Literal["max", "zero"] = "max", mask: Array | None = None,
+                          ignore_index: int | None = None, activation: Activation | None = None,
+                          smooth_nr: float = 1e-5, smooth_dr: float = 1e-5, batch: bool = False,
+                          include_background: bool = True,
+                          reduction: Reduction = "mean") -> LossValue:
     r"""Generalised Dice loss (Sudre et al. 2017), summed over classes before dividing.
 
     .. math:: L = 1 - \frac{2 \sum_c w_c I_c + s_n}{\sum_c w_c (P_c + G_c) + s_d},
@@ -600,9 +651,12 @@ def generalized_dice_loss(input, target, *, weight_type="square", absent="max", 
 
 @loss_function(_build_kappa)
 @_doc
-def kappa_loss(input, target, *, multiclass=False, mask=None, ignore_index=None, activation=None,
-               smooth_nr=1e-5, smooth_dr=1e-5, batch=False, include_background=True, weight=None,
-               reduction="mean"):
+def kappa_loss(input: Array, target: Array, *, multiclass: bool = False,
+               mask: Array | None = None,
+               ignore_index: int | None = None, activation: Activation | None = None,
+               smooth_nr: float = 1e-5, smooth_dr: float = 1e-5, batch: bool = False,
+               include_background: bool = True, weight: ClassWeight | None = None,
+               reduction: Reduction = "mean") -> LossValue:
     r"""One minus Cohen's kappa of the soft confusion table.
 
     Binary, per channel (one-vs-rest), averaged like Dice:
@@ -642,9 +696,11 @@ def kappa_loss(input, target, *, multiclass=False, mask=None, ignore_index=None,
 
 @loss_function(_build_simple("mcc"))
 @_doc
-def mcc_loss(input, target, *, mask=None, ignore_index=None, activation=None, smooth_nr=1e-5,
-             smooth_dr=1e-5, batch=False, include_background=True, weight=None,
-             reduction="mean"):
+def mcc_loss(input: Array, target: Array, *, mask: Array | None = None,
+             ignore_index: int | None = None, activation: Activation | None = None,
+             smooth_nr: float = 1e-5, smooth_dr: float = 1e-5, batch: bool = False,
+             include_background: bool = True, weight: ClassWeight | None = None,
+             reduction: Reduction = "mean") -> LossValue:
     r"""One minus the Matthews correlation coefficient of the soft table, per channel.
 
     :math:`MCC = (TP\,TN - FP\,FN)/\sqrt{(TP+FP)(TP+FN)(TN+FP)(TN+FN)}
@@ -673,9 +729,11 @@ def mcc_loss(input, target, *, mask=None, ignore_index=None, activation=None, sm
 
 @loss_function(_build_simple("zhang2019"))
 @_doc
-def kappa_loss_zhang2019(input, target, *, mask=None, ignore_index=None, activation=None,
-                         smooth_nr=0.0, smooth_dr=0.0, batch=False, include_background=True,
-                         weight=None, reduction="mean"):
+def kappa_loss_zhang2019(input: Array, target: Array, *, mask: Array | None = None,
+                         ignore_index: int | None = None, activation: Activation | None = None,
+                         smooth_nr: float = 0.0, smooth_dr: float = 0.0, batch: bool = False,
+                         include_background: bool = True, weight: ClassWeight | None = None,
+                         reduction: Reduction = "mean") -> LossValue:
     r"""The kappa loss of the 2019 report's equation 26, for reproducing it.
 
     .. math:: K = 1 - \frac{2I - PG/N + s_n}{P + G - 2I/N + s_d}
