@@ -32,7 +32,7 @@ import numpy.typing as npt
 from segmetrics import batch as _batch
 from segmetrics import from_counts as _formulas
 from segmetrics._validate import check_choice, check_real
-from segmetrics._types import ArrayInput, FloatArray, Labels, Spacing
+from segmetrics._types import ArrayInput, FloatArray, Labels
 from segmetrics.from_counts import Counts
 
 if TYPE_CHECKING:
@@ -130,20 +130,20 @@ class Accumulator:
     aggregation: str
     _read: dict[str, Any]
     _ignore_index: int | None
-    _distance: dict[str, str]
+    _distance: dict[str, Any]
     _case_counts: list[_Table]
     _total: _Table | None
     _distances: dict[str, list[FloatArray]]
     _diagonals: list[FloatArray]
     _binary: bool | None
     zero_division: float
-    spacing: Spacing | npt.ArrayLike
+    spacing: _batch.Spacing | None
     nsd_tolerance: float | None
 
     def __init__(self, metrics: str | Iterable[str] = ("dice",), *, labels: Labels | None = None,
                  threshold: float | None = None, one_hot: bool = False,
                  ignore_index: int | None = None, aggregation: str = "mean",
-                 spacing: Spacing | npt.ArrayLike = None, nsd_tolerance: float | None = None,
+                 spacing: _batch.Spacing | None = None, nsd_tolerance: float | None = None,
                  zero_division: float = np.nan, connectivity: str = "face",
                  surface: str = "voxel", backend: str = "auto") -> None:
         names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
@@ -186,16 +186,16 @@ class Accumulator:
 
     # ------------------------------------------------------------ update
     def update(self, pred: ArrayInput, gt: ArrayInput, *,
-               spacing: Spacing | npt.ArrayLike = None) -> None:
+               spacing: _batch.Spacing | None = None) -> None:
         """Add a batch of cases: ``(B, *spatial)`` label maps or ``(B, C, *spatial)`` channels.
 
         ``spacing`` (shared, or one row per sample) overrides the constructor's.
         """
         spacing = self.spacing if spacing is None else spacing
         found = _batch.counts(pred, gt, ignore_index=self._ignore_index, **self._read)
-        binary = found.tp.ndim == 1
-        stacked = np.stack([np.asarray(c, dtype=np.int64).reshape(len(c), -1) for c in found],
-                           axis=-1)
+        binary = np.ndim(found.tp) == 1
+        stacked = np.stack([np.asarray(c, dtype=np.int64).reshape(np.shape(c)[0], -1)
+                            for c in found], axis=-1)
         total = self._total  # set with _binary
         if self._binary is not None and total is not None and (
                 binary != self._binary or stacked.shape[1] != total.shape[0]):
@@ -218,7 +218,7 @@ class Accumulator:
             self._diagonals.append(np.array(diagonals, dtype=np.float64))
 
     def update_case(self, pred: ArrayInput, gt: ArrayInput, *,
-                    spacing: Spacing | npt.ArrayLike = None) -> None:
+                    spacing: _batch.Spacing | None = None) -> None:
         """Add one case (``pred`` and ``gt`` without the batch axis)."""
         # Arrays and tensors gain the batch axis as views (on their own device).
         p: Any = pred if hasattr(pred, "shape") else np.asarray(pred)
@@ -231,7 +231,7 @@ class Accumulator:
             self._read["one_hot"] or _batch._is_float(pred)) else tuple(gt.shape[1:])
 
     def _distance_values(self, pred: ArrayInput, gt: ArrayInput,
-                         spacing: Spacing | npt.ArrayLike) -> dict[str, FloatArray]:
+                         spacing: _batch.Spacing | None) -> dict[str, FloatArray]:
         read = dict(self._read)
         del read["backend"]
         found = _batch.surface_distances(pred, gt, spacing=spacing, backend=self._read["backend"],

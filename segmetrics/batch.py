@@ -42,6 +42,7 @@ from segmetrics import distance as _distance
 from segmetrics import from_counts as _formulas
 from segmetrics._backends import backend_name, check_backend_for, kernels
 from segmetrics._host_overlap import padded
+from segmetrics._types import ArrayInput
 from segmetrics._validate import (
     as_array,
     check_choice,
@@ -63,7 +64,8 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 _F = TypeVar("_F", bound=Callable[..., Any])
 Labels = Sequence[int] | npt.NDArray[np.integer[Any]]   # labels, or channel indices
-Spacing = float | Sequence[float] | npt.NDArray[np.floating[Any]]   # shared, or (B, ndim)
+# shared (a number, or one per axis), or one row per sample (B, ndim)
+Spacing = float | Sequence[float] | Sequence[Sequence[float]] | npt.NDArray[np.floating[Any]]
 Floats = npt.NDArray[np.float64]
 _Ints = npt.NDArray[np.int64]
 Backend = Literal["auto", "cython", "numba", "numpy", "triton", "torch"]
@@ -127,7 +129,7 @@ class _Batch:
             raise ValueError("ignore_index needs a label-map gt (B, *spatial); "
                              f"gt is one-hot with shape {gt.shape}")
         self.has_ignore = ignore_index is not None and fits_dtype(ignore_index, gt.dtype)
-        self.ignore = ignore_index if self.has_ignore else 0
+        self.ignore = ignore_index if ignore_index is not None and self.has_ignore else 0
 
     def _index(self, pred: npt.NDArray[Any], gt: npt.NDArray[Any], labels: Labels | None,
                threshold: float | None) -> None:
@@ -185,11 +187,11 @@ def _checked_labels(labels: Labels, n_channels: int | None) -> _Ints:
     return checked
 
 
-def _host(value: npt.ArrayLike, name: str) -> npt.NDArray[Any]:
+def _host(value: ArrayInput, name: str) -> npt.NDArray[Any]:
     """A NumPy view of a host array or CPU tensor (a tensor's autograd history is dropped)."""
     if type(value).__module__.split(".")[0] == "torch" and hasattr(value, "detach"):
         value = cast(Any, value).detach()
-    return cast("npt.NDArray[Any]", as_array(value, name))
+    return as_array(value, name)
 
 
 def _threads() -> int:
@@ -328,9 +330,8 @@ def _sparse_index_counts(batch: _Batch, module: ModuleType, dtype: np.dtype[Any]
 
 
 def _per_label_counts(confusion: _Ints, labels: Iterable[int]) -> Counts:
-    """:func:`segmetrics.from_counts.per_label_counts`, typed for this module."""
-    per_label: Callable[[_Ints, Iterable[int]], Counts] = _formulas.per_label_counts
-    return per_label(confusion, labels)
+    """:func:`segmetrics.from_counts.per_label_counts` of ``labels``."""
+    return _formulas.per_label_counts(confusion, list(labels))
 
 
 def _stack(counts: Sequence[Counts]) -> Counts:
@@ -481,7 +482,7 @@ def _label_mask(g: npt.NDArray[Any], c: int, n_channels: int, has_ignore: bool, 
     return mask, n_bad
 
 
-def counts(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = None,
+def counts(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
            threshold: float | None = None, one_hot: bool = False,
            ignore_index: int | None = None, backend: Backend = "auto") -> Counts:
     """Confusion counts of every sample and label of a batch, from one pass.
@@ -589,7 +590,7 @@ def _device_counts(pred: Any, gt: Any, labels: Labels | None, threshold: float |
     return _stack(per_sample)
 
 
-def _metric(formula: Callable[..., npt.ArrayLike], pred: npt.ArrayLike, gt: npt.ArrayLike,
+def _metric(formula: Callable[..., npt.ArrayLike], pred: ArrayInput, gt: ArrayInput,
             labels: Labels | None, threshold: float | None, one_hot: bool,
             ignore_index: int | None, zero_division: float, backend: Backend, **params: float
             ) -> Floats:
@@ -631,7 +632,7 @@ def _documented(name: str, formula: str) -> Callable[[_F], _F]:
 
 
 @_documented("dice", "Dice coefficient :math:`2TP / (2TP + FP + FN)`")
-def dice(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = None,
+def dice(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
          threshold: float | None = None, one_hot: bool = False,
          ignore_index: int | None = None, zero_division: float = np.nan,
          backend: Backend = "auto") -> Floats:
@@ -640,7 +641,7 @@ def dice(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = None
 
 
 @_documented("jaccard", "Jaccard index :math:`TP / (TP + FP + FN)`")
-def jaccard(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = None,
+def jaccard(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
             threshold: float | None = None, one_hot: bool = False,
             ignore_index: int | None = None, zero_division: float = np.nan,
             backend: Backend = "auto") -> Floats:
@@ -649,7 +650,7 @@ def jaccard(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = N
 
 
 @_documented("tversky", "Tversky index :math:`TP / (TP + \\alpha FP + \\beta FN)`")
-def tversky(pred: npt.ArrayLike, gt: npt.ArrayLike, *, alpha: float = 0.5, beta: float = 0.5,
+def tversky(pred: ArrayInput, gt: ArrayInput, *, alpha: float = 0.5, beta: float = 0.5,
             labels: Labels | None = None, threshold: float | None = None, one_hot: bool = False,
             ignore_index: int | None = None, zero_division: float = np.nan,
             backend: Backend = "auto") -> Floats:
@@ -658,7 +659,7 @@ def tversky(pred: npt.ArrayLike, gt: npt.ArrayLike, *, alpha: float = 0.5, beta:
 
 
 @_documented("kappa", "Cohen's kappa (binary, one-vs-rest)")
-def kappa(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = None,
+def kappa(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
           threshold: float | None = None, one_hot: bool = False,
           ignore_index: int | None = None, zero_division: float = np.nan,
           backend: Backend = "auto") -> Floats:
@@ -667,7 +668,7 @@ def kappa(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = Non
 
 
 @_documented("sensitivity", "Sensitivity :math:`TP / (TP + FN)`")
-def sensitivity(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = None,
+def sensitivity(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
                 threshold: float | None = None, one_hot: bool = False,
                 ignore_index: int | None = None, zero_division: float = np.nan,
                 backend: Backend = "auto") -> Floats:
@@ -676,7 +677,7 @@ def sensitivity(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None
 
 
 @_documented("specificity", "Specificity :math:`TN / (TN + FP)`")
-def specificity(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = None,
+def specificity(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
                 threshold: float | None = None, one_hot: bool = False,
                 ignore_index: int | None = None, zero_division: float = np.nan,
                 backend: Backend = "auto") -> Floats:
@@ -685,7 +686,7 @@ def specificity(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None
 
 
 @_documented("precision", "Precision :math:`TP / (TP + FP)`")
-def precision(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = None,
+def precision(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
               threshold: float | None = None, one_hot: bool = False,
               ignore_index: int | None = None, zero_division: float = np.nan,
               backend: Backend = "auto") -> Floats:
@@ -694,7 +695,7 @@ def precision(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None =
 
 
 @_documented("accuracy", "Accuracy :math:`(TP + TN) / N`")
-def accuracy(pred: npt.ArrayLike, gt: npt.ArrayLike, *, labels: Labels | None = None,
+def accuracy(pred: ArrayInput, gt: ArrayInput, *, labels: Labels | None = None,
              threshold: float | None = None, one_hot: bool = False,
              ignore_index: int | None = None, zero_division: float = np.nan,
              backend: Backend = "auto") -> Floats:
@@ -745,7 +746,7 @@ def _argmax(scores: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return top
 
 
-def surface_distances(pred: npt.ArrayLike, gt: npt.ArrayLike, *, spacing: Spacing | None = None,
+def surface_distances(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing | None = None,
                       labels: Labels | None = None, threshold: float | None = None,
                       one_hot: bool = False, connectivity: Connectivity = "face",
                       backend: Backend = "auto", surface: Surface = "voxel"
@@ -806,8 +807,8 @@ def surface_distances(pred: npt.ArrayLike, gt: npt.ArrayLike, *, spacing: Spacin
                 _executor.map_threads(sample, range(batch_size), threads))
 
 
-def _distance_metric(metric: Callable[[Any], float], pred: npt.ArrayLike,
-                     gt: npt.ArrayLike, spacing: Spacing | None, labels: Labels | None,
+def _distance_metric(metric: Callable[[Any], float], pred: ArrayInput,
+                     gt: ArrayInput, spacing: Spacing | None, labels: Labels | None,
                      threshold: float | None, one_hot: bool, connectivity: Connectivity,
                      backend: Backend, surface: Surface) -> Floats:
     """``metric`` (of a SurfaceDistances) of every sample and label."""
@@ -834,7 +835,7 @@ _DISTANCE_SHARED = """
 """
 
 
-def hausdorff(pred: npt.ArrayLike, gt: npt.ArrayLike, *, spacing: Spacing | None = None,
+def hausdorff(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing | None = None,
               percentile: float | None = None, hd_mode: HDMode = "max",
               labels: Labels | None = None, threshold: float | None = None, one_hot: bool = False,
               connectivity: Connectivity = "face", backend: Backend = "auto",
@@ -844,7 +845,7 @@ def hausdorff(pred: npt.ArrayLike, gt: npt.ArrayLike, *, spacing: Spacing | None
                             spacing, labels, threshold, one_hot, connectivity, backend, surface)
 
 
-def hd95(pred: npt.ArrayLike, gt: npt.ArrayLike, *, spacing: Spacing | None = None,
+def hd95(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing | None = None,
          hd_mode: HDMode = "max", labels: Labels | None = None, threshold: float | None = None,
          one_hot: bool = False, connectivity: Connectivity = "face", backend: Backend = "auto",
          surface: Surface = "voxel") -> Floats:
@@ -853,7 +854,7 @@ def hd95(pred: npt.ArrayLike, gt: npt.ArrayLike, *, spacing: Spacing | None = No
                             threshold, one_hot, connectivity, backend, surface)
 
 
-def assd(pred: npt.ArrayLike, gt: npt.ArrayLike, *, spacing: Spacing | None = None,
+def assd(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing | None = None,
          labels: Labels | None = None, threshold: float | None = None, one_hot: bool = False,
          connectivity: Connectivity = "face", backend: Backend = "auto",
          surface: Surface = "voxel") -> Floats:
@@ -861,7 +862,7 @@ def assd(pred: npt.ArrayLike, gt: npt.ArrayLike, *, spacing: Spacing | None = No
                             connectivity, backend, surface)
 
 
-def surface_dice(pred: npt.ArrayLike, gt: npt.ArrayLike, *, tolerance: float,
+def surface_dice(pred: ArrayInput, gt: ArrayInput, *, tolerance: float,
                  spacing: Spacing | None = None, labels: Labels | None = None,
                  threshold: float | None = None, one_hot: bool = False,
                  connectivity: Connectivity = "face", backend: Backend = "auto",
