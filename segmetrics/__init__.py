@@ -4,6 +4,8 @@
 PyTorch, Triton, JAX and the folder-evaluation layer are imported when a function
 that needs them is called.
 """
+from typing import TYPE_CHECKING, Any
+
 from segmetrics import batch
 from segmetrics._backends import BACKENDS, available_backends
 from segmetrics._executor import set_num_threads
@@ -50,8 +52,11 @@ from segmetrics.topology import cldice, cldice_rates
 
 __version__ = "0.1.0"  # the one version source (pyproject.toml reads it)
 
+if TYPE_CHECKING:  # at run time it is loaded on first use, by __getattr__
+    from segmetrics.evaluation import evaluate_folder as evaluate_folder
 
-def __getattr__(name):
+
+def __getattr__(name: str) -> Any:
     # evaluate_folder lives in the folder-evaluation layer, loaded on first use only
     if name == "evaluate_folder":
         from segmetrics.evaluation import evaluate_folder

@@ -8,10 +8,7 @@ axis, so the extra memory is bounded by ``SLAB_BYTES``, not the volume.
 """
 import numpy as np
 
-# re-exported: the layer above imports these from here
-from segmetrics._executor import cpu_count as cpu_count  # noqa: F401
-from segmetrics._executor import map_threads as map_threads
-from segmetrics._executor import set_num_threads as set_num_threads  # noqa: F401
+from segmetrics._executor import cpu_count, map_threads, set_num_threads  # noqa: F401
 from segmetrics._executor import thread_count as _thread_count
 
 SLAB_BYTES = 1 << 24

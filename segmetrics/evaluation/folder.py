@@ -334,7 +334,7 @@ def _max_voxels(max_voxels: int | Literal["auto"] | None, jobs: Jobs,
     """``max_voxels="auto"``: sized to this machine's memory and the worker processes."""
     if not (isinstance(max_voxels, str) and max_voxels == "auto"):
         return max_voxels
-    from segmetrics._layout import cpu_count
+    from segmetrics._executor import cpu_count
     from segmetrics.io import default_max_voxels
 
     workers = 1 if client is not None else cpu_count() if jobs == "auto" else jobs

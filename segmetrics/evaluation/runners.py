@@ -330,7 +330,7 @@ def _init_worker(threads: int, parent: int | None = None) -> None:
     and exit when the parent process dies (however it dies)."""
     import signal
 
-    from segmetrics._layout import set_num_threads
+    from segmetrics._executor import set_num_threads
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_num_threads(threads)
@@ -443,7 +443,7 @@ def _run_pool(queue: deque[_Task], options: Options, jobs: int, on_result: OnRes
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    from segmetrics._layout import cpu_count
+    from segmetrics._executor import cpu_count
 
     in_flight = 2 * jobs if in_flight is None else in_flight
     timeout = getattr(options, "case_timeout", None)
