@@ -32,7 +32,7 @@ import contextlib
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -47,7 +47,7 @@ __all__ = ["DaskExecutor", "connect", "run_cases"]
 
 def _total_threads(client: Client) -> int:
     try:
-        return max(1, sum(client.nthreads().values()))
+        return max(1, cast(int, sum(client.nthreads().values())))
     except Exception:  # noqa: BLE001 - a scheduler without workers yet
         return 1
 
