@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypedDict, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -27,9 +27,15 @@ if TYPE_CHECKING:
 __all__ = ["json_safe", "summarize", "summary_document"]
 
 #: The statistics of one metric: counts (int), mean, std, ... (float, or None without values).
-Stats = dict[str, Any]
-#: The bootstrap settings: ``confidence`` (float), ``n_resamples`` and ``seed`` (int).
-Bootstrap = dict[str, Any]
+Stats = dict[str, Union[float, None]]
+
+
+class Bootstrap(TypedDict):
+    """The settings of the bootstrap intervals (:func:`check_bootstrap`)."""
+
+    confidence: float
+    n_resamples: int
+    seed: int
 
 
 def _stats(values: Sequence[float], diagonals: Sequence[float] | None,
