@@ -384,8 +384,9 @@ def _score_masks(case: Case, options: Options, gt_mask: Callable[[], Mask],
     if labels:
         distances = _distance_values(pred_labels, gt_labels, spacing, labels, options)
         distances.update(_mask_values(pred_labels, gt_labels, spacing, labels, options))
-        records = _records_from_counts(case.name, labels, cast("Counts", counts), distances, diagonal, options,
-                                       missing=missing, voxel_volume=float(np.prod(spacing)))
+        records = _records_from_counts(case.name, labels, cast("Counts", counts), distances,
+                                       diagonal, options, missing=missing,
+                                       voxel_volume=float(np.prod(spacing)))
     return CaseResult(case.name, records, n_voxels, diagonal, present, ())
 
 
