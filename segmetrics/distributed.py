@@ -32,7 +32,7 @@ import contextlib
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -47,7 +47,8 @@ __all__ = ["DaskExecutor", "connect", "run_cases"]
 
 def _total_threads(client: Client) -> int:
     try:
-        return max(1, cast(int, sum(client.nthreads().values())))
+        threads: int = sum(client.nthreads().values())  # {worker address: threads}
+        return max(1, threads)
     except Exception:  # noqa: BLE001 - a scheduler without workers yet
         return 1
 
