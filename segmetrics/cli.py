@@ -6,20 +6,34 @@ scored, 1 when some cases failed or had no prediction (they are in the CSV with
 their status and message), 2 for usage errors, 130 when interrupted (the
 partial ``metrics.csv`` is valid; rerun with ``--resume``).
 """
+from __future__ import annotations
+
 import argparse
 import os
 import sys
 import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar, cast
 
-from segmetrics._layout import cpu_count
+from segmetrics._executor import cpu_count
 from segmetrics.evaluation.options import DEFAULT_CASE_TIMEOUT
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from segmetrics.compare import Comparison
+    from segmetrics.evaluation import Evaluation
+    from segmetrics.evaluation.scoring import Record
+
+_T = TypeVar("_T")
 
 __all__ = ["build_parser", "main"]
 
 EXIT_OK, EXIT_CASES_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def _float_list(text):
+def _float_list(text: str) -> list[float]:
     try:
         return [float(v) for v in text.replace(" ", ",").split(",") if v]
     except ValueError:
@@ -27,7 +41,7 @@ def _float_list(text):
             f"expected comma-separated numbers; got {text!r}") from None
 
 
-def _int_list(text):
+def _int_list(text: str) -> list[int]:
     try:
         return [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
@@ -35,7 +49,7 @@ def _int_list(text):
             f"expected comma-separated integers; got {text!r}") from None
 
 
-def _max_voxels(text):
+def _max_voxels(text: str) -> int | str | None:
     if text == "auto":
         return text
     try:
@@ -47,7 +61,7 @@ def _max_voxels(text):
     return value or None
 
 
-def _jobs(text):
+def _jobs(text: str) -> int | str:
     if text == "auto":
         return text
     try:
@@ -59,7 +73,7 @@ def _jobs(text):
     return jobs
 
 
-def _add_scoring_options(parser):
+def _add_scoring_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``segmetrics-eval`` and ``segmetrics-eval compare``."""
     from segmetrics.evaluation import DEFAULT_METRICS, METRICS, PRESETS, SURFACES
 
@@ -148,7 +162,7 @@ def _add_scoring_options(parser):
                         help="no progress bar and no summary table")
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``segmetrics-eval``."""
     parser = argparse.ArgumentParser(
         prog="segmetrics-eval",
@@ -172,7 +186,7 @@ def build_parser():
     return parser
 
 
-def build_compare_parser():
+def build_compare_parser() -> argparse.ArgumentParser:
     """The argument parser of ``segmetrics-eval compare``."""
     parser = argparse.ArgumentParser(
         prog="segmetrics-eval compare",
@@ -193,13 +207,13 @@ def build_compare_parser():
     return parser
 
 
-def _version():
+def _version() -> str:
     import segmetrics
 
     return f"segmetrics {segmetrics.__version__}"
 
 
-def _format(stats):
+def _format(stats: Mapping[str, Any]) -> str:
     if stats["mean"] is None:
         return "-"
     text = f"{stats['mean']:.4f} ({stats['std']:.4f})"
@@ -208,7 +222,7 @@ def _format(stats):
     return text
 
 
-def summary_table(summary):
+def summary_table(summary: Mapping[str, Any]) -> str:
     """A short human-readable table: mean (std) [bootstrap CI] per label and metric."""
     metrics = summary["metrics"]
     rows = [["label", *metrics]]
@@ -226,11 +240,12 @@ def summary_table(summary):
                       *lines])
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
     print(f"segmetrics-eval: warning: {message}", file=sys.stderr)
 
 
-def _options(args, command_line):
+def _options(args: argparse.Namespace, command_line: Sequence[str]) -> dict[str, Any]:
     """The evaluate_folder keywords shared by both commands."""
     return {
         "out_dir": args.out, "metrics": args.metrics, "labels": args.labels,
@@ -247,7 +262,7 @@ def _options(args, command_line):
     }
 
 
-def _engine(args):
+def _engine(args: argparse.Namespace) -> AbstractContextManager[Client | None]:
     """A Dask client for --scheduler/--dask-local, else a context holding None."""
     import contextlib
 
@@ -267,8 +282,8 @@ def _engine(args):
     return connect(args.scheduler, args.dask_local)
 
 
-def _report_failures(records):
-    failures = {}
+def _report_failures(records: Iterable[Record]) -> None:
+    failures: dict[str, str] = {}
     for record in records:
         if record.status in ("error", "missing"):
             failures.setdefault(record.case, f"{record.status}: {record.error}")
@@ -280,11 +295,11 @@ def _report_failures(records):
         print(f"  ... and {len(failures) - 10} more", file=sys.stderr)
 
 
-def _failed(summary):
-    return summary["status_counts"]["error"] + summary["status_counts"]["missing"]
+def _failed(summary: Mapping[str, Any]) -> int:
+    return cast(int, summary["status_counts"]["error"] + summary["status_counts"]["missing"])
 
 
-def _check_paths(args):
+def _check_paths(args: argparse.Namespace) -> None:
     """The output folder must be creatable and writable; a report is a file in an existing
     folder or in the output folder."""
     from segmetrics.evaluation import UsageError
@@ -311,7 +326,7 @@ def _check_paths(args):
             raise UsageError(f"--report {report!r}: the folder {parent!r} is not writable")
 
 
-def _run(work, args):
+def _run(work: Callable[[Client | None], _T], args: argparse.Namespace) -> _T | int:
     """Run ``work(client)`` with warnings shown plainly; returns its result or an exit code."""
     from segmetrics.evaluation import UsageError
 
@@ -337,7 +352,7 @@ def _run(work, args):
             return EXIT_USAGE
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run ``segmetrics-eval``; returns the exit code.
 
     ``segmetrics-eval compare A/ B/ GT/`` (the first argument is the word
@@ -364,7 +379,7 @@ def main(argv=None):
         return EXIT_USAGE
     options = _options(args, ["segmetrics-eval", *argv])
 
-    def work(client):
+    def work(client: Client | None) -> Evaluation:
         return evaluate_folder(args.pred_dir, args.gt_dir, client=client, **options)
 
     result = _run(work, args)
@@ -386,13 +401,13 @@ def main(argv=None):
     return EXIT_OK
 
 
-def _main_compare(argv):
+def _main_compare(argv: Sequence[str]) -> int:
     from segmetrics.compare import compare_folders, comparison_table
 
     args = build_compare_parser().parse_args(argv)
     options = _options(args, ["segmetrics-eval", "compare", *argv])
 
-    def work(client):
+    def work(client: Client | None) -> Comparison:
         return compare_folders(args.pred_dir_a, args.pred_dir_b, args.gt_dir, client=client,
                                **options)
 

@@ -2,12 +2,20 @@
 
 A smoke run of the main job on built-in data, for a fresh install.
 """
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 import segmetrics
 
 
-def demo_pair(shape=(96, 128, 128), seed=0):
+def demo_pair(shape: tuple[int, ...] = (96, 128, 128), seed: int = 0
+              ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
     """A CT-like pair of label maps with three organs; the prediction is shifted and eroded."""
     rng = np.random.default_rng(seed)
     grid = np.indices(shape, sparse=True)
@@ -22,7 +30,9 @@ def demo_pair(shape=(96, 128, 128), seed=0):
     return pred, gt
 
 
-def make_demo_folder(root, *, n_cases=4, shape=(64, 64, 40), spacing=(0.8, 0.8, 2.5)):
+def make_demo_folder(root: str | os.PathLike[str], *, n_cases: int = 4,
+                     shape: Sequence[int] = (64, 64, 40),
+                     spacing: Sequence[float] = (0.8, 0.8, 2.5)) -> tuple[str, str]:
     """Write ``n_cases`` demo pairs to ``root/preds`` and ``root/gts`` for ``segmetrics-eval``.
 
     NIfTI (``.nii.gz``, anisotropic ``spacing`` in the header) when nibabel is
@@ -35,6 +45,7 @@ def make_demo_folder(root, *, n_cases=4, shape=(64, 64, 40), spacing=(0.8, 0.8, 
     preds, gts = os.path.join(root, "preds"), os.path.join(root, "gts")
     os.makedirs(preds, exist_ok=True)
     os.makedirs(gts, exist_ok=True)
+    nibabel: Any
     try:
         import nibabel
     except ImportError:
@@ -51,7 +62,7 @@ def make_demo_folder(root, *, n_cases=4, shape=(64, 64, 40), spacing=(0.8, 0.8, 
     return preds, gts
 
 
-def main():
+def main() -> None:
     pred, gt = demo_pair()
     labels = [1, 2, 3]
     print(f"demo volume {gt.shape}, labels {labels}, backend {segmetrics.available_backends()[0]}")

@@ -26,16 +26,29 @@ Each case is reported to ``on_result`` exactly once.
 
 ``dask.distributed`` is imported only when one of these functions is called.
 """
+from __future__ import annotations
+
 import contextlib
 import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+    from segmetrics.evaluation.matching import Case
+    from segmetrics.evaluation.options import Options
+    from segmetrics.evaluation.runners import OnResult, Work
+    from segmetrics.evaluation.scoring import CaseResult
 
 __all__ = ["DaskExecutor", "connect", "run_cases"]
 
 
-def _total_threads(client):
+def _total_threads(client: Client) -> int:
     try:
-        return max(1, sum(client.nthreads().values()))
+        threads: int = sum(client.nthreads().values())  # {worker address: threads}
+        return max(1, threads)
     except Exception:  # noqa: BLE001 - a scheduler without workers yet
         return 1
 
@@ -44,17 +57,19 @@ class DaskExecutor:
     """Score cases on the workers of a Dask ``client`` (the executor interface of
     :class:`segmetrics.evaluation.runners.LocalExecutor`)."""
 
-    def __init__(self, client):
+    def __init__(self, client: Client) -> None:
         self.client = client
 
-    def run(self, cases, options, on_result, work=None):
+    def run(self, cases: Sequence[Case], options: Options, on_result: OnResult,
+            work: Work | None = None) -> None:
         run_cases(cases, options, self.client, on_result, work)
 
 
-def _submit(client, chunks, settings, work, tag):
+def _submit(client: Client, chunks: Iterable[list[Case]], settings: Options, work: Work | None,
+            tag: str) -> dict[Future[list[CaseResult]], list[Case]]:
     from segmetrics.evaluation.runners import score_chunk
 
-    futures = {}
+    futures: dict[Future[list[CaseResult]], list[Case]] = {}
     for i, chunk in enumerate(chunks):
         key = f"segmetrics-{tag}-{i}-{chunk[0].name}"
         future = client.submit(score_chunk, chunk, settings, work, key=key, pure=False)
@@ -62,7 +77,8 @@ def _submit(client, chunks, settings, work, tag):
     return futures
 
 
-def run_cases(cases, settings, client, on_result, work=None):
+def run_cases(cases: Sequence[Case], settings: Options, client: Client, on_result: OnResult,
+              work: Work | None = None) -> None:
     """Score ``cases`` on the workers of ``client``, calling ``on_result`` as each finishes.
 
     Parameters
@@ -89,7 +105,7 @@ def run_cases(cases, settings, client, on_result, work=None):
                            gt=Path(case.gt).absolute()) for case in cases]
     tag = uuid.uuid4().hex[:12]
     pending = _submit(client, chunks(cases, _total_threads(client)), settings, work, tag)
-    retried = set()
+    retried: set[str] = set()
     try:
         completed = as_completed(list(pending))
         for future in completed:
@@ -122,7 +138,7 @@ def run_cases(cases, settings, client, on_result, work=None):
         raise
 
 
-def _task_failed(case, settings, exc):
+def _task_failed(case: Case, settings: Options, exc: BaseException) -> CaseResult:
     """Error records for a case whose task raised on the worker (not in the scoring)."""
     from segmetrics.evaluation.scoring import error_result
 
@@ -131,7 +147,8 @@ def _task_failed(case, settings, exc):
 
 
 @contextlib.contextmanager
-def connect(scheduler=None, local_workers=None, *, threads_per_worker=1):
+def connect(scheduler: str | None = None, local_workers: int | None = None, *,
+            threads_per_worker: int = 1) -> Iterator[Client]:
     """A Dask client for ``--scheduler`` or ``--dask-local``, closed on exit.
 
     Parameters

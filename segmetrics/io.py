@@ -42,15 +42,22 @@ Mask encodings (the same labels come back whichever tool wrote the file):
   ``value >= threshold``);
 * JPEG is lossy: it is refused unless ``threshold`` is given, and then warns.
 """
+from __future__ import annotations
+
 import json
 import math
 import os
 import stat
 import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 __all__ = [
     "MASK_EXTENSIONS", "Mask", "MaskError", "default_max_voxels", "display_name",
@@ -86,23 +93,23 @@ class Mask(NamedTuple):
         Physical position of the first voxel, None when the format has none.
     """
 
-    labels: np.ndarray
-    spacing: tuple
-    direction: object = None
-    origin: object = None
+    labels: npt.NDArray[Any]
+    spacing: tuple[float, ...] | None
+    direction: npt.NDArray[np.float64] | None = None
+    origin: npt.NDArray[np.float64] | None = None
 
 
 class _Raw(NamedTuple):
     """What a format reader returns before decoding: values and how to read them."""
 
-    array: np.ndarray
+    array: npt.NDArray[Any]
     kind: str  # "grey", "palette", "rgb", "volume"
-    spacing: object = None
-    direction: object = None
-    origin: object = None
+    spacing: tuple[float, ...] | None = None
+    direction: npt.NDArray[np.float64] | None = None
+    origin: npt.NDArray[np.float64] | None = None
 
 
-def split_extension(name):
+def split_extension(name: str) -> tuple[str, str]:
     """Split a file name into ``(stem, extension)`` with ``.nii.gz`` as one extension.
 
     Returns ``(name, "")`` when the extension is not a mask extension.
@@ -121,7 +128,7 @@ def split_extension(name):
     return name, ""
 
 
-def display_name(name):
+def display_name(name: str) -> str:
     r"""``name`` safe to print and to write as UTF-8: undecodable bytes become ``\xNN``.
 
     File names are bytes on POSIX; Python keeps the bytes that are not UTF-8 as
@@ -135,7 +142,7 @@ def display_name(name):
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
-def default_max_voxels(workers=1):
+def default_max_voxels(workers: int = 1) -> int:
     """The default voxel limit of one mask: about 1/32 of this machine's memory per worker.
 
     Sized so that ``workers`` processes, each holding two masks of 8-byte labels
@@ -148,7 +155,7 @@ def default_max_voxels(workers=1):
     return max(1 << 24, int(memory) // (32 * max(1, int(workers))))
 
 
-def _check_size(shape, limit, what="declares"):
+def _check_size(shape: Iterable[int], limit: int | None, what: str = "declares") -> None:
     """Refuse a declared shape above ``limit`` voxels before anything is allocated."""
     shape = tuple(int(n) for n in shape)
     if any(n < 0 for n in shape):
@@ -163,7 +170,7 @@ def _check_size(shape, limit, what="declares"):
         )
 
 
-def _inside(folder, name, what):
+def _inside(folder: Path, name: object, what: str) -> Path:
     """A detached data file named by a header: a regular file inside the header's folder."""
     name = str(name).strip()
     relative = Path(name)
@@ -185,7 +192,7 @@ def _inside(folder, name, what):
     return target
 
 
-def _require(module, extra_hint):
+def _require(module: str, extra_hint: str) -> ModuleType:
     import importlib
 
     try:
@@ -197,7 +204,7 @@ def _require(module, extra_hint):
         ) from None
 
 
-def _read_pillow(path, limit=None):
+def _read_pillow(path: Path, limit: int | None = None) -> _Raw:
     image_module = _require("PIL.Image", "segmetrics[io]")
     with image_module.open(path) as image:
         _check_size(image.size[::-1], limit)
@@ -220,7 +227,7 @@ def _read_pillow(path, limit=None):
         raise MaskError(f"image mode {mode!r} is not a mask encoding segmetrics reads")
 
 
-def _read_tiff(path, limit=None):
+def _read_tiff(path: Path, limit: int | None = None) -> _Raw:
     tifffile = _require("tifffile", "segmetrics[io]")
     with tifffile.TiffFile(path) as tif:
         try:
@@ -246,7 +253,7 @@ def _read_tiff(path, limit=None):
     return _Raw(array, "palette" if palette else "grey")
 
 
-def _inflate_nifti(proxy, path):
+def _inflate_nifti(proxy: Any, path: Path) -> npt.NDArray[Any] | None:
     """The voxels of a ``.nii.gz`` inflated by ISA-L's igzip, or None to let nibabel read them.
 
     nibabel stays the reader of record for the header (shape, dtype, byte order,
@@ -266,13 +273,14 @@ def _inflate_nifti(proxy, path):
         return None
     array = np.empty(proxy.shape, dtype=proxy.dtype, order="F")
     flat = array.reshape(-1, order="F").view(np.uint8)
-    with igzip.open(path, "rb") as handle:
+    opener: Callable[..., Any] = igzip.open  # python-isal leaves it unannotated
+    with opener(path, "rb") as handle:
         handle.seek(proxy.offset)
         got = handle.readinto(flat)
     return array if got == flat.size else None
 
 
-def _read_nifti(path, limit=None):
+def _read_nifti(path: Path, limit: int | None = None) -> _Raw:
     nibabel = _require("nibabel", "segmetrics[io]")
     image = nibabel.load(path)
     _check_size(image.header.get_data_shape(), limit)
@@ -291,7 +299,7 @@ def _read_nifti(path, limit=None):
     return _Raw(array, "volume", zooms, direction, affine[:3, 3].copy())
 
 
-def _read_nrrd(path, limit=None):
+def _read_nrrd(path: Path, limit: int | None = None) -> _Raw:
     nrrd = _require("nrrd", "segmetrics[io-extra]")
     with open(path, "rb") as handle:
         header = nrrd.read_header(handle)
@@ -316,14 +324,15 @@ def _read_nrrd(path, limit=None):
     return _Raw(array, "volume", spacing, direction, origin)
 
 
-def _read_nrrd_data(nrrd, header, handle, path):
+def _read_nrrd_data(nrrd: ModuleType, header: dict[str, Any], handle: IO[bytes],
+                    path: Path) -> npt.NDArray[Any]:
     """pynrrd's ``read_data``, with compressed data inflated as a stream capped at its declared
     size (pynrrd inflates the whole stream first, however large)."""
     import io
 
     encoding = header.get("encoding")
     if encoding not in ("gzip", "gz", "bzip2", "bz2"):
-        return nrrd.read_data(header, handle, str(path))
+        return cast("npt.NDArray[Any]", nrrd.read_data(header, handle, str(path)))
     import bz2
     import zlib
 
@@ -338,7 +347,8 @@ def _read_nrrd_data(nrrd, header, handle, path):
         skip = int(header.get("byte skip", header.get("byteskip", 0)))
         cap = total + max(skip, 0)
         gzip_stream = encoding in ("gzip", "gz")
-        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16) if gzip_stream else bz2.BZ2Decompressor()
+        # zlib's or bz2's decompressor: each branch below uses its own API
+        inflater: Any = zlib.decompressobj(zlib.MAX_WBITS | 16) if gzip_stream else bz2.BZ2Decompressor()
         inflated = bytearray()
         while len(inflated) <= cap:
             if gzip_stream:
@@ -364,23 +374,23 @@ def _read_nrrd_data(nrrd, header, handle, path):
     plain = {k: v for k, v in header.items()
              if k not in ("data file", "datafile", "line skip", "lineskip")}
     plain["encoding"] = "raw"
-    return nrrd.read_data(plain, io.BytesIO(bytes(inflated)), None)
+    return cast("npt.NDArray[Any]", nrrd.read_data(plain, io.BytesIO(bytes(inflated)), None))
 
 
 #: MetaImage keys read before SimpleITK opens the file (the header is text, ``Key = Value``).
 _META_HEADER_BYTES = 1 << 16
 
 
-def _check_metaimage(path, limit):
+def _check_metaimage(path: Path, limit: int | None) -> None:
     """Check a MetaImage header's size and data file before SimpleITK reads it."""
     with open(path, "rb") as handle:
         head = handle.read(_META_HEADER_BYTES)
-    fields = {}
+    fields: dict[str, str] = {}
     for line in head.split(b"\n"):
-        key, sep, value = line.partition(b"=")
+        raw_key, sep, value = line.partition(b"=")
         if not sep:
             continue
-        key = key.strip().decode("ascii", "replace")
+        key = raw_key.strip().decode("ascii", "replace")
         fields[key] = value.strip().decode("utf-8", "replace")
         if key == "ElementDataFile":
             break
@@ -396,7 +406,7 @@ def _check_metaimage(path, limit):
         _inside(path.parent, data_file, "ElementDataFile")
 
 
-def _read_itk(path, limit=None):
+def _read_itk(path: Path, limit: int | None = None) -> _Raw:
     sitk = _require("SimpleITK", "segmetrics[io-extra]")
     _check_metaimage(path, limit)
     image = sitk.ReadImage(str(path))
@@ -408,7 +418,7 @@ def _read_itk(path, limit=None):
     return _Raw(array, "volume", spacing, direction, origin)
 
 
-def _npy_header(handle, limit):
+def _npy_header(handle: IO[bytes], limit: int | None) -> None:
     """Read and check the header of a ``.npy`` stream (which is left just past it)."""
     from numpy.lib import format as npy
 
@@ -427,7 +437,7 @@ def _npy_header(handle, limit):
     _check_size(shape, limit)
 
 
-def _read_numpy(path, limit=None):
+def _read_numpy(path: Path, limit: int | None = None) -> _Raw:
     import zipfile
 
     from numpy.lib import format as npy
@@ -450,7 +460,7 @@ def _read_numpy(path, limit=None):
             return _Raw(npy.read_array(member, allow_pickle=False), "volume")
 
 
-_READERS = {
+_READERS: dict[str, Callable[[Path, int | None], _Raw]] = {
     ".nii.gz": _read_nifti, ".nii": _read_nifti,
     ".npy": _read_numpy, ".npz": _read_numpy,
     ".png": _read_pillow, ".bmp": _read_pillow, ".jpg": _read_pillow, ".jpeg": _read_pillow,
@@ -461,7 +471,7 @@ _READERS = {
 
 
 #: The format each extension promises, checked against the file's first bytes.
-_EXPECTED = {
+_EXPECTED: dict[str, str | None] = {
     ".nii.gz": "gzip", ".nii": "nifti", ".npy": "npy", ".npz": "zip", ".png": "png",
     ".bmp": "bmp", ".tiff": "tiff", ".tif": "tiff", ".jpeg": "jpeg", ".jpg": "jpeg",
     ".nrrd": "nrrd", ".nhdr": "nrrd", ".mha": None, ".mhd": None,
@@ -476,7 +486,7 @@ _SIGNATURES = (
 )
 
 
-def _sniff(head):
+def _sniff(head: bytes) -> str | None:
     """The format the first bytes of a file show, or None when they show none we know."""
     for signature, name in _SIGNATURES:
         if head.startswith(signature):
@@ -489,7 +499,7 @@ def _sniff(head):
     return None
 
 
-def _open_checked(path):
+def _open_checked(path: Path) -> str:
     """The extension whose reader fits the file: a regular file whose content fits its name.
 
     Content of another image format than its extension says (JPEG bytes in a
@@ -522,7 +532,7 @@ def _open_checked(path):
     )
 
 
-def parse_colormap(text):
+def parse_colormap(text: str | dict[Any, Any]) -> dict[tuple[int, ...], int]:
     """Parse a colour -> label table: a JSON file, JSON text or ``"1=255,0,0;2=0,255,0"``.
 
     JSON takes the form ``{"1": [255, 0, 0], "2": [0, 255, 0]}``. Black maps to
@@ -547,11 +557,11 @@ def parse_colormap(text):
     else:
         entries = {}
         for item in filter(None, (part.strip() for part in text.split(";"))):
-            label, sep, colour = item.partition("=")
+            key, sep, value = item.partition("=")
             if not sep:
                 raise ValueError(f"colormap entries look like '1=255,0,0'; got {item!r}")
-            entries[label.strip()] = [c.strip() for c in colour.split(",")]
-    table = {(0, 0, 0): 0}
+            entries[key.strip()] = [c.strip() for c in value.split(",")]
+    table: dict[tuple[int, ...], int] = {(0, 0, 0): 0}
     for label, colour in entries.items():
         try:
             rgb = tuple(int(c) for c in colour)
@@ -569,7 +579,8 @@ def parse_colormap(text):
     return table
 
 
-def _decode_rgb(rgb, colormap):
+def _decode_rgb(rgb: npt.NDArray[Any], colormap: Mapping[tuple[int, ...], int] | None
+                ) -> tuple[npt.NDArray[Any], str]:
     """RGB to labels: equal channels are greyscale, else the colour table decides."""
     if np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2]):
         return rgb[..., 0], "grey"
@@ -599,7 +610,8 @@ def _decode_rgb(rgb, colormap):
     return labels.astype(dtype), "labels"
 
 
-def _as_labels(array, *, threshold, source):
+def _as_labels(array: npt.NDArray[Any], *, threshold: float | None,
+               source: str) -> npt.NDArray[Any]:
     """Integer labels from an int, bool or float array; floats need whole values or a threshold."""
     if array.dtype.kind == "b":
         return array.astype(np.uint8)
@@ -633,7 +645,7 @@ def _as_labels(array, *, threshold, source):
     raise MaskError(f"{source} has dtype {array.dtype}, which does not hold labels")
 
 
-def _binary_0_255(labels):
+def _binary_0_255(labels: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """A 0/255 (or 0/65535) greyscale image is a binary mask: label 1."""
     if labels.dtype not in (np.uint8, np.uint16):
         return labels
@@ -642,12 +654,14 @@ def _binary_0_255(labels):
         return labels
     values = np.unique(labels)
     if values.size <= 2 and values[0] in (0, top):
-        return (labels == top).astype(np.uint8)
+        return cast("npt.NDArray[np.uint8]", (labels == top).astype(np.uint8))
     return labels
 
 
-def read_mask(path, *, threshold=None, colormap=None, spacing=None, binarize_above=None,
-              max_voxels=None):
+def read_mask(path: str | os.PathLike[str], *, threshold: float | None = None,
+              colormap: str | dict[Any, Any] | None = None,
+              spacing: Iterable[float] | None = None, binarize_above: float | None = None,
+              max_voxels: int | None = None) -> Mask:
     """Read a mask or label volume as integer labels with its spacing.
 
     Parameters
@@ -752,7 +766,7 @@ def read_mask(path, *, threshold=None, colormap=None, spacing=None, binarize_abo
 SPACING_RTOL = 1e-4
 
 
-def _warn_if_contradicted(given, header):
+def _warn_if_contradicted(given: tuple[float, ...], header: Sequence[float] | None) -> None:
     """Warn when ``spacing=`` differs from the spacing the file's header states."""
     if header is None or len(header) != len(given):
         return
@@ -767,7 +781,7 @@ def _warn_if_contradicted(given, header):
         UserWarning, stacklevel=3)
 
 
-def _keep_layout(labels):
+def _keep_layout(labels: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """``labels`` as read: C- or Fortran-ordered arrays are kept without a copy.
 
     The kernels read two arrays of one contiguous layout in place and copy mixed
@@ -781,7 +795,9 @@ def _keep_layout(labels):
     return np.array(labels, order="K")
 
 
-def _decode(raw, ext, *, threshold, colormap, binarize_above):
+def _decode(raw: _Raw, ext: str, *, threshold: float | None,
+            colormap: Mapping[tuple[int, ...], int] | None,
+            binarize_above: float | None) -> npt.NDArray[Any]:
     array, kind = raw.array, raw.kind
     if binarize_above is not None:
         if kind == "rgb":

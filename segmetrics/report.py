@@ -8,13 +8,19 @@ overlap and distance metrics scored), the worst cases per label, the empty,
 missing and failed cases, the definitions and aggregation policy, and the
 command line. Matplotlib (Agg backend) is imported only here.
 """
+from __future__ import annotations
+
 import base64
 import html
 import io
 import math
+import os
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from segmetrics.evaluation.metrics import (
     DISTANCE_METRICS,
@@ -22,6 +28,11 @@ from segmetrics.evaluation.metrics import (
     SCORED_STATUSES,
     worst_case,
 )
+
+if TYPE_CHECKING:
+    from segmetrics.evaluation.folder import Evaluation
+    from segmetrics.evaluation.options import Label
+    from segmetrics.evaluation.scoring import Record
 
 __all__ = ["render_report", "write_report"]
 
@@ -36,9 +47,9 @@ pre { white-space: pre-wrap; padding: 0.5em; }
 _PROBLEM_STATUSES = ("error", "missing", "empty_pred", "empty_gt")
 
 
-def _plot_metrics(metrics):
+def _plot_metrics(metrics: Sequence[str]) -> list[str]:
     """Dice and HD95 when scored, else the first overlap and the first distance metric."""
-    chosen = []
+    chosen: list[str] = []
     for preferred, family in (("dice", [m for m in metrics if m not in DISTANCE_METRICS]),
                               ("hd95", [m for m in metrics if m in DISTANCE_METRICS])):
         if preferred in metrics:
@@ -48,8 +59,9 @@ def _plot_metrics(metrics):
     return chosen
 
 
-def _usable(records, metric, statuses):
-    values = []
+def _usable(records: Iterable[Record], metric: str,
+            statuses: Collection[str]) -> npt.NDArray[np.float64]:
+    values: list[float] = []
     for r in records:
         if r.status not in statuses:
             continue
@@ -60,7 +72,8 @@ def _usable(records, metric, statuses):
     return np.asarray(values, dtype=np.float64)
 
 
-def _figure_png(records, metric, labels, statuses):
+def _figure_png(records: Sequence[Record], metric: str, labels: Sequence[Label],
+                statuses: Collection[str]) -> str:
     from matplotlib.figure import Figure  # no pyplot: renders with Agg, no GUI backend
 
     data = [_usable([r for r in records if r.label == label], metric, statuses)
@@ -84,14 +97,14 @@ def _figure_png(records, metric, labels, statuses):
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _table(header, rows):
+def _table(header: Iterable[object], rows: Iterable[Iterable[object]]) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
                    for row in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _num(value):
+def _num(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, str):
@@ -99,7 +112,8 @@ def _num(value):
     return f"{value:.4g}"
 
 
-def _worst(records, metric, statuses, n):
+def _worst(records: Iterable[Record], metric: str, statuses: Collection[str],
+           n: int) -> list[Record]:
     """The ``n`` worst (case, label) rows by ``metric`` (lowest, or highest for distances)."""
     scored = [(r, worst_case(r.values.get(metric, math.nan), r.diagonal))
               for r in records if r.status in statuses]
@@ -108,7 +122,8 @@ def _worst(records, metric, statuses, n):
     return [r for r, _ in scored[:n]]
 
 
-def render_report(evaluation, *, n_worst=5, title="segmetrics evaluation report"):
+def render_report(evaluation: Evaluation, *, n_worst: int = 5,
+                  title: str = "segmetrics evaluation report") -> str:
     """The HTML text of the report of an :class:`~segmetrics.evaluation.Evaluation`.
 
     Parameters
@@ -184,7 +199,8 @@ def render_report(evaluation, *, n_worst=5, title="segmetrics evaluation report"
             + "\n".join(parts) + "\n</body></html>\n")
 
 
-def write_report(path, evaluation, *, n_worst=5):
+def write_report(path: str | os.PathLike[str], evaluation: Evaluation, *,
+                 n_worst: int = 5) -> Path:
     """Write :func:`render_report` of ``evaluation`` to ``path`` (UTF-8); returns the path."""
     path = Path(path)
     if path.parent and not path.parent.exists():

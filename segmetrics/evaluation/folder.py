@@ -9,13 +9,16 @@ the rows of each case to ``OUT/metrics.csv`` as soon as it finishes
 end (:mod:`~segmetrics.evaluation.summary`). ``segmetrics-eval`` is a thin
 command line over it (:mod:`segmetrics.cli`).
 """
+from __future__ import annotations
+
 import contextlib
 import json
 import math
 import sys
 import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, cast
 
 from segmetrics._validate import check_int
 from segmetrics.evaluation import storage
@@ -26,25 +29,54 @@ from segmetrics.evaluation.runners import LocalExecutor
 from segmetrics.evaluation.scoring import complete_records
 from segmetrics.evaluation.summary import check_bootstrap, json_safe, summary_document
 
+if TYPE_CHECKING:
+    import re
+
+    from distributed import Client
+
+    from segmetrics.distributed import DaskExecutor
+    from segmetrics.evaluation.matching import Case, StrPath
+    from segmetrics.evaluation.options import Label
+    from segmetrics.evaluation.runners import Jobs
+    from segmetrics.evaluation.scoring import CaseResult, Record
+    from segmetrics.evaluation.storage import StateEntry
+
 __all__ = ["Evaluation", "evaluate_folder"]
 
 
 class Evaluation(NamedTuple):
     """What :func:`evaluate_folder` returns: the CSV records and the summary."""
 
-    records: list
-    summary: dict
+    records: list[Record]
+    summary: dict[str, Any]
 
 
-def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, labels=None,
-                    threshold=None, ignore_index=None, spacing=None, nsd_tolerance=1.0,
-                    colormap=None, strip_suffixes=(), pattern=None, preset=None,
-                    both_empty="skip", zero_division=math.nan, tversky_alpha=0.5,
-                    tversky_beta=0.5, spacing_tolerance=1e-3, jobs=1, resume=False,
-                    overwrite=False, progress=False, command_line=None, client=None,
-                    confidence=0.95, n_resamples=10_000, seed=0, surface="voxel",
-                    regions=None, fbeta_beta=1.0, max_voxels="auto",
-                    case_timeout=DEFAULT_CASE_TIMEOUT):
+class _ProgressBar(Protocol):
+    """What is used of a tqdm progress bar."""
+
+    def update(self, n: int = 1) -> object: ...
+
+    def close(self) -> None: ...
+
+
+def evaluate_folder(pred_dir: StrPath, gt_dir: StrPath, *, out_dir: StrPath | None = None,
+                    metrics: str | Iterable[str] = DEFAULT_METRICS,
+                    labels: str | Iterable[int] | None = None, threshold: float | None = None,
+                    ignore_index: int | None = None, spacing: Iterable[float] | None = None,
+                    nsd_tolerance: float | str | Mapping[Label, float] = 1.0,
+                    colormap: str | dict[Any, Any] | None = None,
+                    strip_suffixes: str | Iterable[str] = (),
+                    pattern: str | re.Pattern[str] | None = None, preset: str | None = None,
+                    both_empty: str = "skip", zero_division: float = math.nan,
+                    tversky_alpha: float = 0.5, tversky_beta: float = 0.5,
+                    spacing_tolerance: float = 1e-3, jobs: Jobs = 1, resume: bool = False,
+                    overwrite: bool = False, progress: bool = False,
+                    command_line: Iterable[str] | None = None, client: Client | None = None,
+                    confidence: float = 0.95, n_resamples: int = 10_000, seed: int = 0,
+                    surface: str = "voxel",
+                    regions: str | Mapping[str, Iterable[int]] | None = None,
+                    fbeta_beta: float = 1.0, max_voxels: int | Literal["auto"] | None = "auto",
+                    case_timeout: float | None = DEFAULT_CASE_TIMEOUT) -> Evaluation:
     """Score every prediction in a folder against its ground truth.
 
     Parameters
@@ -229,12 +261,15 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
     return Evaluation(records, summary)
 
 
-def _evaluate(cases, options, out, *, resume, overwrite, progress, client, jobs):
+def _evaluate(cases: Sequence[Case], options: Options, out: Path | None, *, resume: bool,
+              overwrite: bool, progress: bool, client: Client | None, jobs: Jobs
+              ) -> tuple[list[Record], dict[str, StateEntry]]:
     """Score the cases an earlier run did not (all without ``resume``); with ``out``, append
     each case to its files as it finishes. Returns every record, sorted, and the final state
     (whose row counts and digests describe the final CSV, so resuming it changes nothing)."""
     metrics = options.metrics
-    kept_records, state = [], {}
+    kept_records: list[Record] = []
+    state: dict[str, StateEntry] = {}
     if out is not None:
         if resume:
             kept_records, state = storage.read_previous(out, metrics)
@@ -247,14 +282,14 @@ def _evaluate(cases, options, out, *, resume, overwrite, progress, client, jobs)
     todo = [case for case in cases if case.name not in state]
     fingerprints = {case.name: storage.file_fingerprints(case) for case in todo}
 
-    results = {}
+    results: dict[str, CaseResult] = {}
     writer = storage.Writer(out, metrics, kept_records, state) if out is not None else None
     bar = _progress_bar(progress, len(cases), len(cases) - len(todo))
-    emitted = set()
+    emitted: set[str] = set()
 
     scored_with = options.state()
 
-    def on_result(result):
+    def on_result(result: CaseResult) -> None:
         rows = [record.row(metrics) for record in result.records]
         entry = {"case": result.name, "n_voxels": result.n_voxels, "diagonal": result.diagonal,
                  "present": list(result.present), "n_rows": len(rows),
@@ -273,7 +308,7 @@ def _evaluate(cases, options, out, *, resume, overwrite, progress, client, jobs)
             bar.update(1)
 
     cases_by_name = {case.name: case for case in cases}
-    deferred = []  # the cases' warnings, issued once the scoring threads are done
+    deferred: list[str] = []  # the cases' warnings, issued once the scoring threads are done
     try:
         _executor(client, jobs).run(todo, options, on_result)
     finally:
@@ -285,7 +320,7 @@ def _evaluate(cases, options, out, *, resume, overwrite, progress, client, jobs)
             warnings.warn(message, UserWarning, stacklevel=3)
 
     records = complete_records(cases, kept_records, results, state, options)
-    rows_by_case = {}
+    rows_by_case: dict[str, list[list[str]]] = {}
     for record in records:
         rows_by_case.setdefault(record.case, []).append(record.row(metrics))
     for name, entry in state.items():
@@ -294,18 +329,19 @@ def _evaluate(cases, options, out, *, resume, overwrite, progress, client, jobs)
     return records, state
 
 
-def _max_voxels(max_voxels, jobs, client):
+def _max_voxels(max_voxels: int | Literal["auto"] | None, jobs: Jobs,
+                client: Client | None) -> int | None:
     """``max_voxels="auto"``: sized to this machine's memory and the worker processes."""
     if not (isinstance(max_voxels, str) and max_voxels == "auto"):
         return max_voxels
-    from segmetrics._layout import cpu_count
+    from segmetrics._executor import cpu_count
     from segmetrics.io import default_max_voxels
 
     workers = 1 if client is not None else cpu_count() if jobs == "auto" else jobs
     return default_max_voxels(workers)
 
 
-def _executor(client, jobs):
+def _executor(client: Client | None, jobs: Jobs) -> LocalExecutor | DaskExecutor:
     """The runner: a Dask cluster's when a client is given, else this machine's."""
     if client is not None:
         from segmetrics.distributed import DaskExecutor
@@ -314,11 +350,12 @@ def _executor(client, jobs):
     return LocalExecutor(jobs)
 
 
-def _progress_bar(enabled, total, initial):
+def _progress_bar(enabled: bool, total: int, initial: int) -> _ProgressBar | None:
     if not enabled:
         return None
     try:
         from tqdm import tqdm
     except ImportError:
         return None
-    return tqdm(total=total, initial=initial, unit="case", dynamic_ncols=True, file=sys.stderr)
+    return cast("_ProgressBar", tqdm(total=total, initial=initial, unit="case",
+                                     dynamic_ncols=True, file=sys.stderr))

@@ -1,25 +1,32 @@
 """Pairing prediction and ground-truth files by case name."""
+from __future__ import annotations
+
 import os
 import re
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Union
 
 from segmetrics.evaluation.options import UsageError
 from segmetrics.io import display_name
 
 __all__ = ["Case", "match_cases"]
 
+#: A file path: text or a path-like object.
+StrPath = Union[str, "os.PathLike[str]"]
+
 
 class Case(NamedTuple):
     """A case to score: its name, the prediction file (None if missing) and the ground truth."""
 
     name: str
-    pred: object
-    gt: object
+    pred: StrPath | None
+    gt: StrPath
 
 
-def _case_key(stem, strip_suffixes, pattern):
+def _case_key(stem: str, strip_suffixes: Iterable[str], pattern: re.Pattern[str] | None
+              ) -> str | None:
     if pattern is not None:
         found = pattern.search(stem)
         if found is None:
@@ -33,7 +40,7 @@ def _case_key(stem, strip_suffixes, pattern):
     return stem
 
 
-def _is_file(entry):
+def _is_file(entry: os.DirEntry[str]) -> bool:
     """Whether a folder entry is a file to score: a file, or a link that cannot be followed.
 
     A symbolic-link loop or an unreadable link raises in ``is_file``; it is
@@ -45,7 +52,7 @@ def _is_file(entry):
         return True
 
 
-def _entries(folder, role):
+def _entries(folder: StrPath, role: str) -> list[os.DirEntry[str]]:
     try:
         with os.scandir(folder) as entries:
             return sorted(entries, key=lambda e: os.fsencode(e.name))
@@ -54,11 +61,12 @@ def _entries(folder, role):
                          f"{exc.strerror or exc}") from None
 
 
-def _index_folder(folder, role, strip_suffixes, pattern):
+def _index_folder(folder: StrPath, role: str, strip_suffixes: Iterable[str],
+                  pattern: re.Pattern[str] | None) -> dict[str, Path]:
     from segmetrics.io import split_extension
 
-    index = {}
-    ignored = []
+    index: dict[str, Path] = {}
+    ignored: list[str] = []
     for entry in _entries(folder, role):
         if entry.name.startswith(".") or not _is_file(entry):
             continue
@@ -83,7 +91,8 @@ def _index_folder(folder, role, strip_suffixes, pattern):
     return index
 
 
-def match_cases(pred_dir, gt_dir, *, strip_suffixes=(), pattern=None):
+def match_cases(pred_dir: StrPath, gt_dir: StrPath, *, strip_suffixes: str | Iterable[str] = (),
+                pattern: str | re.Pattern[str] | None = None) -> tuple[list[Case], list[str]]:
     """Pair prediction and ground-truth files by case name.
 
     The case name is the file name without its extension (``.nii.gz`` counts

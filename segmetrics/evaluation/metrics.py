@@ -6,8 +6,17 @@ definition for ``summary.json`` and the report, and what ``surface="surfel"``
 adds to that definition. The summary, the comparison and the report share one
 rule for infinite values (:func:`worst_case`).
 """
+from __future__ import annotations
+
 import math
-from typing import NamedTuple
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from segmetrics.evaluation.options import Options
 
 __all__ = [
     "DEFAULT_METRICS", "DEFINITIONS", "DISTANCE_METRICS", "HIGHER_IS_BETTER", "LESION_METRICS",
@@ -51,11 +60,11 @@ class Metric(NamedTuple):
     attribute: str = ""
 
     @property
-    def is_distance(self):
+    def is_distance(self) -> bool:
         return self.kind == "distance"
 
 
-_METRICS = (
+_METRICS: tuple[Metric, ...] = (
     Metric("dice", "overlap", True, "2 TP / (2 TP + FP + FN)"),
     Metric("jaccard", "overlap", True, "TP / (TP + FP + FN)"),
     Metric("threshold_jaccard", "overlap", True,
@@ -119,25 +128,25 @@ _METRICS = (
 )
 
 #: Every metric by name, in the order of :data:`METRICS`.
-REGISTRY = {metric.name: metric for metric in _METRICS}
-OVERLAP_METRICS = tuple(m.name for m in _METRICS if m.kind == "overlap")
-DISTANCE_METRICS = tuple(m.name for m in _METRICS if m.is_distance)
-LESION_METRICS = tuple(m.name for m in _METRICS if m.kind == "lesion")
-TOPOLOGY_METRICS = tuple(m.name for m in _METRICS if m.kind == "topology")
-METRICS = OVERLAP_METRICS + DISTANCE_METRICS + LESION_METRICS + TOPOLOGY_METRICS
-DEFAULT_METRICS = ("dice", "jaccard", "hd95", "assd", "nsd")
+REGISTRY: dict[str, Metric] = {metric.name: metric for metric in _METRICS}
+OVERLAP_METRICS: tuple[str, ...] = tuple(m.name for m in _METRICS if m.kind == "overlap")
+DISTANCE_METRICS: tuple[str, ...] = tuple(m.name for m in _METRICS if m.is_distance)
+LESION_METRICS: tuple[str, ...] = tuple(m.name for m in _METRICS if m.kind == "lesion")
+TOPOLOGY_METRICS: tuple[str, ...] = tuple(m.name for m in _METRICS if m.kind == "topology")
+METRICS: tuple[str, ...] = OVERLAP_METRICS + DISTANCE_METRICS + LESION_METRICS + TOPOLOGY_METRICS
+DEFAULT_METRICS: tuple[str, ...] = ("dice", "jaccard", "hd95", "assd", "nsd")
 #: The formula of each metric (without the options that complete it: see :func:`definitions`).
-DEFINITIONS = {m.name: m.definition for m in _METRICS}
+DEFINITIONS: dict[str, str] = {m.name: m.definition for m in _METRICS}
 #: Whether a larger value of each metric is better (distances but NSD: smaller is better).
-HIGHER_IS_BETTER = {m.name: m.higher_is_better for m in _METRICS}
+HIGHER_IS_BETTER: dict[str, bool] = {m.name: m.higher_is_better for m in _METRICS}
 #: Surfaces of the distance metrics (``surface`` of :func:`segmetrics.surface_distances`).
-SURFACES = ("voxel", "surfel")
-STATUSES = ("ok", "both_empty", "empty_pred", "empty_gt", "missing", "error")
+SURFACES: tuple[str, ...] = ("voxel", "surfel")
+STATUSES: tuple[str, ...] = ("ok", "both_empty", "empty_pred", "empty_gt", "missing", "error")
 #: Statuses whose values enter the summary (both_empty too with ``both_empty="include"``).
-SCORED_STATUSES = ("ok", "empty_pred", "empty_gt", "missing")
+SCORED_STATUSES: tuple[str, ...] = ("ok", "empty_pred", "empty_gt", "missing")
 
 
-def definitions(metrics, options):
+def definitions(metrics: Iterable[str], options: Options) -> dict[str, str]:
     """The definitions of ``metrics`` completed by ``options`` (NSD tolerance, Tversky weights,
     surfel surfaces), as ``summary.json`` records them."""
     out = {m: REGISTRY[m].definition for m in metrics}
@@ -154,7 +163,7 @@ def definitions(metrics, options):
     return out
 
 
-def worst_case(value, diagonal):
+def worst_case(value: float, diagonal: float) -> float:
     """The value the statistics use: an infinite value becomes the case's image diagonal.
 
     An infinite distance (one mask empty) is replaced by the worst finite case,
@@ -164,7 +173,8 @@ def worst_case(value, diagonal):
     return diagonal if math.isinf(value) else value
 
 
-def worst_case_array(values, diagonals):
+def worst_case_array(values: npt.NDArray[np.float64],
+                     diagonals: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """:func:`worst_case` of float64 arrays of values and diagonals, element by element."""
     import numpy as np
 

@@ -6,10 +6,13 @@ become one :class:`Options`; workers score with it, ``summary.json`` records it
 change its values with :data:`SCHEMA_VERSION` (:meth:`Options.state`), so
 ``--resume`` never mixes rows scored differently.
 """
+from __future__ import annotations
+
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Union
 
 from segmetrics._validate import check_choice, check_int, check_real, check_spacing_value
 from segmetrics.regions import check_regions, parse_regions
@@ -25,8 +28,15 @@ SCHEMA_VERSION = 1
 #: Seconds a case may take (reading and scoring) before it becomes an ``error`` row.
 DEFAULT_CASE_TIMEOUT = 900.0
 
+#: A label (an int) or, with ``regions``, a region name.
+Label = Union[int, str]
+#: ``{(r, g, b): label}``, as :func:`segmetrics.io.parse_colormap` returns it.
+Colormap = dict[tuple[int, ...], int]
+#: ``((name, labels), ...)``: the regions scored instead of labels.
+Regions = tuple[tuple[str, tuple[int, ...]], ...]
+
 #: Named option sets; the options a preset fixes override the caller's.
-PRESETS = {
+PRESETS: dict[str, dict[str, Any]] = {
     "isic": {
         "metrics": ("threshold_jaccard", "jaccard", "dice", "accuracy", "sensitivity",
                     "specificity"),
@@ -62,31 +72,37 @@ class Options:
     (seconds; a case taking longer is an ``error`` row; None: no limit).
     """
 
-    metrics: tuple = DEFAULT_METRICS
-    labels: object = None
-    threshold: object = None
-    colormap: object = None
-    spacing: object = None
-    ignore_index: object = None
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+    labels: tuple[int, ...] | None = None
+    threshold: float | None = None
+    colormap: Colormap | None = None
+    spacing: tuple[float, ...] | None = None
+    ignore_index: int | None = None
     nsd_tolerance: float = 1.0
     zero_division: float = math.nan
-    binarize_above: object = None
+    binarize_above: float | None = None
     tversky_alpha: float = 0.5
     tversky_beta: float = 0.5
     spacing_tolerance: float = 1e-3
     surface: str = "voxel"
-    regions: object = None
-    nsd_tolerances: tuple = ()
+    regions: Regions | None = None
+    nsd_tolerances: tuple[tuple[Label, float], ...] = ()
     fbeta_beta: float = 1.0
-    max_voxels: object = None
-    case_timeout: object = DEFAULT_CASE_TIMEOUT
+    max_voxels: int | None = None
+    case_timeout: float | None = DEFAULT_CASE_TIMEOUT
 
     @classmethod
-    def build(cls, *, metrics=DEFAULT_METRICS, labels=None, threshold=None, colormap=None,
-              spacing=None, ignore_index=None, nsd_tolerance=1.0, zero_division=math.nan,
-              binarize_above=None, tversky_alpha=0.5, tversky_beta=0.5,
-              spacing_tolerance=1e-3, surface="voxel", regions=None, fbeta_beta=1.0,
-              max_voxels=None, case_timeout=DEFAULT_CASE_TIMEOUT):
+    def build(cls, *, metrics: str | Iterable[str] = DEFAULT_METRICS,
+              labels: str | Iterable[int] | None = None, threshold: float | None = None,
+              colormap: str | dict[Any, Any] | None = None,
+              spacing: Iterable[float] | None = None, ignore_index: int | None = None,
+              nsd_tolerance: float | str | Mapping[Label, float] = 1.0,
+              zero_division: float = math.nan, binarize_above: float | None = None,
+              tversky_alpha: float = 0.5, tversky_beta: float = 0.5,
+              spacing_tolerance: float = 1e-3, surface: str = "voxel",
+              regions: str | Mapping[str, Iterable[int]] | None = None,
+              fbeta_beta: float = 1.0, max_voxels: int | None = None,
+              case_timeout: float | None = DEFAULT_CASE_TIMEOUT) -> Options:
         """Validated options; a bad value raises :class:`UsageError` naming the option.
 
         ``regions``: ``{name: labels}``, ``'WT=1,2,3;TC=1,3;ET=3'`` or a preset
@@ -96,28 +112,32 @@ class Options:
         """
         from segmetrics.io import parse_colormap
 
-        metrics = check_metrics(metrics)
+        checked_metrics = check_metrics(metrics)
+        label_tuple: tuple[int, ...] | None = None
+        spacing_tuple: tuple[float, ...] | None = None
+        region_pairs: Regions | None = None
+        table: Colormap | None = None
         try:
             if labels is not None:
                 if isinstance(labels, str):
                     labels = [int(v) for v in labels.split(",") if v.strip()]
-                labels = tuple(check_int(v, "each label", minimum=1) for v in labels)
-                if not labels:
+                label_tuple = tuple(check_int(v, "each label", minimum=1) for v in labels)
+                if not label_tuple:
                     raise ValueError("labels must not be empty")
             if threshold is not None:
                 threshold = check_real(threshold, "threshold")
             if spacing is not None:
-                spacing = tuple(check_spacing_value(s) for s in spacing)
+                spacing_tuple = tuple(check_spacing_value(s) for s in spacing)
             if ignore_index is not None:
                 ignore_index = check_int(ignore_index, "ignore_index")
             if regions is not None:
-                if labels is not None:
+                if label_tuple is not None:
                     raise ValueError("pass labels or regions, not both")
                 if isinstance(regions, str):
                     regions = parse_regions(regions)
                 names, sets = check_regions(regions)
-                regions = tuple(zip(names, sets))
-            nsd_tolerance, nsd_tolerances = _nsd_tolerances(nsd_tolerance, regions)
+                region_pairs = tuple(zip(names, sets))
+            default_tolerance, nsd_tolerances = _nsd_tolerances(nsd_tolerance, region_pairs)
             fbeta_beta = check_real(fbeta_beta, "fbeta_beta", minimum=0.0)
             if fbeta_beta == 0:
                 raise ValueError("fbeta_beta must be > 0; got 0.0")
@@ -127,7 +147,7 @@ class Options:
                     f"zero_division must be NaN or lie in [-1, 1], the range of the overlap "
                     f"metrics (kappa reaches -1, the others lie in [0, 1]); got {zero_division}")
             if colormap is not None:
-                colormap = parse_colormap(colormap)
+                table = parse_colormap(colormap)
             tversky_alpha = check_real(tversky_alpha, "tversky_alpha", minimum=0.0)
             tversky_beta = check_real(tversky_beta, "tversky_beta", minimum=0.0)
             spacing_tolerance = check_real(spacing_tolerance, "spacing_tolerance",
@@ -140,22 +160,22 @@ class Options:
                 case_timeout = None if case_timeout == 0 else case_timeout
         except (TypeError, ValueError) as exc:
             raise UsageError(str(exc)) from None
-        return cls(metrics, labels, threshold, colormap, spacing, ignore_index, nsd_tolerance,
-                   zero_division, binarize_above, tversky_alpha, tversky_beta,
-                   spacing_tolerance, surface, regions, nsd_tolerances, fbeta_beta, max_voxels,
-                   case_timeout)
+        return cls(checked_metrics, label_tuple, threshold, table, spacing_tuple, ignore_index,
+                   default_tolerance, zero_division, binarize_above, tversky_alpha, tversky_beta,
+                   spacing_tolerance, surface, region_pairs, nsd_tolerances, fbeta_beta,
+                   max_voxels, case_timeout)
 
     @property
-    def region_map(self):
+    def region_map(self) -> dict[str, tuple[int, ...]] | None:
         """``{name: labels}`` of ``regions``, or None."""
         return None if self.regions is None else dict(self.regions)
 
-    def tolerance_of(self, key):
+    def tolerance_of(self, key: Label) -> float:
         """The NSD tolerance of one label (or region name)."""
         return dict(self.nsd_tolerances).get(key, self.nsd_tolerance)
 
     @property
-    def nsd_tolerance_text(self):
+    def nsd_tolerance_text(self) -> str:
         """The tolerance as the definitions show it: ``1.0`` or ``1=2.0, 2=1.0, others 1.0``."""
         if not self.nsd_tolerances:
             return f"{self.nsd_tolerance}"
@@ -163,11 +183,11 @@ class Options:
         return f"{named}, others {self.nsd_tolerance}"
 
     @property
-    def distance_metrics(self):
+    def distance_metrics(self) -> tuple[str, ...]:
         """The requested distance metrics, in request order."""
         return tuple(m for m in self.metrics if m in DISTANCE_METRICS)
 
-    def state(self):
+    def state(self) -> dict[str, Any]:
         """The options that change a case's values, as JSON values, with :data:`SCHEMA_VERSION`.
 
         Recorded with each case for ``--resume`` (``metrics`` are checked by the
@@ -175,13 +195,13 @@ class Options:
         """
         from segmetrics.evaluation.summary import json_safe
 
-        options = dataclasses.asdict(self)
+        options: dict[str, object] = dataclasses.asdict(self)
         # The limits decide whether a case is read, never its values.
         del options["metrics"], options["labels"], options["max_voxels"], options["case_timeout"]
         options["schema_version"] = SCHEMA_VERSION
         return json_safe(options)
 
-    def summary(self):
+    def summary(self) -> dict[str, Any]:
         """The ``options`` of ``summary.json``."""
         return {
             "threshold": self.threshold,
@@ -200,21 +220,23 @@ class Options:
         }
 
 
-def _nsd_tolerances(tolerance, regions):
+def _nsd_tolerances(tolerance: float | str | Mapping[Label, float], regions: Regions | None
+                    ) -> tuple[float, tuple[tuple[Label, float], ...]]:
     """``(default, ((key, tolerance), ...))`` from a number, a mapping or ``'1=2.0,2=1.0,1.5'``."""
-    default, named = 1.0, {}
+    default: float = 1.0
+    named: dict[Label, float] = {}
     if isinstance(tolerance, str):
         for part in tolerance.split(","):
-            key, sep, value = part.strip().rpartition("=")
+            named_key, sep, text = part.strip().rpartition("=")
             if not part.strip():
                 continue
             try:
-                number = float(value)
+                number = float(text)
             except ValueError:
                 raise ValueError(f"nsd_tolerance must be a number or 'LABEL=TOL,...' (e.g. "
                                  f"'1=2.0,2=1.0'); got {tolerance!r}") from None
             if sep:
-                named[key.strip()] = number
+                named[named_key.strip()] = number
             else:
                 default = number
     elif isinstance(tolerance, Mapping):
@@ -223,7 +245,7 @@ def _nsd_tolerances(tolerance, regions):
         default = tolerance
     default = check_real(default, "nsd_tolerance", minimum=0.0)
     names = None if regions is None else [name for name, _ in regions]
-    pairs = []
+    pairs: list[tuple[Label, float]] = []
     for key, value in named.items():
         if names is not None:
             if str(key) not in names:
@@ -240,7 +262,7 @@ def _nsd_tolerances(tolerance, regions):
     return default, tuple(pairs)
 
 
-def check_metrics(metrics):
+def check_metrics(metrics: str | Iterable[str]) -> tuple[str, ...]:
     """Metric names from a sequence or comma-separated text, deduplicated, checked."""
     if isinstance(metrics, str):
         metrics = [m.strip() for m in metrics.split(",") if m.strip()]
@@ -261,7 +283,7 @@ def check_metrics(metrics):
     return metrics
 
 
-def _check_optional_dependencies(metrics):
+def _check_optional_dependencies(metrics: Sequence[str]) -> None:
     """Refuse up front a metric whose optional dependency is missing (not once per case)."""
     if "cldice" in metrics:
         import importlib.util

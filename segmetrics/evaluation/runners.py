@@ -17,11 +17,32 @@ scored (:func:`score_read_ahead`). ``jobs="auto"`` (the command's default)
 starts there and moves the rest to worker processes only where that pays
 (:func:`run_auto`).
 """
+from __future__ import annotations
+
 import os
 import warnings
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, Union, cast
 
 from segmetrics.evaluation.scoring import error_result, mask_reader, score_case, score_guarded
+
+if TYPE_CHECKING:
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from queue import SimpleQueue
+
+    from segmetrics.evaluation.matching import Case
+    from segmetrics.evaluation.options import Options
+    from segmetrics.evaluation.scoring import CaseResult
+
+    #: Called in the calling process with each case's result, as each finishes.
+    OnResult = Callable[[CaseResult], None]
+    #: The per-case scoring function (default :func:`score_case`).
+    Work = Callable[[Case, Options], CaseResult]
+
+#: ``jobs``: a number of worker processes, or ``"auto"``.
+Jobs = Union[int, Literal["auto"]]
+_T = TypeVar("_T")
 
 __all__ = ["LocalExecutor", "chunks", "crashed", "isolate", "run_auto", "run_cases",
            "score_chunk", "score_read_ahead"]
@@ -30,14 +51,15 @@ __all__ = ["LocalExecutor", "chunks", "crashed", "isolate", "run_auto", "run_cas
 class LocalExecutor:
     """Score cases in this process (``jobs=1``), in ``jobs`` worker processes, or ``"auto"``."""
 
-    def __init__(self, jobs=1):
+    def __init__(self, jobs: Jobs = 1) -> None:
         self.jobs = jobs
 
-    def run(self, cases, options, on_result, work=None):
+    def run(self, cases: Sequence[Case], options: Options, on_result: OnResult,
+            work: Work | None = None) -> None:
         run_cases(cases, options, self.jobs, on_result, work)
 
 
-def isolate(chunk):
+def isolate(chunk: Iterable[Case]) -> list[list[Case]]:
     """The retry policy of every runner: the cases of a failed task, one task each."""
     return [[case] for case in chunk]
 
@@ -48,10 +70,12 @@ def isolate(chunk):
 _CHUNK_BYTES = 8 << 20
 
 
-def chunks(cases, jobs):
+def chunks(cases: Sequence[Case], jobs: int) -> list[list[Case]]:
     """Consecutive groups of cases, one worker task each."""
     limit = max(1, len(cases) // (8 * jobs))
-    groups, chunk, size = [], [], 0
+    groups: list[list[Case]] = []
+    chunk: list[Case] = []
+    size = 0
     for case in cases:
         chunk.append(case)
         size += sum(os.path.getsize(p) for p in (case.pred, case.gt)
@@ -64,10 +88,11 @@ def chunks(cases, jobs):
     return groups
 
 
-def score_chunk(chunk, options, work):
+def score_chunk(chunk: Sequence[Case], options: Options,
+                work: Work | None) -> list[CaseResult]:
     """The results of one worker task (a chunk of cases), read ahead unless ``work`` is custom."""
     if work is None or work is score_case:
-        results = []
+        results: list[CaseResult] = []
         score_read_ahead(chunk, options, results.append)
         return results
     return [work(case, options) for case in chunk]
@@ -83,7 +108,8 @@ _AUTO_POOL_SECONDS = 10.0
 _AUTO_POOL_MAX_VOXELS = 1 << 22
 
 
-def run_auto(cases, options, on_result, cores=None):
+def run_auto(cases: Sequence[Case], options: Options, on_result: OnResult,
+             cores: int | None = None) -> int:
     """``jobs="auto"``: in this process with read-ahead, worker processes only where they pay.
 
     All cases go through one read-ahead pipeline in this process
@@ -97,19 +123,20 @@ def run_auto(cases, options, on_result, cores=None):
     """
     import time
 
-    from segmetrics._layout import cpu_count
+    from segmetrics._executor import cpu_count
 
     cores = cpu_count() if cores is None else cores
     n_probe = min(_AUTO_PROBE_CASES, len(cases))
-    sizes, jobs = [], []
+    sizes: list[int | None] = []
+    jobs: list[int] = []
     start = time.perf_counter()
 
-    def timed(result):
+    def timed(result: CaseResult) -> None:
         if len(sizes) < n_probe:
             sizes.append(result.n_voxels)
         on_result(result)
 
-    def after_probe():
+    def after_probe() -> bool:
         """True (stop this pipeline) once the probe is scored and a pool pays."""
         if jobs or len(sizes) < n_probe:
             return False
@@ -125,7 +152,7 @@ def run_auto(cases, options, on_result, cores=None):
     return jobs[0]
 
 
-def _auto_jobs(cores, remaining, seconds_per_case, sizes):
+def _auto_jobs(cores: int, remaining: int, seconds_per_case: float, sizes: Sequence[int]) -> int:
     """Worker processes for the cases left after the probe (see :func:`run_auto`)."""
     if cores < 2 or remaining < 2 or not sizes:
         return 1
@@ -145,28 +172,31 @@ class _Capture:
     Warnings of other threads (none expected) are kept in ``orphans``.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         import threading
 
         self._local = threading.local()
-        self.orphans = []
+        self.orphans: list[str] = []
 
-    def __enter__(self):
+    def __enter__(self) -> _Capture:
         self._context = warnings.catch_warnings()
         self._context.__enter__()
         warnings.simplefilter("always")
         warnings.showwarning = self._show
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
         return self._context.__exit__(*exc)
 
-    def _show(self, message, category, filename, lineno, file=None, line=None):
+    def _show(self, message: Warning | str, category: type[Warning], filename: str,
+              lineno: int, file: Any = None, line: str | None = None) -> None:
         sink = getattr(self._local, "sink", None)
         (self.orphans if sink is None else sink).append(str(message))
 
-    def run(self, function, *args):
+    def run(self, function: Callable[..., _T], *args: Any) -> tuple[_T | _Raised, list[str]]:
         """``(function(*args) or the exception it raised, warnings it issued)``."""
+        sink: list[str]
+        value: _T | _Raised
         self._local.sink = sink = []
         try:
             value = function(*args)
@@ -181,7 +211,7 @@ class _Raised(NamedTuple):
     exception: BaseException
 
 
-def _unwrap(value):
+def _unwrap(value: _T | _Raised) -> _T:
     if isinstance(value, _Raised):
         raise value.exception
     return value
@@ -195,22 +225,23 @@ class _Readers:
     and the process can still exit (daemon threads are not joined).
     """
 
-    def __init__(self, n):
+    def __init__(self, n: int) -> None:
         import queue
 
+        self._queue: SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]] | None]
         self._queue = queue.SimpleQueue()
         self._n = 0
         for _ in range(n):
             self.replace()
 
-    def replace(self):
+    def replace(self) -> None:
         import threading
 
         self._n += 1  # one stop signal per thread ever started: an abandoned one that
         # comes back takes one and ends too
         threading.Thread(target=self._serve, name="segmetrics-read", daemon=True).start()
 
-    def _serve(self):
+    def _serve(self) -> None:
         while True:
             item = self._queue.get()
             if item is None:
@@ -222,24 +253,25 @@ class _Readers:
                 except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
                     future.set_exception(exc)
 
-    def submit(self, function, *args):
+    def submit(self, function: Callable[..., _T], *args: Any) -> Future[_T]:
         from concurrent.futures import Future
 
-        future = Future()
+        future: Future[_T] = Future()
         self._queue.put((future, function, args))
         return future
 
-    def close(self):
+    def close(self) -> None:
         for _ in range(self._n):
             self._queue.put(None)
 
 
-def _timeout_message(seconds):
+def _timeout_message(seconds: float) -> str:
     return (f"the case took longer than the case timeout ({seconds:g} s; --case-timeout / "
             "case_timeout=) and was stopped")
 
 
-def score_read_ahead(cases, options, on_result, depth=1, stop=None):
+def score_read_ahead(cases: Iterable[Case], options: Options, on_result: OnResult,
+                     depth: int = 1, stop: Callable[[], bool] | None = None) -> int:
     """Score ``cases`` in this process while the next ``depth`` cases are read.
 
     Two reading threads read and decompress the prediction and ground truth of
@@ -260,13 +292,14 @@ def score_read_ahead(cases, options, on_result, depth=1, stop=None):
     read = mask_reader(options)
     timeout = getattr(options, "case_timeout", None)
     upcoming = iter(cases)
-    queue = deque()
+    queue: deque[tuple[Case, Future[tuple[Any, list[str]]],
+                       Future[tuple[Any, list[str]]] | None]] = deque()
     readers = _Readers(2)
     scored = 0
     try:
         with _Capture() as capture:
 
-            def submit():
+            def submit() -> None:
                 case = next(upcoming, None)
                 if case is not None:
                     queue.append((case, readers.submit(capture.run, read, case.gt),
@@ -287,7 +320,8 @@ def score_read_ahead(cases, options, on_result, depth=1, stop=None):
                         if future is not None and not future.cancel() and not future.done():
                             readers.replace()
                     submit()
-                    on_result(error_result(case, options, _timeout_message(timeout)))
+                    on_result(error_result(case, options,
+                                           _timeout_message(cast(float, timeout))))
                     scored += 1
                     if stop is not None and stop():
                         break
@@ -309,18 +343,18 @@ def score_read_ahead(cases, options, on_result, depth=1, stop=None):
     return scored
 
 
-def _left(deadline):
+def _left(deadline: float | None) -> float | None:
     import time
 
     return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
-def _init_worker(threads, parent=None):
+def _init_worker(threads: int, parent: int | None = None) -> None:
     """Ignore Ctrl-C (the main process handles it), use this worker's share of the CPUs,
     and exit when the parent process dies (however it dies)."""
     import signal
 
-    from segmetrics._layout import set_num_threads
+    from segmetrics._executor import set_num_threads
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_num_threads(threads)
@@ -332,7 +366,7 @@ def _init_worker(threads, parent=None):
 _PARENT_POLL = 1.0
 
 
-def _exit_with_parent(parent):
+def _exit_with_parent(parent: int) -> None:
     """End this process when ``parent`` dies: at once on Linux, within a second elsewhere.
 
     Linux sends SIGKILL to the worker when its parent dies
@@ -356,7 +390,7 @@ def _exit_with_parent(parent):
     if os.getppid() != parent:  # the parent died before the line above ran
         os._exit(1)
 
-    def watch():
+    def watch() -> None:
         while True:
             time.sleep(_PARENT_POLL)
             if os.getppid() != parent:
@@ -368,7 +402,7 @@ def _exit_with_parent(parent):
 class _Task(NamedTuple):
     """Cases scored by one worker call, and how many pool breaks they were caught in."""
 
-    cases: list
+    cases: list[Case]
     strikes: int = 0
     timed_out: bool = False
 
@@ -377,7 +411,8 @@ class _Task(NamedTuple):
 _TIMEOUT_SLACK = 10.0
 
 
-def run_cases(cases, options, jobs, on_result, work=None):
+def run_cases(cases: Sequence[Case], options: Options, jobs: Jobs, on_result: OnResult,
+              work: Work | None = None) -> None:
     """Score ``cases``, calling ``on_result`` as each finishes; at most 2 x jobs tasks in flight.
 
     ``jobs > 1`` uses spawned worker processes that ignore Ctrl-C (the main
@@ -404,7 +439,7 @@ def run_cases(cases, options, jobs, on_result, work=None):
 
     work = score_case if work is None else work
     queue = deque(_Task(chunk) for chunk in chunks(cases, jobs))
-    suspects = deque()
+    suspects: deque[_Task] = deque()
     while queue:
         for task in _run_pool(queue, options, jobs, on_result, work):
             if task.timed_out and len(task.cases) == 1:  # late on its own: no retry
@@ -419,7 +454,8 @@ def run_cases(cases, options, jobs, on_result, work=None):
             on_result(crashed(task.cases[0], options, timed_out=task.timed_out))
 
 
-def _run_pool(queue, options, jobs, on_result, work, in_flight=None):
+def _run_pool(queue: deque[_Task], options: Options, jobs: int, on_result: OnResult, work: Work,
+              in_flight: int | None = None) -> list[_Task]:
     """Run tasks popped from ``queue`` in one pool; return the tasks in flight if it breaks.
 
     A task in flight longer than ``options.case_timeout`` per case (plus the
@@ -431,14 +467,14 @@ def _run_pool(queue, options, jobs, on_result, work, in_flight=None):
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    from segmetrics._layout import cpu_count
+    from segmetrics._executor import cpu_count
 
     in_flight = 2 * jobs if in_flight is None else in_flight
     timeout = getattr(options, "case_timeout", None)
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
                                initargs=(max(1, cpu_count() // jobs), os.getpid()))
-    pending = {}
+    pending: dict[Future[list[CaseResult]], tuple[_Task, float | None]] = {}
     longest = max((len(task.cases) for task in queue), default=1)
     try:
         while queue or pending:
@@ -478,9 +514,10 @@ def _run_pool(queue, options, jobs, on_result, work, in_flight=None):
         pool.shutdown(wait=True)
 
 
-def _collect(pending, on_result):
+def _collect(pending: dict[Future[list[CaseResult]], tuple[_Task, float | None]],
+             on_result: OnResult) -> list[_Task]:
     """After a break: hand on the results that made it, return the tasks that did not."""
-    broken = []
+    broken: list[_Task] = []
     for future, (task, _) in pending.items():
         if future.done() and future.exception() is None:
             for result in future.result():
@@ -491,7 +528,7 @@ def _collect(pending, on_result):
     return broken
 
 
-def _kill_workers(pool):
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
     """Kill a pool's worker processes (a task outlived its time limit); the pool breaks."""
     for process in list(getattr(pool, "_processes", {}).values()):
         try:
@@ -500,10 +537,11 @@ def _kill_workers(pool):
             pass
 
 
-def crashed(case, options, timed_out=False):
+def crashed(case: Case, options: Options, timed_out: bool = False) -> CaseResult:
     """The ``error`` result of a case whose worker died even when it ran alone."""
     if timed_out:
-        return error_result(case, options, _timeout_message(options.case_timeout))
+        return error_result(case, options,
+                            _timeout_message(cast(float, options.case_timeout)))
     message = ("the worker process scoring this case died (killed or out of memory; or, from "
                "Python, the calling script cannot be re-imported by a spawned worker: call "
                "evaluate_folder under `if __name__ == '__main__':`)")

@@ -15,12 +15,17 @@ Statuses of a (case, label) row:
     the case could not be scored (unreadable file, shape, spacing or
     orientation mismatch); ``error`` holds the message and every metric is NaN.
 """
+from __future__ import annotations
+
 import math
+import os
 import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from segmetrics import from_counts as _formulas
 from segmetrics.evaluation.metrics import (
@@ -30,6 +35,12 @@ from segmetrics.evaluation.metrics import (
     REGISTRY,
     TOPOLOGY_METRICS,
 )
+
+if TYPE_CHECKING:
+    from segmetrics.evaluation.matching import Case, StrPath
+    from segmetrics.evaluation.options import Label, Options, Regions
+    from segmetrics.from_counts import Counts
+    from segmetrics.io import Mask
 
 __all__ = ["CaseResult", "Record", "complete_records", "csv_text", "error_result",
            "fill_records", "mask_reader", "score_case", "score_guarded"]
@@ -48,13 +59,13 @@ class Record:
     """
 
     case: str
-    label: object
+    label: Label | None
     status: str
     error: str
-    values: dict = field(default_factory=dict)
+    values: dict[str, float] = field(default_factory=dict)
     diagonal: float = math.nan
 
-    def row(self, metrics):
+    def row(self, metrics: Iterable[str]) -> list[str]:
         """The CSV row: ``case, label, status, error`` then one value per metric.
 
         The case name and the error message pass through :func:`csv_text`.
@@ -69,12 +80,12 @@ class Record:
 _FORMULA_STARTS = ("=", "+", "-", "@")
 
 
-def _escaped(char):
+def _escaped(char: str) -> str:
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def csv_text(text):
+def csv_text(text: str) -> str:
     """``text`` as written into ``metrics.csv``: safe to open in a spreadsheet.
 
     A character that is not printable (a control character, a line separator,
@@ -95,23 +106,24 @@ class CaseResult(NamedTuple):
     state and the summary need (size, diagonal, labels present, warnings)."""
 
     name: str
-    records: list
-    n_voxels: object
+    records: list[Record]
+    n_voxels: int | None
     diagonal: float
-    present: tuple
-    warnings: tuple
+    present: tuple[int, ...]
+    warnings: tuple[str, ...]
 
 
-def _requested(options):
+def _requested(options: Options) -> tuple[Label, ...] | None:
     """The labels (or region names, with ``regions``) asked for, or None: every label present."""
     if options.regions is not None:
         return tuple(name for name, _ in options.regions)
     return options.labels
 
 
-def error_result(case, options, message):
+def error_result(case: Case, options: Options, message: str) -> CaseResult:
     """A case that could not be scored: one ``error`` record per requested label."""
-    labels = _requested(options) if _requested(options) is not None else (None,)
+    labels = cast("Sequence[Label | None]",
+                  _requested(options) if _requested(options) is not None else (None,))
     records = [Record(case.name, label, "error", message,
                       {m: math.nan for m in options.metrics}) for label in labels]
     return CaseResult(case.name, records, None, math.nan, (), ())
@@ -121,11 +133,11 @@ class _CaseError(Exception):
     """A case that cannot be scored; the message goes to the CSV."""
 
 
-def _rounded(values):
+def _rounded(values: Iterable[float]) -> tuple[float, ...]:
     return tuple(float(f"{float(v):.6g}") for v in values)
 
 
-def _check_geometry(pred, gt, tolerance):
+def _check_geometry(pred: Mask, gt: Mask, tolerance: float) -> tuple[float, ...]:
     """The spacing both masks share; mismatched shape, spacing or orientation is a case error."""
     if pred.labels.shape != gt.labels.shape:
         raise _CaseError(
@@ -162,10 +174,11 @@ def _check_geometry(pred, gt, tolerance):
     return tuple(float(s) for s in spacing)
 
 
-def _overlap_values(counts, options, voxel_volume=1.0):
+def _overlap_values(counts: Counts, options: Options, voxel_volume: float = 1.0
+                    ) -> dict[str, npt.NDArray[np.float64]]:
     """Every requested overlap metric from one set of counts (arrays in labels order)."""
     zd = options.zero_division
-    values = {}
+    values: dict[str, Any] = {}
     wanted = set(options.metrics)
     if wanted & {"jaccard", "threshold_jaccard"}:
         jaccard = _formulas.jaccard(counts, zero_division=zd)
@@ -173,7 +186,7 @@ def _overlap_values(counts, options, voxel_volume=1.0):
         values["threshold_jaccard"] = np.where(jaccard >= ISIC_JACCARD_THRESHOLD, jaccard, 0.0)
         values["threshold_jaccard"] = np.where(np.isnan(jaccard), np.nan,
                                                values["threshold_jaccard"])
-    parameters = {
+    parameters: dict[str, dict[str, float]] = {
         "tversky": dict(alpha=options.tversky_alpha, beta=options.tversky_beta),
         "fbeta": dict(beta=options.fbeta_beta),
     }
@@ -187,7 +200,8 @@ def _overlap_values(counts, options, voxel_volume=1.0):
             for m in options.metrics if m in values}
 
 
-def _without_ignored(pred, gt, options):
+def _without_ignored(pred: npt.NDArray[Any], gt: npt.NDArray[Any], options: Options
+                     ) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     """Ignored ground-truth voxels set to background in both maps (the mask metrics)."""
     if options.ignore_index is not None:
         ignored = gt == options.ignore_index
@@ -196,15 +210,18 @@ def _without_ignored(pred, gt, options):
     return pred, gt
 
 
-def _label_masks(pred, gt, keys, options):
+def _label_masks(pred: npt.NDArray[Any], gt: npt.NDArray[Any], keys: Iterable[Label],
+                 options: Options
+                 ) -> Iterator[tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]]:
     """The binary masks of each label (or region) in ``keys``."""
     regions = options.region_map
     for key in keys:
-        labels = regions[key] if regions is not None else (key,)
+        labels = regions[cast(str, key)] if regions is not None else (key,)
         yield np.isin(pred, labels), np.isin(gt, labels)
 
 
-def _mask_values(pred, gt, spacing, keys, options):
+def _mask_values(pred: npt.NDArray[Any], gt: npt.NDArray[Any], spacing: tuple[float, ...],
+                 keys: Sequence[Label], options: Options) -> dict[str, npt.NDArray[np.float64]]:
     """The lesion-wise and topology metrics: per label (region), from its two binary masks."""
     lesion = [m for m in options.metrics if m in LESION_METRICS]
     topology = [m for m in options.metrics if m in TOPOLOGY_METRICS]
@@ -227,7 +244,9 @@ def _mask_values(pred, gt, spacing, keys, options):
     return values
 
 
-def _distance_values(pred, gt, spacing, labels, options):
+def _distance_values(pred: npt.NDArray[Any], gt: npt.NDArray[Any], spacing: tuple[float, ...],
+                     labels: Sequence[Label], options: Options
+                     ) -> dict[str, npt.NDArray[np.float64]]:
     """Every requested distance metric from one surface_distances call per case."""
     wanted = [m for m in options.metrics if m in DISTANCE_METRICS]
     if not wanted:
@@ -237,10 +256,10 @@ def _distance_values(pred, gt, spacing, labels, options):
     pred, gt = _without_ignored(pred, gt, options)
     pred, gt, spacing = without_length_one_axes(pred, gt, spacing,
                                                 keep=2 if options.surface == "surfel" else 1)
-    scored = ({"regions": options.region_map} if options.regions is not None
+    scored: dict[str, Any] = ({"regions": options.region_map} if options.regions is not None
               else {"labels": list(labels)})
     distances = surface_distances(pred, gt, spacing=spacing, surface=options.surface, **scored)
-    getters = {
+    getters: dict[str, Callable[[Any, Label], Any]] = {
         "hd": lambda d, key: d.hausdorff(),
         "hd95": lambda d, key: d.hd95(),
         "assd": lambda d, key: d.assd(),
@@ -250,7 +269,9 @@ def _distance_values(pred, gt, spacing, labels, options):
             for m in wanted}
 
 
-def without_length_one_axes(pred, gt, spacing, keep=1):
+def without_length_one_axes(pred: npt.NDArray[Any], gt: npt.NDArray[Any],
+                            spacing: tuple[float, ...], keep: int = 1
+                            ) -> tuple[npt.NDArray[Any], npt.NDArray[Any], tuple[float, ...]]:
     """Views of both masks without their length-1 axes, and the spacing of the axes left.
 
     The distance metrics treat a length-1 axis as absent: a 2-D mask saved as
@@ -270,7 +291,7 @@ def without_length_one_axes(pred, gt, spacing, keep=1):
     return pred.reshape(shape), gt.reshape(shape), tuple(spacing[a] for a in axes)
 
 
-def _status(n_pred, n_gt):
+def _status(n_pred: int, n_gt: int) -> str:
     if n_pred and n_gt:
         return "ok"
     if n_gt:
@@ -280,14 +301,26 @@ def _status(n_pred, n_gt):
     return "both_empty"
 
 
-def _records_from_counts(name, labels, counts, distances, diagonal, options, *, missing,
-                         voxel_volume=1.0):
+def _per_label(counts: Counts) -> tuple[npt.NDArray[np.integer[Any]],
+                                         npt.NDArray[np.integer[Any]],
+                                         npt.NDArray[np.integer[Any]]]:
+    """``tp, fp, fn`` of counts per label: int64 arrays (never the ints of a binary count)."""
+    return (cast("npt.NDArray[np.integer[Any]]", counts.tp),
+            cast("npt.NDArray[np.integer[Any]]", counts.fp),
+            cast("npt.NDArray[np.integer[Any]]", counts.fn))
+
+
+def _records_from_counts(name: str, labels: Sequence[Label], counts: Counts,
+                         distances: Mapping[str, npt.NDArray[np.float64]], diagonal: float,
+                         options: Options, *, missing: bool,
+                         voxel_volume: float = 1.0) -> list[Record]:
     values = _overlap_values(counts, options, voxel_volume)
     values.update(distances)
     records = []
+    tp, fp, fn = _per_label(counts)
     for i, label in enumerate(labels):
-        n_pred = int(counts.tp[i] + counts.fp[i])
-        n_gt = int(counts.tp[i] + counts.fn[i])
+        n_pred = int(tp[i] + fp[i])
+        n_gt = int(tp[i] + fn[i])
         status = "missing" if missing else _status(n_pred, n_gt)
         error = "no prediction file for this case; scored as an empty prediction" if missing else ""
         row = {m: float(values[m][i]) if m in values else math.nan for m in options.metrics}
@@ -296,28 +329,29 @@ def _records_from_counts(name, labels, counts, distances, diagonal, options, *, 
     return records
 
 
-def score_case(case, options):
+def score_case(case: Case, options: Options) -> CaseResult:
     """Score one case; never raises: a failure is a record with status ``error``."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         read = mask_reader(options)
         result = score_guarded(case, options, lambda: read(case.gt),
-                                lambda: read(case.pred))
+                                lambda: read(cast("StrPath", case.pred)))
     messages = tuple(dict.fromkeys(str(w.message) for w in caught))
     return result._replace(warnings=messages)
 
 
-def mask_reader(options):
+def mask_reader(options: Options) -> Callable[[str | os.PathLike[str]], Mask]:
     """``path -> Mask`` with the reading options of ``options``."""
     from segmetrics.io import read_mask
 
-    options = dict(threshold=options.threshold, colormap=options.colormap,
-                   spacing=options.spacing, binarize_above=options.binarize_above,
-                   max_voxels=getattr(options, "max_voxels", None))
-    return lambda path: read_mask(path, **options)
+    keywords: dict[str, Any] = dict(
+        threshold=options.threshold, colormap=options.colormap, spacing=options.spacing,
+        binarize_above=options.binarize_above, max_voxels=getattr(options, "max_voxels", None))
+    return lambda path: read_mask(path, **keywords)
 
 
-def score_guarded(case, options, gt_mask, pred_mask):
+def score_guarded(case: Case, options: Options, gt_mask: Callable[[], Mask],
+                  pred_mask: Callable[[], Mask]) -> CaseResult:
     """:func:`_score_masks`, with any failure turned into the case's ``error`` records."""
     try:
         return _score_masks(case, options, gt_mask, pred_mask)
@@ -329,7 +363,8 @@ def score_guarded(case, options, gt_mask, pred_mask):
         return error_result(case, options, message)
 
 
-def _score_masks(case, options, gt_mask, pred_mask):
+def _score_masks(case: Case, options: Options, gt_mask: Callable[[], Mask],
+                 pred_mask: Callable[[], Mask]) -> CaseResult:
     """Score a case whose masks ``gt_mask()`` and ``pred_mask()`` return (or raise)."""
     gt = gt_mask()
     missing = case.pred is None
@@ -345,16 +380,18 @@ def _score_masks(case, options, gt_mask, pred_mask):
     else:
         labels, counts, present, n_voxels = _case_counts(pred_labels, gt_labels, options.labels,
                                                          options.ignore_index)
-    records = []
+    records: list[Record] = []
     if labels:
         distances = _distance_values(pred_labels, gt_labels, spacing, labels, options)
         distances.update(_mask_values(pred_labels, gt_labels, spacing, labels, options))
-        records = _records_from_counts(case.name, labels, counts, distances, diagonal, options,
-                                       missing=missing, voxel_volume=float(np.prod(spacing)))
+        records = _records_from_counts(case.name, labels, cast("Counts", counts), distances,
+                                       diagonal, options, missing=missing,
+                                       voxel_volume=float(np.prod(spacing)))
     return CaseResult(case.name, records, n_voxels, diagonal, present, ())
 
 
-def _region_counts(pred, gt, options):
+def _region_counts(pred: npt.NDArray[Any], gt: npt.NDArray[Any], options: Options
+                   ) -> tuple[tuple[Label, ...], Counts | None, tuple[int, ...], int]:
     """The region names, their counts (from one confusion pass), the non-zero labels present
     and the counted voxels."""
     from segmetrics.overlap import confusion_matrix
@@ -363,11 +400,13 @@ def _region_counts(pred, gt, options):
     confusion = confusion_matrix(pred, gt, ignore_index=options.ignore_index)
     marginals = confusion.sum(axis=0) + confusion.sum(axis=1)
     present = tuple(int(v) for v in np.flatnonzero(marginals) if v != 0)
-    counts = region_counts(confusion, [sets for _, sets in options.regions])
-    return _requested(options), counts, present, int(confusion.sum())
+    counts = region_counts(confusion, [sets for _, sets in cast("Regions", options.regions)])
+    return cast("tuple[str, ...]", _requested(options)), counts, present, int(confusion.sum())
 
 
-def _case_counts(pred, gt, wanted, ignore_index):
+def _case_counts(pred: npt.NDArray[Any], gt: npt.NDArray[Any],
+                 wanted: tuple[int, ...] | None, ignore_index: int | None
+                 ) -> tuple[tuple[int, ...], Counts | None, tuple[int, ...], int]:
     """The labels to score, their counts, the non-zero labels present and the counted voxels.
 
     Label maps whose labels fit a dense table are counted in one confusion
@@ -398,12 +437,14 @@ def _case_counts(pred, gt, wanted, ignore_index):
     counts = host.label_counts(pred, gt, labels, ignore_index, "auto") if labels else None
     if wanted is None:
         return labels, counts, labels, n_voxels
-    held = counts.tp + counts.fp + counts.fn > 0
+    tp, fp, fn = _per_label(cast("Counts", counts))
+    held = tp + fp + fn > 0
     present = tuple(int(label) for label, h in zip(labels, held) if h and label != 0)
     return labels, counts, present, n_voxels
 
 
-def fill_records(name, labels, state, options):
+def fill_records(name: str, labels: Sequence[Label], state: Mapping[str, Any],
+                 options: Options) -> list[Record]:
     """Rows for labels a case does not hold (found in other cases): both empty, from its size."""
     n = len(labels)
     zeros = np.zeros(n, dtype=np.int64)
@@ -416,20 +457,22 @@ def fill_records(name, labels, state, options):
                                 missing=state["missing"])
 
 
-def complete_records(cases, kept_records, results, state, options):
+def complete_records(cases: Iterable[Case], kept_records: Iterable[Record],
+                     results: Mapping[str, CaseResult], state: Mapping[str, Mapping[str, Any]],
+                     options: Options) -> list[Record]:
     """Every case x label, sorted: fills labels a case lacks and expands error rows."""
-    by_case = {}
+    by_case: dict[str, list[Record]] = {}
     for record in kept_records:
         by_case.setdefault(record.case, []).append(record)
     for name, result in results.items():
         by_case[name] = list(result.records)
     if _requested(options) is not None:
-        labels = _requested(options)
+        labels = cast("tuple[Label, ...]", _requested(options))
     else:
         found = {label for entry in state.values() for label in entry.get("present", ())}
         found |= {r.label for rs in by_case.values() for r in rs if r.label is not None}
         labels = tuple(sorted(found)) or (1,)
-    records = []
+    records: list[Record] = []
     for case in cases:
         case_records = by_case.get(case.name, [])
         entry = state.get(case.name)
@@ -444,7 +487,8 @@ def complete_records(cases, kept_records, results, state, options):
         if absent and entry is not None and entry.get("n_voxels") is not None:
             records.extend(fill_records(case.name, absent, entry, options))
     if options.regions is not None:
-        order = {name: i for i, (name, _) in enumerate(options.regions)}
+        order: dict[Label | None, int] = {name: i for i, (name, _) in
+                                          enumerate(options.regions)}
         records.sort(key=lambda r: (r.case, order.get(r.label, -1)))
     else:
         records.sort(key=lambda r: (r.case, -1 if r.label is None else r.label))

@@ -1,8 +1,13 @@
 """The summary of a folder evaluation: statistics per label and over all labels, and the
 content of ``summary.json`` (the statistics, the policy behind them and what was run)."""
+from __future__ import annotations
+
 import math
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypedDict, Union, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from segmetrics._validate import check_confidence, check_int
 from segmetrics.evaluation.metrics import (
@@ -13,24 +18,43 @@ from segmetrics.evaluation.metrics import (
     worst_case_array,
 )
 
+if TYPE_CHECKING:
+    import os
+
+    from segmetrics.evaluation.options import Options
+    from segmetrics.evaluation.scoring import Record
+
 __all__ = ["json_safe", "summarize", "summary_document"]
 
+#: The statistics of one metric: counts (int), mean, std, ... (float, or None without values).
+Stats = dict[str, Union[float, None]]
 
-def _stats(values, diagonals, bootstrap):
+
+class Bootstrap(TypedDict):
+    """The settings of the bootstrap intervals (:func:`check_bootstrap`)."""
+
+    confidence: float
+    n_resamples: int
+    seed: int
+
+
+def _stats(values: Sequence[float], diagonals: Sequence[float] | None,
+           bootstrap: Bootstrap) -> Stats:
     """Statistics of one metric's values; ``diagonals=None`` (an overlap metric) keeps
     infinite values as they are: only distances are replaced by the image diagonal."""
-    values = np.asarray(values, dtype=np.float64)
-    nan = np.isnan(values)
-    inf = np.isinf(values)
+    array = np.asarray(values, dtype=np.float64)
+    nan = np.isnan(array)
+    inf = np.isinf(array)
+    worst: npt.NDArray[np.float64]
     if diagonals is None:
-        diagonals = np.full(values.shape, np.nan)
-        replaced = values
+        worst = np.full(array.shape, np.nan)
+        replaced = array
     else:
-        diagonals = np.asarray(diagonals, dtype=np.float64)
-        replaced = worst_case_array(values, diagonals)
+        worst = np.asarray(diagonals, dtype=np.float64)
+        replaced = worst_case_array(array, worst)
     usable = replaced[~np.isnan(replaced)]
-    stats = {"n_valid": int((~nan & ~inf).sum()), "n_nan": int(nan.sum()),
-             "n_inf": int(inf.sum()), "n_inf_replaced": int((inf & ~np.isnan(diagonals)).sum())}
+    stats: Stats = {"n_valid": int((~nan & ~inf).sum()), "n_nan": int(nan.sum()),
+             "n_inf": int(inf.sum()), "n_inf_replaced": int((inf & ~np.isnan(worst)).sum())}
     if usable.size:
         with np.errstate(invalid="ignore"):  # an infinite overlap value: inf - inf is NaN
             q25, median, q75 = np.percentile(usable, [25, 50, 75])
@@ -47,8 +71,9 @@ def _stats(values, diagonals, bootstrap):
     return stats
 
 
-def summarize(records, metrics, *, both_empty="skip", confidence=0.95, n_resamples=10_000,
-              seed=0):
+def summarize(records: Sequence[Record], metrics: Sequence[str], *, both_empty: str = "skip",
+              confidence: float = 0.95, n_resamples: int = 10_000,
+              seed: int = 0) -> dict[str, Any]:
     """Per-label and all-label statistics of each metric over the records.
 
     Parameters
@@ -75,7 +100,7 @@ def summarize(records, metrics, *, both_empty="skip", confidence=0.95, n_resampl
     bootstrap = check_bootstrap(confidence, n_resamples, seed)
     statuses = SCORED_STATUSES + (("both_empty",) if both_empty == "include" else ())
     used = [r for r in records if r.status in statuses and r.label is not None]
-    per_label = {}
+    per_label: dict[str, dict[str, Stats]] = {}
     for label in sorted({r.label for r in records if r.label is not None}):
         rows = [r for r in used if r.label == label]
         per_label[str(label)] = {m: _stats([r.values[m] for r in rows], _diagonals(m, rows),
@@ -86,12 +111,20 @@ def summarize(records, metrics, *, both_empty="skip", confidence=0.95, n_resampl
     return {"per_label": per_label, "all_labels": all_labels, "status_counts": status_counts}
 
 
-def _diagonals(metric, records):
+def _diagonals(metric: str, records: Iterable[Record]) -> list[float] | None:
     """The worst cases replacing infinite values: image diagonals for distance metrics only."""
     return [r.diagonal for r in records] if metric in DISTANCE_METRICS else None
 
 
-def json_safe(value):
+@overload
+def json_safe(value: dict[Any, Any]) -> dict[str, Any]: ...
+@overload
+def json_safe(value: list[Any] | tuple[Any, ...]) -> list[Any]: ...
+@overload
+def json_safe(value: object) -> object: ...
+def json_safe(value: object) -> object:
+    """``value`` as JSON writes it: NaN becomes null, infinities ``"inf"``/``"-inf"``, keys
+    text, tuples lists."""
     if isinstance(value, float) and not math.isfinite(value):
         return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
     if isinstance(value, dict):
@@ -101,8 +134,11 @@ def json_safe(value):
     return value
 
 
-def summary_document(records, options, *, both_empty, preset, pred_dir, gt_dir, n_cases,
-                      unmatched, command_line, bootstrap):
+def summary_document(records: Sequence[Record], options: Options, *, both_empty: str,
+                     preset: str | None, pred_dir: str | os.PathLike[str],
+                     gt_dir: str | os.PathLike[str], n_cases: int, unmatched: Sequence[str],
+                     command_line: Iterable[str] | None, bootstrap: Bootstrap
+                     ) -> dict[str, Any]:
     """The content of summary.json: statistics, the policy behind them and what was run."""
     metrics = options.metrics
     return {
@@ -134,13 +170,13 @@ def summary_document(records, options, *, both_empty, preset, pred_dir, gt_dir, 
     }
 
 
-def check_bootstrap(confidence, n_resamples, seed):
+def check_bootstrap(confidence: float, n_resamples: int, seed: int) -> Bootstrap:
     return {"confidence": check_confidence(confidence),
             "n_resamples": check_int(n_resamples, "n_resamples", minimum=0),
             "seed": check_int(seed, "seed", minimum=0)}
 
 
-def _ci_description(bootstrap):
+def _ci_description(bootstrap: Bootstrap) -> str:
     if not bootstrap["n_resamples"]:
         return "not computed (n_resamples = 0)"
     return (f"{bootstrap['confidence'] * 100:g}% percentile-bootstrap interval of the mean "
@@ -149,7 +185,7 @@ def _ci_description(bootstrap):
             f"numpy default_rng seed {bootstrap['seed']}; null with fewer than 2 values")
 
 
-def _version():
+def _version() -> str:
     import segmetrics
 
     return segmetrics.__version__
