@@ -237,7 +237,7 @@ class Accumulator:
 
     # ------------------------------------------------------------ results
     def counts(self):
-        """:class:`Counts` summed over every case: int64 arrays of shape ``(len(labels),)``."""
+        """:class:`.Counts` summed over every case: int64 arrays of shape ``(len(labels),)``."""
         self._check_not_empty()
         return Counts(*(self._total[:, i] for i in range(4)))
 

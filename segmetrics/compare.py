@@ -64,7 +64,7 @@ def compare_records(records_a, records_b, metrics, *, both_empty="skip", confide
     list of dict
         Keys :data:`COLUMNS`; ``label`` is ``"all"`` for the rows pooled over
         labels. Differences are A - B; ``a_wins`` counts the cases where A is
-        better (higher or lower, by :data:`HIGHER_IS_BETTER`).
+        better (higher or lower, by :data:`~segmetrics.evaluation.HIGHER_IS_BETTER`).
     """
     from segmetrics.stats import paired_comparison
 

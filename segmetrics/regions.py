@@ -57,7 +57,7 @@ def exclusive(labels, regions):
 
 
 def region_counts(confusion, label_sets):
-    """:class:`Counts` of each region from one confusion matrix.
+    """:class:`.Counts` of each region from one confusion matrix.
 
     Parameters
     ----------

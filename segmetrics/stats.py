@@ -80,7 +80,7 @@ def paired_comparison(a, b, *, higher_is_better=True, confidence=0.95, n_resampl
 
     The mean difference ``mean(a - b)`` with its percentile-bootstrap interval
     (see :func:`bootstrap_mean_ci`), the two-sided Wilcoxon signed-rank p-value
-    (``scipy.stats.wilcoxon``; 1.0 when every difference is zero, NaN for no cases),
+    (:func:`scipy.stats.wilcoxon`; 1.0 when every difference is zero, NaN for no cases),
     and the number of cases each model wins (``higher_is_better`` says which way).
 
     Examples

@@ -118,7 +118,7 @@ def apply_loss(loss, input, target, *, fused=None, compile_mode=None, **params):
 
     On CUDA tensors a region or per-element loss runs fused: its forward and
     backward (activation included) compiled by ``torch.compile`` into a few
-    kernels, see :mod:`segmetrics._gpu.losses`. Otherwise the activation of a
+    kernels, see ``segmetrics._gpu.losses``. Otherwise the activation of a
     region or distance loss runs as PyTorch's own fused, differentiable kernel in
     front of the loss Function (it is the same function the neutral loss
     applies), and the loss itself runs the neutral forward and backward.

@@ -30,7 +30,7 @@ __all__ = ["Evaluation", "evaluate_folder"]
 
 
 class Evaluation(NamedTuple):
-    """What :func:`evaluate_folder` returns: the CSV records and the summary."""
+    """What :func:`~segmetrics.evaluate_folder` returns: the CSV records and the summary."""
 
     records: list
     summary: dict
@@ -51,7 +51,7 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
     ----------
     pred_dir, gt_dir : str or path-like
         Folders of prediction and ground-truth masks, matched by case name
-        (see :func:`match_cases`).
+        (see :func:`~segmetrics.evaluation.match_cases`).
     out_dir : str or path-like, optional
         Where ``metrics.csv`` and ``summary.json`` go. Without it nothing is
         written and ``resume`` is unavailable.
@@ -77,7 +77,7 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
     colormap : dict or str, optional
         Colour -> label table for RGB masks (:func:`segmetrics.io.parse_colormap`).
     strip_suffixes, pattern
-        Case-name rules (see :func:`match_cases`).
+        Case-name rules (see :func:`~segmetrics.evaluation.match_cases`).
     preset : {"isic"}, optional
         ISIC 2018 task 1: binarise both masks at ``> 128``, score label 1
         with threshold_jaccard (jaccard, set to 0 below 0.65), jaccard, dice,
