@@ -143,7 +143,8 @@ def compare_folders(pred_dir_a, pred_dir_b, gt_dir, *, out_dir=None, **options):
     Examples
     --------
     >>> import numpy as np, os, tempfile
-    >>> root = tempfile.mkdtemp()
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> root = tmp.name
     >>> for sub in ("a", "b", "gts"):
     ...     os.mkdir(os.path.join(root, sub))
     >>> gt = np.array([[0, 1], [1, 1]], dtype=np.uint8)
@@ -156,6 +157,7 @@ def compare_folders(pred_dir_a, pred_dir_b, gt_dir, *, out_dir=None, **options):
     >>> row = result.rows[0]
     >>> row["label"], row["n_cases"], round(row["mean_difference"], 3), row["a_wins"]
     ('1', 3, 0.6, 3)
+    >>> tmp.cleanup()
     """
     from segmetrics.evaluation import UsageError, evaluate_folder
 

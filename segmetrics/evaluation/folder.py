@@ -161,7 +161,8 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
     Examples
     --------
     >>> import numpy as np, os, tempfile
-    >>> root = tempfile.mkdtemp()
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> root = tmp.name
     >>> for sub in ("preds", "gts"):
     ...     os.mkdir(os.path.join(root, sub))
     >>> np.save(os.path.join(root, "gts", "a.npy"), np.array([[0, 1], [1, 1]], dtype=np.uint8))
@@ -170,6 +171,7 @@ def evaluate_folder(pred_dir, gt_dir, *, out_dir=None, metrics=DEFAULT_METRICS, 
     ...                          metrics=["dice", "jaccard"])
     >>> [(r.case, r.label, r.status, round(r.values["dice"], 3)) for r in result.records]
     [('a', 1, 'ok', 0.8)]
+    >>> tmp.cleanup()
     """
     if preset is not None:
         if preset not in PRESETS:
