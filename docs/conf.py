@@ -9,6 +9,7 @@ and Python resolve through the small local inventories in ``_inventories/`` (see
 """
 import importlib
 import sys
+import types
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -36,8 +37,45 @@ extensions = [
     "sphinx.ext.mathjax",
     "numpydoc",
 ]
-# segmetrics.torch and segmetrics.jax import their framework at the top
-autodoc_mock_imports = [module for module in ("jax", "torch") if _absent(module)]
+class _AbsentModule(types.ModuleType):
+    """Stands in for a framework that is not installed: every attribute is another one."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        value = _AbsentModule(f"{self.__name__}.{name}")
+        setattr(self, name, value)
+        return value
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+
+def _torch_stand_in():
+    """Install a stand-in ``torch`` for autodoc when PyTorch is absent.
+
+    ``segmetrics.torch`` subclasses ``torch.autograd.Function`` and ``torch.nn.Module``
+    and takes ``super(torch.autograd.Function, cls).apply`` at import, which Sphinx's
+    ``autodoc_mock_imports`` objects cannot provide (they are not classes): here those
+    two are real, empty classes and everything else is an ``_AbsentModule``.
+    """
+    class FunctionBase:
+        @classmethod
+        def apply(cls, *args):
+            raise RuntimeError("PyTorch is not installed (a stand-in for the docs build)")
+
+    torch = _AbsentModule("torch")
+    torch.autograd.Function = type("Function", (FunctionBase,), {"__module__": "torch.autograd"})
+    torch.nn.Module = type("Module", (), {"__module__": "torch.nn"})
+    sys.modules.update({"torch": torch, "torch.autograd": torch.autograd, "torch.nn": torch.nn})
+    compat = importlib.import_module("array_api_compat")
+    compat.torch = sys.modules["array_api_compat.torch"] = _AbsentModule("array_api_compat.torch")
+
+
+# segmetrics.jax imports JAX at its top, segmetrics.torch PyTorch
+autodoc_mock_imports = [module for module in ("jax",) if _absent(module)]
+if _absent("torch"):
+    _torch_stand_in()
 # The numpydoc sections carry the types; the annotations (strict mypy) would repeat them
 # in every signature, with private aliases and TYPE_CHECKING-only names that have no
 # documentation target.
