@@ -17,6 +17,10 @@ sys.path.insert(0, str(HERE.parent))
 
 import segmetrics  # noqa: E402
 
+if Path(segmetrics.__file__).resolve().parent != HERE.parent / "segmetrics":
+    raise RuntimeError(f"the docs must document the checkout {HERE.parent}, "
+                       f"not the segmetrics at {segmetrics.__file__}")
+
 
 def _absent(module):
     try:
