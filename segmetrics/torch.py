@@ -258,7 +258,8 @@ KappaLoss = _module("KappaLoss", _losses.kappa_loss,
                     "One minus Cohen's kappa: binary per channel, or ``multiclass=True``.")
 MCCLoss = _module("MCCLoss", _losses.mcc_loss, "One minus the Matthews correlation coefficient.")
 KappaLossZhang2019 = _module("KappaLossZhang2019", _losses.kappa_loss_zhang2019,
-                             "The 2019 report's equation 26 (not one minus kappa).")
+                             "Equation 26 of *Technical report on seg CNN and loss* "
+                             "(Jing Zhang, 2019), not one minus kappa.")
 FocalLoss = _module("FocalLoss", _losses.focal_loss,
                     "Focal loss from logits: sigmoid per channel, or ``activation='softmax'``.")
 WeightedCrossEntropyLoss = _module(

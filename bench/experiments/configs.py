@@ -1,11 +1,13 @@
 """Named settings of the grid: ``tiny`` (the test), ``quick`` (2 CPU cores, < 15 min),
-``medium`` (one GPU, about 10 minutes) and ``report`` (the report's full setting).
+``medium`` (one GPU, about 10 minutes) and ``report`` (the full setting of
+*Technical report on seg CNN and loss*, Jing Zhang, 2019).
 
 Three experiments make the grid:
 
 * ``losses`` (Table 12): every loss with the U-Net and the sigmoid head;
 * ``heads`` (Tables 8-9): the FC-DenseNet with a sigmoid and a softmax head, for
-  each loss of ``head_losses`` (the report compared them on its DenseNet);
+  each loss of ``head_losses`` (*Technical report on seg CNN and loss* compared them on
+  its DenseNet);
 * ``models`` (Table 10): U-Net against FC-DenseNet, sigmoid head, loss
   ``model_loss``; it reuses the runs of the other two experiments.
 

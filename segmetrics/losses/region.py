@@ -676,14 +676,14 @@ def mcc_loss(input, target, *, mask=None, ignore_index=None, activation=None, sm
 def kappa_loss_zhang2019(input, target, *, mask=None, ignore_index=None, activation=None,
                          smooth_nr=0.0, smooth_dr=0.0, batch=False, include_background=True,
                          weight=None, reduction="mean"):
-    r"""The kappa loss of the 2019 report's equation 26, for reproducing it.
+    r"""Equation 26 of *Technical report on seg CNN and loss* (Jing Zhang, 2019), to reproduce.
 
     .. math:: K = 1 - \frac{2I - PG/N + s_n}{P + G - 2I/N + s_d}
 
     This is **not** :math:`1 - \kappa`: for :math:`g = (1,1,0,0)`,
     :math:`p = (1,0,1,0)` Cohen's kappa is 0 but :math:`K = 0.714\ldots`, and
     its value at a perfect prediction depends on the foreground size. Use
-    :func:`kappa_loss` for the real thing. Unlike the report's listing,
+    :func:`kappa_loss` for the real thing. Unlike its listing 2,
     :math:`N` is the number of elements actually summed (valid ones only),
     and the smoothing terms are added, never multiplied into the loss.
 
