@@ -71,8 +71,8 @@ REPORT = GridConfig(
     name="report", size=256, epochs=50, batch_size=2, lr=1e-4, seeds=(0, 1, 2),
     unet=dict(width=64, depth=4, batch_norm=False, dropout=0.5),
     fcdensenet=dict(config="fcdensenet56", dropout=0.2),
-    notes="the report's setting on a GPU: its 31 M-parameter U-Net; FC-DenseNet56 stands in "
-          "for its 2.1 M-parameter DenseNet")
+    notes="the setting of *Technical report on seg CNN and loss* (Jing Zhang, 2019) on a GPU: "
+          "its 31 M-parameter U-Net; FC-DenseNet56 stands in for its 2.1 M-parameter DenseNet")
 
 CONFIGS = {c.name: c for c in (TINY, QUICK, MEDIUM, REPORT)}
 

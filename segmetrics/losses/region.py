@@ -614,7 +614,8 @@ def kappa_loss(input, target, *, multiclass=False, mask=None, ignore_index=None,
     :math:`T = \sum_c I_c`, :math:`E = \sum_c P_c G_c`; the channels must be
     class probabilities (softmax or one-hot) for this to be kappa. On hard
     labels both equal ``1 - sklearn.metrics.cohen_kappa_score``. This is not
-    the report's equation 26: see :func:`kappa_loss_zhang2019`.
+    equation 26 of *Technical report on seg CNN and loss* (Jing Zhang, 2019):
+    see :func:`kappa_loss_zhang2019`.
 
     Parameters
     ----------
