@@ -1,10 +1,12 @@
 """The package as users meet it: a light import, the compiled backend, docs that build."""
 import doctest
 import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import segmetrics
@@ -55,6 +57,18 @@ def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("page", ["conventions.md"])
+def test_docs_page_examples_run(page):
+    """The ``>>>`` examples of a docs page (run with ``np`` and ``segmetrics`` imported)."""
+    text = re.sub(r"^```.*$", "", (ROOT / "docs" / page).read_text(encoding="utf-8"), flags=re.M)
+    test = doctest.DocTestParser().get_doctest(
+        text, {"np": np, "segmetrics": segmetrics}, page, str(ROOT / "docs" / page), 0)
+    runner = doctest.DocTestRunner()
+    runner.run(test)
+    assert runner.tries > 0
+    assert runner.failures == 0
 
 
 def test_demo_runs():
