@@ -92,7 +92,7 @@ numpydoc_class_members_toctree = False
 # Link the types in Parameters/Returns that have a target: numpydoc's standard words
 # (int, float, ndarray, array_like, ...) and the aliases below; any other word stays text.
 numpydoc_xref_param_type = True
-numpydoc_xref_ignore = "all"
+numpydoc_xref_ignore = "all"  # numpydoc >= 1.9 declares this value's type (1.7-1.8 warn)
 numpydoc_xref_aliases = {
     "Counts": "segmetrics.from_counts.Counts",
 }
