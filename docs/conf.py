@@ -2,12 +2,14 @@
 
 The checkout's own package is documented (not whichever segmetrics is installed), and
 the optional stacks that an adapter module imports at its top are mocked when absent,
-so the docs build on a machine without them. Cross-references to NumPy, SciPy, PyTorch
-and Python resolve through the small local inventories in ``_inventories/`` (see
-``_inventories/make_inventories.py``), so the build never needs the network and
-``sphinx -W -n`` (nitpicky) passes.
+so the docs build on a machine without them (only Sphinx, its extensions and the core
+dependencies; the compiled extension is not needed either). Cross-references to NumPy,
+SciPy, PyTorch and Python resolve through the small local inventories in
+``_inventories/`` (written by ``_inventories/make_inventories.py``), so the build never
+needs the network and ``python -m sphinx -W -n --keep-going -b html docs OUT`` passes.
 """
 import importlib
+import importlib.util
 import sys
 import types
 from pathlib import Path
@@ -30,17 +32,6 @@ def _absent(module):
     return False
 
 
-project = "segmetrics"
-author = "the segmetrics developers"
-release = version = segmetrics.__version__
-
-extensions = [
-    "myst_parser",
-    "sphinx.ext.autodoc",
-    "sphinx.ext.intersphinx",
-    "sphinx.ext.mathjax",
-    "numpydoc",
-]
 class _AbsentModule(types.ModuleType):
     """Stands in for a framework that is not installed: every attribute is another one."""
 
@@ -76,6 +67,26 @@ def _torch_stand_in():
     compat.torch = sys.modules["array_api_compat.torch"] = _AbsentModule("array_api_compat.torch")
 
 
+def _inventory_urls():
+    """``BASE_URLS`` of ``_inventories/make_inventories.py``: one source for both files."""
+    path = HERE / "_inventories" / "make_inventories.py"
+    spec = importlib.util.spec_from_file_location("_make_inventories", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.BASE_URLS
+
+
+project = "segmetrics"
+author = "the segmetrics developers"
+release = version = segmetrics.__version__
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+]
 # segmetrics.jax imports JAX at its top, segmetrics.torch PyTorch
 autodoc_mock_imports = [module for module in ("jax",) if _absent(module)]
 if _absent("torch"):
@@ -99,15 +110,10 @@ numpydoc_xref_aliases = {
 exclude_patterns = ["_build", "_static/**.md", "_inventories"]  # _static: tables pages include
 html_theme = "alabaster"
 
-_INVENTORIES = HERE / "_inventories"
+# (base URL, local inventory): Sphinx reads the file and never fetches the URL's objects.inv
 intersphinx_mapping = {
-    name: (url, str(_INVENTORIES / name / "objects.inv"))
-    for name, url in (
-        ("python", "https://docs.python.org/3/"),
-        ("numpy", "https://numpy.org/doc/stable/"),
-        ("scipy", "https://docs.scipy.org/doc/scipy/"),
-        ("torch", "https://docs.pytorch.org/docs/stable/"),
-    )
+    name: (url, str(HERE / "_inventories" / name / "objects.inv"))
+    for name, url in _inventory_urls().items()
 }
 
 nitpick_ignore = [
