@@ -41,8 +41,8 @@ BASE_URLS = {
     "torch": "https://docs.pytorch.org/docs/stable/",
 }
 
-#: Project, version, and its objects as (name, domain:role, uri, display name);
-#: ``$`` in a uri stands for the name, display name ``-`` for the name itself.
+#: Project, version (of the test environment's stack; Sphinx shows it in link titles) and
+#: the objects as (name, domain:role, uri, display name), display name ``-`` for the name.
 OBJECTS = {
     "python": ("Python", "3", [
         ("None", "py:data", "library/constants.html#None", "-"),
@@ -59,12 +59,12 @@ OBJECTS = {
          "Boolean Type - bool"),
         ("sequence", "std:term", "glossary.html#term-sequence", "-"),
     ]),
-    "numpy": ("NumPy", "2.3", [
+    "numpy": ("NumPy", "2.4", [
         ("numpy.ndarray", "py:class", "reference/generated/numpy.ndarray.html#numpy.ndarray",
          "-"),
         ("array_like", "std:term", "glossary.html#term-array_like", "-"),
     ]),
-    "scipy": ("SciPy", "1.16", [
+    "scipy": ("SciPy", "1.17", [
         ("scipy.ndimage.label", "py:function",
          "reference/generated/scipy.ndimage.label.html#scipy.ndimage.label", "-"),
         ("scipy.optimize.linear_sum_assignment", "py:function",
