@@ -272,7 +272,7 @@ class Accumulator:
 
     # ------------------------------------------------------------ results
     def counts(self) -> Counts:
-        """:class:`Counts` summed over every case: int64 arrays of shape ``(len(labels),)``."""
+        """:class:`.Counts` summed over every case: int64 arrays of shape ``(len(labels),)``."""
         total = self._check_not_empty()
         return Counts(*(total[:, i] for i in range(4)))
 

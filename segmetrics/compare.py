@@ -77,7 +77,7 @@ def compare_records(records_a: Iterable[Record], records_b: Iterable[Record],
     list of dict
         Keys :data:`COLUMNS`; ``label`` is ``"all"`` for the rows pooled over
         labels. Differences are A - B; ``a_wins`` counts the cases where A is
-        better (higher or lower, by :data:`HIGHER_IS_BETTER`).
+        better (higher or lower, by :data:`~segmetrics.evaluation.HIGHER_IS_BETTER`).
     """
     from segmetrics.stats import paired_comparison
 
@@ -158,7 +158,8 @@ def compare_folders(pred_dir_a: PathLike, pred_dir_b: PathLike, gt_dir: PathLike
     Examples
     --------
     >>> import numpy as np, os, tempfile
-    >>> root = tempfile.mkdtemp()
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> root = tmp.name
     >>> for sub in ("a", "b", "gts"):
     ...     os.mkdir(os.path.join(root, sub))
     >>> gt = np.array([[0, 1], [1, 1]], dtype=np.uint8)
@@ -171,6 +172,7 @@ def compare_folders(pred_dir_a: PathLike, pred_dir_b: PathLike, gt_dir: PathLike
     >>> row = result.rows[0]
     >>> row["label"], row["n_cases"], round(row["mean_difference"], 3), row["a_wins"]
     ('1', 3, 0.6, 3)
+    >>> tmp.cleanup()
     """
     from segmetrics.evaluation import UsageError, evaluate_folder
 

@@ -707,10 +707,12 @@ def read_mask(path: str | os.PathLike[str], *, threshold: float | None = None,
     Examples
     --------
     >>> import numpy as np, tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "m.npy")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "m.npy")
     >>> np.save(path, np.array([[0, 2], [1, 0]], dtype=np.uint8))
     >>> read_mask(path, spacing=(0.5, 0.5)).labels.tolist()
     [[0, 2], [1, 0]]
+    >>> tmp.cleanup()
     """
     path = Path(path)
     name = display_name(path.name)

@@ -63,7 +63,7 @@ def exclusive(labels: Labels | None, regions: Regions | None) -> None:
 
 
 def region_counts(confusion: npt.ArrayLike, label_sets: Sequence[Sequence[int]]) -> Counts:
-    """:class:`Counts` of each region from one confusion matrix.
+    """:class:`.Counts` of each region from one confusion matrix.
 
     Parameters
     ----------

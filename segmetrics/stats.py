@@ -85,7 +85,7 @@ def paired_comparison(a: npt.ArrayLike, b: npt.ArrayLike, *, higher_is_better: b
 
     The mean difference ``mean(a - b)`` with its percentile-bootstrap interval
     (see :func:`bootstrap_mean_ci`), the two-sided Wilcoxon signed-rank p-value
-    (``scipy.stats.wilcoxon``; 1.0 when every difference is zero, NaN for no cases),
+    (:func:`scipy.stats.wilcoxon`; 1.0 when every difference is zero, NaN for no cases),
     and the number of cases each model wins (``higher_is_better`` says which way).
 
     Examples

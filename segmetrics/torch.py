@@ -136,7 +136,7 @@ def apply_loss(loss: Loss[...], input: torch.Tensor, target: torch.Tensor, *,
 
     On CUDA tensors a region or per-element loss runs fused: its forward and
     backward (activation included) compiled by ``torch.compile`` into a few
-    kernels, see :mod:`segmetrics._gpu.losses`. Otherwise the activation of a
+    kernels, see ``segmetrics._gpu.losses``. Otherwise the activation of a
     region or distance loss runs as PyTorch's own fused, differentiable kernel in
     front of the loss Function (it is the same function the neutral loss
     applies), and the loss itself runs the neutral forward and backward.
@@ -622,7 +622,7 @@ class MCCLoss(_LossModule):
 
 
 class KappaLossZhang2019(_LossModule):
-    r"""The kappa loss of the 2019 report's equation 26 (not one minus kappa).
+    r"""Equation 26 of *Technical report on seg CNN and loss* (Jing Zhang, 2019), not 1 - kappa.
 
     :math:`K = 1 - (2I - PG/N + s_n)/(P + G - 2I/N + s_d)`.
     ``forward(input, target, mask=None)`` returns

@@ -1,7 +1,7 @@
 """Training-quality benchmark of the segmetrics losses (issue 7).
 
-Reproduces the loss comparison of the 2019 technical report (U-Net and
-FC-DenseNet on 119 dermoscopy images, its Tables 8-12) with the losses of
+Reproduces the loss comparison of Jing Zhang, *Technical report on seg CNN and loss*, April 2019
+(U-Net and FC-DenseNet on 119 dermoscopy images, its Tables 8-12) with the losses of
 :mod:`segmetrics.torch` and the metrics of :mod:`segmetrics`.
 
 Modules, one job each: :mod:`.data` (synthetic and ISIC data), :mod:`.augment`

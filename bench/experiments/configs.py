@@ -1,11 +1,13 @@
 """Named settings of the grid: ``tiny`` (the test), ``quick`` (2 CPU cores, < 15 min),
-``medium`` (one GPU, about 10 minutes) and ``report`` (the report's full setting).
+``medium`` (one GPU, about 10 minutes) and ``report`` (the full setting of
+*Technical report on seg CNN and loss*, Jing Zhang, 2019).
 
 Three experiments make the grid:
 
 * ``losses`` (Table 12): every loss with the U-Net and the sigmoid head;
 * ``heads`` (Tables 8-9): the FC-DenseNet with a sigmoid and a softmax head, for
-  each loss of ``head_losses`` (the report compared them on its DenseNet);
+  each loss of ``head_losses`` (*Technical report on seg CNN and loss* compared them on
+  its DenseNet);
 * ``models`` (Table 10): U-Net against FC-DenseNet, sigmoid head, loss
   ``model_loss``; it reuses the runs of the other two experiments.
 
@@ -69,8 +71,8 @@ REPORT = GridConfig(
     name="report", size=256, epochs=50, batch_size=2, lr=1e-4, seeds=(0, 1, 2),
     unet=dict(width=64, depth=4, batch_norm=False, dropout=0.5),
     fcdensenet=dict(config="fcdensenet56", dropout=0.2),
-    notes="the report's setting on a GPU: its 31 M-parameter U-Net; FC-DenseNet56 stands in "
-          "for its 2.1 M-parameter DenseNet")
+    notes="the setting of *Technical report on seg CNN and loss* (Jing Zhang, 2019) on a GPU: "
+          "its 31 M-parameter U-Net; FC-DenseNet56 stands in for its 2.1 M-parameter DenseNet")
 
 CONFIGS = {c.name: c for c in (TINY, QUICK, MEDIUM, REPORT)}
 

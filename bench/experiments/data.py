@@ -182,8 +182,9 @@ def train_test_split(images, masks, names, *, n_test=REPORT_TEST, seed=0):
 def load(source, size, *, n_train=REPORT_TRAIN, n_test=REPORT_TEST, seed=0):
     """The train and test splits of ``source``: ``"synthetic"`` or an ISIC folder path.
 
-    For synthetic data ``n_train + n_test`` images are generated (99 + 20 like the
-    report by default). For a folder, every image is used and ``n_test`` go to test.
+    For synthetic data ``n_train + n_test`` images are generated (99 + 20 like
+    *Technical report on seg CNN and loss* by default). For a folder, every image is used and
+    ``n_test`` go to test.
     """
     if source == "synthetic":
         images, masks = synthetic_dataset(n_train + n_test, size, seed=seed)

@@ -7,20 +7,22 @@ mask as float ``(B, 1, H, W)`` in {0, 1}.
 
 Choices, the same for every loss so the comparison is fair:
 
-* Region losses sum over the whole batch (``batch=True``), as the report's Keras
-  code did (``K.flatten`` of the batch); smoothing is the package default
-  (additive, 1e-5), never multiplied into the loss (errata, eqs. 27/29/32).
+* Region losses sum over the whole batch (``batch=True``), as the Keras code of
+  *Technical report on seg CNN and loss* (Jing Zhang, 2019) did (``K.flatten`` of the batch);
+  smoothing is the package default (additive, 1e-5), never multiplied into the loss
+  (errata, eqs. 27/29/32).
 * With the softmax head the region losses score the lesion channel only
   (``include_background=False``), so sigmoid and softmax optimise the same
   quantity and differ only in the parameterisation of the head. The generalised
-  Dice loss uses both classes by definition (the report's eq. 13, l = 1, 2); with
-  the sigmoid head it gets the two channels ``(1 - p, p)``.
+  Dice loss uses both classes by definition (eq. 13 of *Technical report on seg CNN and loss*,
+  l = 1, 2); with the sigmoid head it gets the two channels ``(1 - p, p)``.
 * Pixel losses that are binary by nature (weighted CE, focal) read a softmax head
   through its logit difference ``z1 - z0`` (``sigmoid(z1 - z0) = softmax(z)_1``).
-* Parameters: focal ``alpha=0.75, gamma=2`` (the report's listing 1); Tversky
-  ``alpha=0.3`` (FP), ``beta=0.7`` (FN) (Salehi et al. 2017); Hausdorff DT
+* Parameters: focal ``alpha=0.75, gamma=2`` (listing 1 of *Technical report on seg CNN and loss*);
+  Tversky ``alpha=0.3`` (FP), ``beta=0.7`` (FN) (Salehi et al. 2017); Hausdorff DT
   ``alpha=2`` (Karimi and Salcudean 2019); weighted CE ``pos_weight="auto"``,
-  ``(N - G)/G`` from the batch's ground truth (the report's eq. 9, corrected).
+  ``(N - G)/G`` from the batch's ground truth (eq. 9 of *Technical report on seg CNN and loss*,
+  corrected).
 """
 from dataclasses import dataclass
 

@@ -4,15 +4,17 @@ The head is chosen by ``out_channels``: 1 for a sigmoid head, 2 for a two-channe
 softmax head (background, lesion). The activation itself is applied by the loss
 (``activation="sigmoid"`` or ``"softmax"``) and by :func:`probabilities`.
 
-* :class:`UNet` follows the Keras U-Net the report used (zhixuhao/unet: 3x3
+* :class:`UNet` follows the Keras U-Net that Jing Zhang's
+  *Technical report on seg CNN and loss* (2019) used (zhixuhao/unet: 3x3
   convolutions with "same" padding, max pooling, nearest upsampling followed by a
   2x2 convolution, dropout 0.5 on the two deepest levels, a 3x3 convolution to 2
   channels with ReLU and a 1x1 convolution as head; ``head="plain"`` is a single
   1x1 convolution instead). ``UNet.report()`` is that network:
   width 64, depth 4, 31,031,685 parameters for a one-channel input (31,032,837
-  for RGB: the report's count matches a grayscale input although its table says
-  RGB). ``width`` and ``depth`` make it narrower or shallower; ``batch_norm`` adds
-  batch normalisation after each convolution (not in the report).
+  for RGB: the count in *Technical report on seg CNN and loss* matches a grayscale input
+  although its table says RGB). ``width`` and ``depth`` make it narrower or
+  shallower; ``batch_norm`` adds batch normalisation after each convolution (not in
+  *Technical report on seg CNN and loss*).
 * :class:`FCDenseNet` is Jegou et al. 2017: a 3x3 convolution to 48 channels,
   dense blocks of BN-ReLU-3x3 conv-dropout layers, transitions down (BN-ReLU-1x1
   conv-dropout-max pool) and up (3x3 transposed convolution of the new feature
@@ -69,9 +71,11 @@ class UNet(nn.Module):
     batch_norm : bool
         Batch normalisation after every convolution of the encoder and decoder.
     dropout : float
-        Dropout on the two deepest levels (0.5 in the report's network).
+        Dropout on the two deepest levels (0.5 in the network of
+        *Technical report on seg CNN and loss*).
     head : {"keras", "plain"}
-        "keras": the report's 3x3 convolution to 2 channels, ReLU, then 1x1 (a
+        "keras": the 3x3 convolution to 2 channels, ReLU, then 1x1 of
+        *Technical report on seg CNN and loss* (a
         two-unit ReLU bottleneck: when both units die the output is constant,
         which happens at initialisation for some seeds); "plain": one 1x1 convolution.
 
@@ -111,7 +115,10 @@ class UNet(nn.Module):
 
     @classmethod
     def report(cls, in_channels=3, out_channels=1):
-        """The report's U-Net: width 64, depth 4, no batch norm, dropout 0.5."""
+        """The U-Net of *Technical report on seg CNN and loss*.
+
+        Width 64, depth 4, no batch norm, dropout 0.5.
+        """
         return cls(in_channels, out_channels, width=64, depth=4, batch_norm=False, dropout=0.5,
                    head="keras")
 

@@ -1,4 +1,4 @@
-"""The report's tables from the run records: mean ± std over seeds, Markdown and CSV.
+"""The tables of *Technical report on seg CNN and loss* from the run records, in Markdown and CSV.
 
 Each run record (:meth:`train.RunResult.row`) holds the per-split means over
 images; a table cell is the mean and the sample standard deviation (``ddof=1``;

@@ -45,7 +45,7 @@ __all__ = ["Evaluation", "evaluate_folder"]
 
 
 class Evaluation(NamedTuple):
-    """What :func:`evaluate_folder` returns: the CSV records and the summary."""
+    """What :func:`~segmetrics.evaluate_folder` returns: the CSV records and the summary."""
 
     records: list[Record]
     summary: dict[str, Any]
@@ -83,7 +83,7 @@ def evaluate_folder(pred_dir: StrPath, gt_dir: StrPath, *, out_dir: StrPath | No
     ----------
     pred_dir, gt_dir : str or path-like
         Folders of prediction and ground-truth masks, matched by case name
-        (see :func:`match_cases`).
+        (see :func:`~segmetrics.evaluation.match_cases`).
     out_dir : str or path-like, optional
         Where ``metrics.csv`` and ``summary.json`` go. Without it nothing is
         written and ``resume`` is unavailable.
@@ -109,7 +109,7 @@ def evaluate_folder(pred_dir: StrPath, gt_dir: StrPath, *, out_dir: StrPath | No
     colormap : dict or str, optional
         Colour -> label table for RGB masks (:func:`segmetrics.io.parse_colormap`).
     strip_suffixes, pattern
-        Case-name rules (see :func:`match_cases`).
+        Case-name rules (see :func:`~segmetrics.evaluation.match_cases`).
     preset : {"isic"}, optional
         ISIC 2018 task 1: binarise both masks at ``> 128``, score label 1
         with threshold_jaccard (jaccard, set to 0 below 0.65), jaccard, dice,
@@ -193,7 +193,8 @@ def evaluate_folder(pred_dir: StrPath, gt_dir: StrPath, *, out_dir: StrPath | No
     Examples
     --------
     >>> import numpy as np, os, tempfile
-    >>> root = tempfile.mkdtemp()
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> root = tmp.name
     >>> for sub in ("preds", "gts"):
     ...     os.mkdir(os.path.join(root, sub))
     >>> np.save(os.path.join(root, "gts", "a.npy"), np.array([[0, 1], [1, 1]], dtype=np.uint8))
@@ -202,6 +203,7 @@ def evaluate_folder(pred_dir: StrPath, gt_dir: StrPath, *, out_dir: StrPath | No
     ...                          metrics=["dice", "jaccard"])
     >>> [(r.case, r.label, r.status, round(r.values["dice"], 3)) for r in result.records]
     [('a', 1, 'ok', 0.8)]
+    >>> tmp.cleanup()
     """
     if preset is not None:
         if preset not in PRESETS:

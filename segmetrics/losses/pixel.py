@@ -470,9 +470,10 @@ def weighted_cross_entropy_loss(input: Array, target: Array, *,
     .. math:: L = -\frac{1}{N} \sum_i [w\, g_i \log p_i + (1 - g_i) \log(1 - p_i)],
               \quad p_i = \sigma(x_i)
 
-    With ``pos_weight='auto'`` (the report's equation 9, corrected),
-    :math:`w = (N - G)/G` per channel over the whole batch, from the ground
-    truth and held constant (1 for a channel without positives).
+    With ``pos_weight='auto'`` (equation 9 of *Technical report on seg CNN and
+    loss*, Jing Zhang, 2019, corrected), :math:`w = (N - G)/G` per channel over
+    the whole batch, from the ground truth and held constant (1 for a channel
+    without positives).
     Gradient: :math:`\partial L/\partial x_i = -[w g_i (1 - p_i) - (1 - g_i) p_i]/N`.
     ``pos_weight=1`` is ``torch.nn.BCEWithLogitsLoss``.
 
@@ -544,7 +545,8 @@ def focal_loss(input: Array, target: Array, *, alpha: float | None = None, gamma
     .. math:: FL = -\frac{1}{N} \sum_i [\alpha g_i (1-p_i)^\gamma \log p_i
               + (1-\alpha)(1-g_i)\, p_i^\gamma \log(1-p_i)]
 
-    the report's equation 11 corrected (its focusing factors used :math:`g`,
+    equation 11 of *Technical report on seg CNN and loss* (Jing Zhang, 2019)
+    corrected (its focusing factors used :math:`g`,
     and its inner minus sign rewarded false positives). The logarithms come
     from the logits, and the powers are computed as
     :math:`\exp(\gamma \log\sigma(\pm x))` (by multiplication for an integer

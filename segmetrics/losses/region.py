@@ -668,7 +668,8 @@ def kappa_loss(input: Array, target: Array, *, multiclass: bool = False,
     :math:`T = \sum_c I_c`, :math:`E = \sum_c P_c G_c`; the channels must be
     class probabilities (softmax or one-hot) for this to be kappa. On hard
     labels both equal ``1 - sklearn.metrics.cohen_kappa_score``. This is not
-    the report's equation 26: see :func:`kappa_loss_zhang2019`.
+    equation 26 of *Technical report on seg CNN and loss* (Jing Zhang, 2019):
+    see :func:`kappa_loss_zhang2019`.
 
     Parameters
     ----------
@@ -734,14 +735,14 @@ def kappa_loss_zhang2019(input: Array, target: Array, *, mask: Array | None = No
                          smooth_nr: float = 0.0, smooth_dr: float = 0.0, batch: bool = False,
                          include_background: bool = True, weight: ClassWeight | None = None,
                          reduction: Reduction = "mean") -> LossValue:
-    r"""The kappa loss of the 2019 report's equation 26, for reproducing it.
+    r"""Equation 26 of *Technical report on seg CNN and loss* (Jing Zhang, 2019), to reproduce.
 
     .. math:: K = 1 - \frac{2I - PG/N + s_n}{P + G - 2I/N + s_d}
 
     This is **not** :math:`1 - \kappa`: for :math:`g = (1,1,0,0)`,
     :math:`p = (1,0,1,0)` Cohen's kappa is 0 but :math:`K = 0.714\ldots`, and
     its value at a perfect prediction depends on the foreground size. Use
-    :func:`kappa_loss` for the real thing. Unlike the report's listing,
+    :func:`kappa_loss` for the real thing. Unlike its listing 2,
     :math:`N` is the number of elements actually summed (valid ones only),
     and the smoothing terms are added, never multiplied into the loss.
 
