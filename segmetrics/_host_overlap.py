@@ -189,6 +189,9 @@ def counts_of_labels(confusion, labels):
     the largest label asked for.
     """
     k = confusion.shape[0]
+    if k == 0:  # every voxel ignored: nothing was counted
+        zero = np.zeros(len(labels), dtype=np.int64)
+        return Counts(zero, zero, zero, zero)
     inside = np.array([label < k for label in labels], dtype=bool)
     counts = _formulas.per_label_counts(confusion, [label if label < k else 0 for label in labels])
     zero = np.zeros(len(labels), dtype=np.int64)

@@ -119,6 +119,20 @@ def test_accuracy_of_a_fully_ignored_input_is_zero_division():
     assert math.isnan(segmetrics.accuracy(gt * 0, gt, ignore_index=9))
 
 
+@pytest.mark.parametrize("backend", segmetrics.BACKENDS)
+def test_per_label_metrics_of_a_fully_ignored_input_are_zero_division(backend):
+    """Every voxel ignored: an empty table, so every label's counts are 0 (found by the
+    device-vs-host hypothesis test: pred [3], gt [2], ignore_index=2 used to raise)."""
+    pred, gt = np.array([3, 0], dtype=np.uint8), np.array([2, 2], dtype=np.uint8)
+    for metric in (segmetrics.dice, segmetrics.jaccard, segmetrics.kappa, segmetrics.mcc):
+        result = metric(pred, gt, labels=[0, 3], ignore_index=2, backend=backend)
+        assert np.isnan(result).all() and result.shape == (2,)
+        np.testing.assert_array_equal(
+            metric(pred, gt, labels=[0, 3], ignore_index=2, zero_division=0.25,
+                   backend=backend), [0.25, 0.25])
+    assert segmetrics.confusion_matrix(pred, gt, ignore_index=2, backend=backend).sum() == 0
+
+
 def test_per_label_results_follow_labels_order_with_absent_labels():
     gt = np.array([[0, 1, 1], [2, 2, 0]], dtype=np.uint8)
     pred = np.array([[0, 1, 0], [2, 2, 2]], dtype=np.uint8)
