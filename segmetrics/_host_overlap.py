@@ -261,8 +261,13 @@ def _coded(pred, gt, labels, ignore_index):
     ignore code, an empty row and column, for a label the dtype cannot hold), the coded
     flat pairs and whether an ignore value is counted out."""
     has_ignore, ignore = ignore_args(ignore_index, gt.dtype)
-    gt_min = gt.min(where=gt != ignore, initial=0) if has_ignore else gt.min()
-    if pred.min() < 0 or gt_min < 0:
+    if has_ignore:  # ignored voxels are not counted, so any prediction there is accepted
+        counted = gt != ignore
+        pred_min = pred.min(where=counted, initial=0)
+        gt_min = gt.min(where=counted, initial=0)
+    else:
+        pred_min, gt_min = pred.min(), gt.min()
+    if pred_min < 0 or gt_min < 0:
         raise ValueError(f"labels must be non-negative: {values_found(pred, 'pred')}; "
                          f"{values_found(gt, 'gt')}")
     dtype = _layout.kernel_label_dtype(pred.dtype, gt.dtype)

@@ -275,7 +275,8 @@ def _index_counts(batch: _Batch, module: ModuleType) -> Counts:
     def table_task(b: int, lo: int, hi: int) -> tuple[_Ints, int]:
         table = np.zeros((k, k), dtype=np.int64)
         bad = module.confusion_matrix(_sample(pred, b, dtype, None)[lo:hi],
-                                      _sample(gt, b, dtype, None)[lo:hi], table, has_ignore, ignore)
+                                      _sample(gt, b, dtype, None)[lo:hi], table, has_ignore,
+                                      ignore)
         return table, bad
 
     tables = _run(batch, module, table_task)
@@ -310,7 +311,8 @@ def _sparse_index_counts(batch: _Batch, module: ModuleType, dtype: np.dtype[Any]
     def task(b: int, lo: int, hi: int) -> _Ints | None:
         p = _sample(pred, b, dtype, None)[lo:hi]
         g = _sample(gt, b, dtype, None)[lo:hi]
-        if (p < 0).any() or ((g < 0) & ~((g == batch.ignore) & batch.has_ignore)).any():
+        counted = g != batch.ignore if batch.has_ignore else True
+        if ((p < 0) & counted).any() or ((g < 0) & counted).any():  # ignored voxels: any pred
             return None
         g_code = code(g)
         if batch.has_ignore:

@@ -87,6 +87,26 @@ def test_per_label_metrics_reach_the_dtype_maximum(dtype, backend):
         segmetrics.confusion_matrix(pred, gt, backend=backend)
 
 
+@pytest.mark.parametrize("large", [False, True])
+def test_a_negative_prediction_where_gt_is_ignored_is_not_counted(large, backend):
+    """Dense table (labels up to 200) and compact relabelling (a label of 20000) agree:
+    a negative prediction is accepted where the ground truth is ignored, refused elsewhere."""
+    big = 20000 if large else 200
+    pred = np.array([1, -3, 5, big, 0], dtype=np.int32)
+    gt = np.array([1, 7, 5, big, 7], dtype=np.int32)
+    got = segmetrics.dice(pred, gt, labels=[1, 5, big], ignore_index=7, backend=backend)
+    np.testing.assert_array_equal(got, [1.0, 1.0, 1.0])
+    batched = segmetrics.batch.dice(pred[None], gt[None], labels=[1, 5, big], ignore_index=7,
+                                    backend=backend)
+    np.testing.assert_array_equal(batched, [[1.0, 1.0, 1.0]])
+    # counted voxels: refused, every message naming the value found
+    with pytest.raises(ValueError, match="-3"):
+        segmetrics.dice(pred, gt, labels=[1, 5, big], ignore_index=5, backend=backend)
+    with pytest.raises(ValueError, match="-3"):
+        segmetrics.batch.dice(pred[None], gt[None], labels=[1, 5, big], ignore_index=5,
+                              backend=backend)
+
+
 def test_default_num_classes_is_largest_counted_label_plus_one(backend):
     pred = np.array([0, 3, 3], dtype=np.uint16)
     gt = np.array([0, 1, 9], dtype=np.uint16)
