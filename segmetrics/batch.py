@@ -30,7 +30,7 @@ the layouts with MONAI's and torchmetrics'.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
@@ -283,7 +283,7 @@ def _index_counts(batch: _Batch, module: ModuleType) -> Counts:
     if any(bad for part in tables for _, bad in part):
         raise ValueError(f"labels must be non-negative: {values_found(pred, 'pred')}; "
                          f"{values_found(gt, 'gt')}")
-    return _stack([_per_label_counts(cast("_Ints", sum(t for t, _ in part)), batch.chosen)
+    return _stack([_formulas.per_label_counts(sum(t for t, _ in part), batch.chosen)
                    for part in tables])
 
 
@@ -327,13 +327,8 @@ def _sparse_index_counts(batch: _Batch, module: ModuleType, dtype: np.dtype[Any]
                          f"{values_found(gt, 'gt')}")
     codes = [int(np.searchsorted(keys, v)) + 1 if fits_dtype(v, dtype) else ignore_code
              for v in batch.chosen]
-    return _stack([_per_label_counts(cast("_Ints", sum(cast("list[_Ints]", part))), codes)
+    return _stack([_formulas.per_label_counts(sum(cast("list[_Ints]", part)), codes)
                    for part in parts])
-
-
-def _per_label_counts(confusion: _Ints, labels: Iterable[int]) -> Counts:
-    """:func:`segmetrics.from_counts.per_label_counts` of ``labels``."""
-    return _formulas.per_label_counts(confusion, list(labels))
 
 
 def _stack(counts: Sequence[Counts]) -> Counts:
@@ -570,10 +565,8 @@ def _device_masks(pred: Any, gt: Any, labels: Labels | None, threshold: float | 
 
 def _device_counts(pred: Any, gt: Any, labels: Labels | None, threshold: float | None,
                    one_hot: bool, ignore_index: int | None, backend: Backend) -> Counts:
-    from segmetrics import overlap
+    from segmetrics.overlap import binary_counts, confusion_matrix
 
-    binary_counts: Callable[..., Counts] = overlap.binary_counts
-    confusion_matrix: Callable[..., _Ints] = overlap.confusion_matrix
     per_sample: list[Counts] = []
     for pairs in _device_masks(pred, gt, labels, threshold, one_hot):
         rows: list[Counts] = []
@@ -583,7 +576,7 @@ def _device_counts(pred: Any, gt: Any, labels: Labels | None, threshold: float |
                 continue
             k = int(max(chosen)) + 1
             confusion = confusion_matrix(p, g, ignore_index=ignore_index, backend=backend)
-            rows.append(_per_label_counts(padded(confusion, k), chosen))
+            rows.append(_formulas.per_label_counts(padded(confusion, k), chosen))
         if len(rows) == 1:
             per_sample.append(Counts(*(np.asarray(c, dtype=np.int64) for c in rows[0])))
         else:
@@ -793,12 +786,10 @@ def surface_distances(pred: ArrayInput, gt: ArrayInput, *, spacing: Spacing | No
         batch_size = batch.batch_size
         spacings = _spacings(spacing, batch_size, len(batch.spatial))
 
-    single: Callable[..., SurfaceDistances | list[SurfaceDistances]] = _distance.surface_distances
-
     def sample(b: int) -> list[SurfaceDistances]:
         found: list[SurfaceDistances] = []
         for p, g, chosen in pairs(b):
-            result = single(p, g, spacing=spacings[b], labels=chosen,
+            result = _distance.surface_distances(p, g, spacing=spacings[b], labels=chosen,
                                                  connectivity=connectivity, backend=backend,
                                                  surface=surface)
             found.extend(result if isinstance(result, list) else [result])

@@ -10,7 +10,7 @@ imported when :func:`sync` is called.
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -60,8 +60,7 @@ def sync(accumulator: Accumulator, *, group: ProcessGroup | None = None) -> Accu
         if n_labels not in (None, states[0]["n_labels"]) and states[0]["n_labels"] is not None:
             raise ValueError(f"rank {rank} holds {n_labels} labels, rank 0 {states[0]['n_labels']}")
     n_labels = next((s["n_labels"] for s in states if s["n_labels"] is not None), None)
-    reset: Callable[[], None] = merged.reset     # (accumulate.py is not annotated)
-    reset()
+    merged.reset()
     if n_labels is None:  # no process holds a case
         return merged
     device = torch.device("cpu")
@@ -86,9 +85,8 @@ def sync(accumulator: Accumulator, *, group: ProcessGroup | None = None) -> Accu
 def _portable(accumulator: Accumulator) -> dict[str, Any]:
     """The accumulator's per-case state as plain picklable objects."""
     total = accumulator._total
-    settings: Callable[[], object] = accumulator._settings    # (accumulate.py is not annotated)
     return {
-        "settings": repr(settings()),
+        "settings": repr(accumulator._settings()),
         "n_labels": None if total is None else total.shape[0],
         "binary": accumulator._binary,
         "case_counts": accumulator._case_counts,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -59,8 +59,8 @@ def _to_host(array: AnyArray) -> npt.NDArray[Any]:
 def _boundary_distance(mask: npt.NDArray[np.bool_], spacing: Sequence[float] | None
                        ) -> npt.NDArray[np.float64]:
     """Distance of each element to the nearest element of the other class."""
-    from segmetrics.distance import euclidean_distance_transform
-    transform: Callable[..., npt.NDArray[np.float64]] = euclidean_distance_transform
+    from segmetrics.distance import euclidean_distance_transform as transform
+
     if not mask.any() or mask.all():
         return np.zeros(mask.shape)
     return transform(mask, spacing=spacing) + transform(~mask, spacing=spacing)
